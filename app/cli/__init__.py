@@ -1,0 +1,84 @@
+"""The ``crewmux`` command: one entry point, one subcommand per verb.
+
+Each command group lives in its own module and registers itself through ``register(subparsers)``;
+this module only builds the parser, runs the chosen handler and maps errors to exit codes:
+0 ok, 1 unexpected failure, 2 bad input, 3 refused, 4 timed out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+from app.cli import msg_cmds, task_cmds, team_cmds
+from app.cli.context import Context, common_parser
+from app.core.errors import EXIT_FAILURE, ClaimRefused, CrewmuxError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import ModuleType
+
+GROUPS = [team_cmds, task_cmds, msg_cmds]
+
+
+def _optional_groups() -> list[ModuleType]:
+    """Command groups from later layers (panes, console, worker), loaded when present."""
+    import importlib
+
+    found = []
+    for name in ("app.cli.pane_cmds", "app.cli.agent_cmds", "app.cli.console_cmds", "app.cli.iterate_cmds"):
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crewmux",
+        description="Run a crew of terminal agents as a team.",
+        parents=[common_parser(json_flag=False)],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in [*GROUPS, *_optional_groups()]:
+        group.register(sub)
+    return parser
+
+
+def _report(ctx: Context, exc: CrewmuxError) -> None:
+    if ctx.json:
+        doc: dict[str, object] = {"error": str(exc), "type": type(exc).__name__, "exitCode": exc.exit_code}
+        if isinstance(exc, ClaimRefused):
+            doc.update(reason=exc.reason, taskId=exc.task_id or None, owner=exc.owner, blockers=list(exc.blockers))
+        print(json.dumps(doc), file=sys.stderr)
+    else:
+        print(f"crewmux: {exc}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="crewmux: warning: %(message)s", stream=sys.stderr)
+    ctx = Context.from_args(args)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from app.cli.team_cmds import overview
+
+        handler = overview
+    try:
+        result = handler(ctx, args)
+        return int(result or 0)
+    except CrewmuxError as exc:
+        _report(ctx, exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the one place that turns a bug into exit 1 with a message
+        logging.getLogger("crewmux").debug("unexpected failure", exc_info=True)
+        print(f"crewmux: unexpected failure: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE

@@ -1,0 +1,84 @@
+"""What every command handler gets: the root, the team, the caller's name, output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from app.core.errors import BadInput
+from app.core.mailbox import Mailbox
+from app.core.paths import resolve_home
+from app.core.tasks import TaskStore
+from app.core.team import TeamStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def common_parser(*, json_flag: bool = True) -> argparse.ArgumentParser:
+    """Options every (sub)command accepts: ``--home`` anywhere, ``--json`` on leaf commands."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--home", default=argparse.SUPPRESS, metavar="DIR", help="crewmux root (default $CREWMUX_HOME)")
+    if json_flag:
+        p.add_argument("--json", action="store_true", default=False, help="print one JSON document")
+    return p
+
+
+def team_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--team", default=os.environ.get("CREWMUX_TEAM"), metavar="T", help="team (default $CREWMUX_TEAM)")
+
+
+def as_option(p: argparse.ArgumentParser, flag: str = "--as") -> None:
+    p.add_argument(
+        flag,
+        dest="agent",
+        default=os.environ.get("CREWMUX_AGENT"),
+        metavar="NAME",
+        help="who you are (default $CREWMUX_AGENT)",
+    )
+
+
+@dataclass
+class Context:
+    home: Path
+    json: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Context:
+        return cls(home=resolve_home(getattr(args, "home", None)), json=bool(getattr(args, "json", False)))
+
+    @cached_property
+    def teams(self) -> TeamStore:
+        return TeamStore(self.home)
+
+    def team(self, args: argparse.Namespace) -> str:
+        team = getattr(args, "team", None)
+        if not team:
+            raise BadInput("no team given: pass --team T or set $CREWMUX_TEAM")
+        self.teams.load(team)
+        return str(team)
+
+    def agent(self, args: argparse.Namespace) -> str:
+        agent = getattr(args, "agent", None)
+        if not agent:
+            raise BadInput("who are you? pass --as NAME or set $CREWMUX_AGENT")
+        return str(agent)
+
+    def tasks(self, team: str) -> TaskStore:
+        return TaskStore(self.teams.paths(team))
+
+    def mailbox(self, team: str) -> Mailbox:
+        return Mailbox(self.teams, team)
+
+    def emit(self, doc: Any, text: str | None = None) -> None:
+        """``doc`` as JSON under ``--json``; otherwise ``text`` (if any)."""
+        if self.json:
+            json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
+            sys.stdout.write("\n")
+        elif text is not None:
+            print(text)

@@ -1,0 +1,189 @@
+"""The one crash-safe write helper, and the one reader that quarantines what it cannot parse.
+
+``atomic_write`` writes a temp file in the target's own directory, fsyncs it, renames it over the
+target with ``os.replace`` and fsyncs the directory, so a reader sees the old file or the new
+one, never a torn one, and an acknowledged write survives a power cut. Call it under the lock
+that guards the file.
+
+``read_model`` parses a file into a pydantic model. A file that does not parse or validate is
+never treated as empty: it is renamed to ``<name>.corrupt-<UTC time>`` and reported to the
+problem sink, and the caller then sees "no file" and carries on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from app.core.errors import CorruptFile, StorageError
+
+log = logging.getLogger("crewmux")
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+M = TypeVar("M")
+
+
+def fsync_enabled() -> bool:
+    """Writes are fsynced unless ``CREWMUX_FSYNC=0`` (only benchmarks should turn it off)."""
+    return os.environ.get("CREWMUX_FSYNC", "1") != "0"
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) with mode 0700 when missing."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    return path
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes | str, *, fsync: bool | None = None) -> None:
+    """Replace ``path`` with ``data`` so that no reader or crash ever sees a partial file.
+
+    Raises :class:`StorageError` when anything fails; the target is then untouched and the
+    temp file removed.
+    """
+    do_sync = fsync_enabled() if fsync is None else fsync
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    directory = path.parent
+    try:
+        ensure_dir(directory)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise StorageError(f"cannot write {path}: {exc}") from exc
+    tmp = Path(tmp_name)
+    try:
+        try:
+            os.fchmod(fd, FILE_MODE)
+            view = memoryview(payload)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            if do_sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        if do_sync:
+            _fsync_dir(directory)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise StorageError(f"cannot write {path}: {exc}") from exc
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line to a log file (O_APPEND, one write call, fsynced like ``atomic_write``)."""
+    ensure_dir(path.parent)
+    data = (line.rstrip("\n") + "\n").encode("utf-8")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        try:
+            os.write(fd, data)
+            if fsync_enabled():
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise StorageError(f"cannot append to {path}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something went wrong with a file but work went on (a quarantined file, for one)."""
+
+    path: Path
+    message: str
+    quarantined: Path | None = None
+    at: float = 0.0
+
+
+ProblemSink = Callable[[Problem], None]
+
+_sinks: list[ProblemSink] = []
+_sinks_lock = threading.Lock()
+
+
+def add_problem_sink(sink: ProblemSink) -> Callable[[], None]:
+    """Be told about every :class:`Problem` in this process; returns a function that unsubscribes."""
+    with _sinks_lock:
+        _sinks.append(sink)
+
+    def remove() -> None:
+        with _sinks_lock, contextlib.suppress(ValueError):
+            _sinks.remove(sink)
+
+    return remove
+
+
+def report_problem(problem: Problem) -> None:
+    """Log ``problem`` as a warning and hand it to every registered sink."""
+    log.warning("%s", problem.message)
+    with _sinks_lock:
+        sinks = list(_sinks)
+    for sink in sinks:
+        sink(problem)
+
+
+def quarantine(path: Path, reason: str) -> CorruptFile:
+    """Move a bad file aside to ``<name>.corrupt-<time>``, report it, and return the error."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        n += 1
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(path, target)
+    err = CorruptFile(path, target, reason)
+    report_problem(Problem(path=path, message=str(err), quarantined=target, at=time.time()))
+    return err
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
+        return f"{loc}: {first.get('msg', 'invalid')}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc}") from exc
+
+
+def read_model(path: Path, model: type[BaseModel] | TypeAdapter[M]) -> object | None:
+    """Parse ``path`` into ``model``; None when missing; quarantine and None when corrupt."""
+    raw = read_bytes(path)
+    if raw is None:
+        return None
+    try:
+        if isinstance(model, TypeAdapter):
+            return model.validate_json(raw)
+        return model.model_validate_json(raw)
+    except (ValidationError, ValueError) as exc:
+        quarantine(path, _reason(exc))
+        return None

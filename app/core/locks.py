@@ -1,0 +1,59 @@
+"""The one lock helper.
+
+``file_lock(path)`` takes an exclusive ``flock`` on a sidecar lock file. The kernel drops it when
+the holder's process dies, so a ``kill -9`` never leaves a stale lock. The wait polls with a
+short, growing step (0.2 ms up to 5 ms) so a freed lock is picked up within milliseconds, and
+gives up with :class:`LockTimeout` at the deadline. Hold it only around reading and writing the
+files it guards, never across slow work.
+
+Lock files are named ``.<name>.flock`` and never ``<file>.lock``: that name is Claude Code's
+mkdir lock, and a plain file there would wedge it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from app.core.atomic import FILE_MODE, ensure_dir
+from app.core.errors import LockTimeout
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+DEFAULT_TIMEOUT = 30.0
+
+
+def lock_path_for(path: Path) -> Path:
+    """The sidecar lock file that guards ``path``."""
+    return path.with_name(f".{path.name}.flock")
+
+
+@contextmanager
+def file_lock(path: Path, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
+    """Hold an exclusive kernel lock on ``lock_path_for(path)`` for the ``with`` block."""
+    lock_file = lock_path_for(path)
+    ensure_dir(lock_file.parent)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    try:
+        deadline = time.monotonic() + timeout
+        step = 0.0002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(lock_file, timeout) from None
+                time.sleep(step)
+                step = min(step * 2, 0.005)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

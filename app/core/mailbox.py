@@ -1,0 +1,267 @@
+"""Per-member mailboxes: ``teams/<team>/inboxes/<agent>.json``, a JSON array as Claude Code keeps it.
+
+What crewmux adds on top of Claude Code's scheme:
+
+* a send names a member of the team or fails (no phantom inboxes), is refused over
+  :data:`MAX_MESSAGE_BYTES`, returns a message id, and raises if nothing was written;
+* writes are crash-safe and under the inbox's lock; a corrupt inbox is quarantined and reported;
+* read messages are compacted out of the inbox into a per-member archive (JSON lines, itself
+  trimmed), so an inbox never grows without bound and a sender can still ask "was it read?";
+* a waiting recipient wakes on a file-system event, not a poll.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from app.core.atomic import append_line, atomic_write, ensure_dir, read_bytes, read_model
+from app.core.errors import BadInput, MessageNotFound, MessageTooLarge, TeammateNotFound
+from app.core.locks import file_lock
+from app.core.models import InboxAdapter, InboxMessage, inbox_json, now_iso
+from app.core.watch import DirWatcher
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from app.core.paths import TeamPaths
+    from app.core.team import TeamStore
+
+MAX_MESSAGE_BYTES = 256 * 1024
+# Read messages a Claude Code reader left in its inbox are compacted once there are this many.
+COMPACT_READ_AFTER = 50
+# The archive is trimmed to its newer half once it passes this size.
+ARCHIVE_MAX_BYTES = 4 * 1024 * 1024
+
+
+class ArchivedMessage(BaseModel):
+    """One line of an inbox archive: the message and when it was found read."""
+
+    message: InboxMessage = Field(description="The message as it stood in the inbox.")
+    read_at: str = Field(description="ISO time it was compacted out as read.")
+
+
+@dataclass(frozen=True)
+class MessageState:
+    """Where a message stands: ``sent`` (in the inbox, unread) or ``read``."""
+
+    msg_id: str
+    state: Literal["sent", "read"]
+    to: str
+    sender: str
+    timestamp: str
+    read_at: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "msgId": self.msg_id,
+            "state": self.state,
+            "to": self.to,
+            "from": self.sender,
+            "timestamp": self.timestamp,
+            "readAt": self.read_at,
+        }
+
+
+def new_msg_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Mailbox:
+    """The mailboxes of one team."""
+
+    def __init__(self, teams: TeamStore, team: str, *, lock_timeout: float = 30.0) -> None:
+        self.teams = teams
+        self.team = team
+        self.paths: TeamPaths = teams.paths(team)
+        self.lock_timeout = lock_timeout
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _read_inbox(self, path: Path) -> list[InboxMessage]:
+        found = read_model(path, InboxAdapter)
+        return found if isinstance(found, list) else []
+
+    def _write_inbox(self, path: Path, messages: list[InboxMessage]) -> None:
+        atomic_write(path, inbox_json(messages))
+
+    def _archive(self, agent: str, messages: Iterable[InboxMessage]) -> None:
+        archive = self.paths.archive(agent)
+        stamp = now_iso()
+        for m in messages:
+            append_line(archive, ArchivedMessage(message=m, read_at=stamp).model_dump_json(by_alias=True))
+        try:
+            size = archive.stat().st_size
+        except OSError:
+            return
+        if size > ARCHIVE_MAX_BYTES:
+            raw = read_bytes(archive) or b""
+            keep = raw[len(raw) // 2 :]
+            keep = keep[keep.find(b"\n") + 1 :]
+            atomic_write(archive, keep)
+
+    def _compact(self, agent: str, messages: list[InboxMessage], *, threshold: int) -> list[InboxMessage]:
+        read = [m for m in messages if m.read]
+        if len(read) < threshold or not read:
+            return messages
+        self._archive(agent, read)
+        return [m for m in messages if not m.read]
+
+    def _members(self) -> list[str]:
+        return [m.name for m in self.teams.load(self.team).members]
+
+    def _require_member(self, *names: tuple[str, str]) -> list[str]:
+        """Check each (role, name) is a member; returns all member names."""
+        members = self._members()
+        for role, name in names:
+            if name not in members:
+                raise TeammateNotFound(
+                    f"{role} {name!r} is not a member of team {self.team!r} (members: {', '.join(members)})"
+                )
+        return members
+
+    # -- sending ---------------------------------------------------------------------------
+    def _deliver(self, to: str, message: InboxMessage) -> None:
+        path = self.paths.inbox(to)
+        ensure_dir(path.parent)
+        with file_lock(path, self.lock_timeout):
+            messages = self._read_inbox(path)
+            messages = self._compact(to, messages, threshold=COMPACT_READ_AFTER)
+            messages.append(message)
+            self._write_inbox(path, messages)
+
+    def _make(self, sender: str, text: str, summary: str | None, color: str | None) -> InboxMessage:
+        if not isinstance(text, str) or not text:
+            raise BadInput("a message needs text")
+        size = len(text.encode("utf-8"))
+        if size > MAX_MESSAGE_BYTES:
+            raise MessageTooLarge(
+                f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (send a file path instead)"
+            )
+        return InboxMessage(
+            sender=sender,
+            text=text,
+            summary=summary,
+            color=color,
+            read=False,
+            msg_id=new_msg_id(),
+        )
+
+    def send(self, to: str, text: str, *, sender: str, summary: str | None = None, color: str | None = None) -> str:
+        """Append a message to ``to``'s inbox; returns its id. Raises if it was not written."""
+        self._require_member(("sender", sender), ("recipient", to))
+        message = self._make(sender, text, summary, color)
+        self._deliver(to, message)
+        assert message.msg_id is not None
+        return message.msg_id
+
+    def broadcast(self, text: str, *, sender: str, summary: str | None = None) -> dict[str, str]:
+        """The same message to every member but the sender; returns recipient → message id."""
+        members = self._require_member(("sender", sender))
+        ids: dict[str, str] = {}
+        for name in members:
+            if name == sender:
+                continue
+            message = self._make(sender, text, summary, None)
+            self._deliver(name, message)
+            assert message.msg_id is not None
+            ids[name] = message.msg_id
+        return ids
+
+    # -- reading ---------------------------------------------------------------------------
+    def inbox(self, agent: str, *, unread_only: bool = False) -> list[InboxMessage]:
+        """The messages in ``agent``'s inbox, oldest first."""
+        self._require_member(("member", agent))
+        messages = self._read_inbox(self.paths.inbox(agent))
+        return [m for m in messages if not m.read] if unread_only else messages
+
+    def mark_read(self, agent: str, msg_ids: Iterable[str] | None = None) -> list[InboxMessage]:
+        """Mark messages read (all unread ones, or those named) and compact them into the archive.
+
+        Returns the messages that were newly marked read. Messages without an id (written by an
+        older Claude Code) are matched by their position-independent content when ``msg_ids``
+        is None only.
+        """
+        self._require_member(("member", agent))
+        wanted = set(msg_ids) if msg_ids is not None else None
+        path = self.paths.inbox(agent)
+        with file_lock(path, self.lock_timeout):
+            messages = self._read_inbox(path)
+            newly: list[InboxMessage] = []
+            for m in messages:
+                if not m.read and (wanted is None or m.msg_id in wanted):
+                    m.read = True
+                    newly.append(m)
+            if not newly and not any(m.read for m in messages):
+                return []
+            self._write_inbox(path, self._compact(agent, messages, threshold=1))
+            return newly
+
+    def take_unread(self, agent: str) -> list[InboxMessage]:
+        """Read and mark read every unread message in one step (what a worker does)."""
+        return self.mark_read(agent)
+
+    def history(self, agent: str) -> list[tuple[InboxMessage, str | None]]:
+        """Archived (with the time they were read) then current messages, oldest first."""
+        out: list[tuple[InboxMessage, str | None]] = []
+        raw = read_bytes(self.paths.archive(agent)) or b""
+        for line in raw.splitlines():
+            try:
+                entry = ArchivedMessage.model_validate_json(line)
+            except ValidationError:
+                continue
+            out.append((entry.message, entry.read_at))
+        out.extend((m, None) for m in self._read_inbox(self.paths.inbox(agent)))
+        return out
+
+    def status(self, msg_id: str) -> MessageState:
+        """Where a message stands, looked up in every member's inbox and archive."""
+        for name in self._members():
+            for m in self._read_inbox(self.paths.inbox(name)):
+                if m.msg_id == msg_id:
+                    return MessageState(msg_id, "read" if m.read else "sent", name, m.sender, m.timestamp)
+        for name in self._members():
+            raw = read_bytes(self.paths.archive(name)) or b""
+            needle = msg_id.encode()
+            if needle not in raw:
+                continue
+            for line in raw.splitlines():
+                if needle in line:
+                    try:
+                        entry = ArchivedMessage.model_validate_json(line)
+                    except ValidationError:
+                        continue
+                    if entry.message.msg_id == msg_id:
+                        return MessageState(
+                            msg_id, "read", name, entry.message.sender, entry.message.timestamp, entry.read_at
+                        )
+        raise MessageNotFound(f"no message {msg_id!r} in team {self.team!r}")
+
+    def wait(self, agent: str, timeout: float, *, mark_read: bool = False) -> InboxMessage | None:
+        """The first unread message, waiting up to ``timeout`` seconds for one to arrive."""
+        self._require_member(("member", agent))
+        path = self.paths.inbox(agent)
+        ensure_dir(path.parent)
+        deadline = time.monotonic() + timeout
+        with DirWatcher(path.parent, {path.name}) as watcher:
+            while True:
+                unread = [m for m in self._read_inbox(path) if not m.read]
+                if unread:
+                    first = unread[0]
+                    if mark_read and first.msg_id:
+                        self.mark_read(agent, [first.msg_id])
+                    return first
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                watcher.wait(left)
+
+
+def dump_messages(messages: Iterable[InboxMessage]) -> list[dict[str, object]]:
+    """Messages as their on-disk JSON objects (for ``--json``)."""
+    return [json.loads(m.model_dump_json(by_alias=True, exclude_none=True)) for m in messages]

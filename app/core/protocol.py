@@ -1,0 +1,161 @@
+"""Protocol messages: JSON objects carried in an inbox message's ``text``, as Claude Code does.
+
+``parse_protocol(text)`` returns the typed message, or None for plain text (or for JSON that is
+not a protocol message: a person may well send ``{"a": 1}`` as a message).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from app.core.models import SharedModel, now_iso
+
+IdleReason = Literal["available", "no_task", "blocked", "task_done", "failed", "interrupted", "waiting_input"]
+
+
+def request_id(prefix: str, target: str = "") -> str:
+    """A fresh request id like ``shutdown-1a2b3c4d@worker-1``."""
+    rid = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    return f"{rid}@{target}" if target else rid
+
+
+class _Protocol(SharedModel):
+    sender: str = Field(default="", alias="from", description="Who sent it.")
+    timestamp: str = Field(default_factory=now_iso, description="ISO-8601 UTC.")
+
+
+class IdleNotification(_Protocol):
+    type: Literal["idle_notification"] = "idle_notification"
+    idle_reason: str | None = Field(default=None, description="Why it is idle (crewmux adds this).")
+    summary: str | None = Field(default=None, description="A short human summary.")
+    completed_task_id: str | None = Field(default=None, description="Task just finished, if any.")
+    completed_status: str | None = Field(default=None, description="completed / failed.")
+    blocked_by: list[str] | None = Field(default=None, description="Blockers it waits on.")
+
+
+class ShutdownRequest(_Protocol):
+    type: Literal["shutdown_request"] = "shutdown_request"
+    request_id: str = Field(description="Echoed in the answer.")
+    reason: str | None = Field(default=None, description="Why the lead asks.")
+    force: bool | None = Field(default=None, description="crewmux: stop even mid-task.")
+
+
+class ShutdownApproved(_Protocol):
+    type: Literal["shutdown_approved"] = "shutdown_approved"
+    request_id: str
+    pane_id: str | None = None
+    backend_type: str | None = None
+
+
+class ShutdownRejected(_Protocol):
+    type: Literal["shutdown_rejected"] = "shutdown_rejected"
+    request_id: str
+    reason: str = ""
+
+
+class PlanApprovalRequest(_Protocol):
+    type: Literal["plan_approval_request"] = "plan_approval_request"
+    request_id: str
+    plan_content: str = ""
+
+
+class PlanApprovalResponse(_Protocol):
+    type: Literal["plan_approval_response"] = "plan_approval_response"
+    request_id: str
+    approved: bool
+    feedback: str | None = None
+    permission_mode: str | None = None
+
+
+class TaskAssignment(_Protocol):
+    type: Literal["task_assignment"] = "task_assignment"
+    task_id: str
+    subject: str = ""
+    description: str = ""
+    assigned_by: str = ""
+
+
+class TaskCompleted(_Protocol):
+    type: Literal["task_completed"] = "task_completed"
+    task_id: str
+    task_subject: str = ""
+    status: str | None = Field(default=None, description="crewmux: completed / failed.")
+    detail: str | None = Field(default=None, description="crewmux: exit status, failure tail.")
+
+
+class ModeSetRequest(_Protocol):
+    type: Literal["mode_set_request"] = "mode_set_request"
+    mode: str
+
+
+class PermissionRequest(_Protocol):
+    type: Literal["permission_request"] = "permission_request"
+    request_id: str
+    tool_name: str | None = None
+    description: str | None = None
+    input: dict[str, Any] | None = None
+
+
+class PermissionResponse(_Protocol):
+    type: Literal["permission_response"] = "permission_response"
+    request_id: str
+    approved: bool | None = None
+
+
+ProtocolMessage = Annotated[
+    IdleNotification
+    | ShutdownRequest
+    | ShutdownApproved
+    | ShutdownRejected
+    | PlanApprovalRequest
+    | PlanApprovalResponse
+    | TaskAssignment
+    | TaskCompleted
+    | ModeSetRequest
+    | PermissionRequest
+    | PermissionResponse,
+    Field(discriminator="type"),
+]
+
+_adapter: TypeAdapter[ProtocolMessage] = TypeAdapter(ProtocolMessage)
+PROTOCOL_TYPES = frozenset(
+    {
+        "idle_notification",
+        "shutdown_request",
+        "shutdown_approved",
+        "shutdown_rejected",
+        "plan_approval_request",
+        "plan_approval_response",
+        "task_assignment",
+        "task_completed",
+        "mode_set_request",
+        "permission_request",
+        "permission_response",
+    }
+)
+
+
+def parse_protocol(text: str) -> ProtocolMessage | None:
+    """The protocol message in ``text``, or None when it is plain text."""
+    stripped = text.lstrip()
+    if not stripped.startswith("{"):
+        return None
+    try:
+        raw = json.loads(stripped)
+    except ValueError:
+        return None
+    if not isinstance(raw, dict) or raw.get("type") not in PROTOCOL_TYPES:
+        return None
+    try:
+        return _adapter.validate_python(raw)
+    except ValidationError:
+        return None
+
+
+def protocol_text(message: _Protocol) -> str:
+    """The ``text`` that carries ``message``: compact JSON with camelCase keys."""
+    return message.model_dump_json(by_alias=True, exclude_none=True)

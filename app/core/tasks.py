@@ -1,0 +1,434 @@
+"""The team's task list: one JSON file per task, ids never reused, dependencies kept symmetric.
+
+Rules (the same as Claude Code's, kept stricter):
+
+* a task is *available* when it is pending, has no owner and every ``blockedBy`` task is
+  completed; completing a blocker makes its dependents available with no further step;
+* ``blocks``/``blockedBy`` are always written together (through the journal), cycles refused;
+* deleting a task strips its id from every edge; ids are never handed out twice
+  (``.highwatermark``);
+* a claim is refused with a reason: ``already_claimed``, ``already_resolved``, ``blocked``
+  (naming the blockers), or ``agent_busy`` (when asked to check).
+
+Every change runs under the list lock. To keep a claim's cost flat however long the list is,
+crewmux keeps an index of the ids that may be available (a small SQLite table). It is a cache
+that always holds a *superset* of the available ids — ids are added before the change that
+makes them available is written, removed after — and each candidate is checked against its
+task file before it is handed out. Deleting the index only costs one rebuild.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from app.core import journal
+from app.core.atomic import atomic_write, ensure_dir, read_bytes, read_model
+from app.core.errors import BadInput, ClaimRefused, DependencyCycle, TaskNotFound
+from app.core.locks import file_lock
+from app.core.models import Task
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from app.core.paths import TeamPaths
+
+UpdateStatus = Literal["pending", "in_progress", "completed", "deleted"]
+_UNSET: Any = object()
+MAX_SUBJECT = 500
+MAX_DESCRIPTION = 64 * 1024
+
+
+class TaskStore:
+    """One team's task list."""
+
+    def __init__(self, paths: TeamPaths, *, lock_timeout: float = 30.0) -> None:
+        self.paths = paths
+        self.lock_timeout = lock_timeout
+        self._db: sqlite3.Connection | None = None
+
+    # -- plumbing --------------------------------------------------------------------------
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        ensure_dir(self.paths.tasks_dir)
+        with file_lock(self.paths.tasks_dir / "tasks", self.lock_timeout):
+            if journal.recover(self.paths.task_journal):
+                self._drop_index()
+            yield
+
+    def _read(self, task_id: str) -> Task | None:
+        found = read_model(self.paths.task(task_id), Task)
+        return found if isinstance(found, Task) else None
+
+    def _require(self, task_id: str) -> Task:
+        task = self._read(_check_id(task_id))
+        if task is None:
+            raise TaskNotFound(f"no task {task_id} in team {self.paths.team!r}")
+        return task
+
+    def _ids_on_disk(self) -> list[int]:
+        if not self.paths.tasks_dir.is_dir():
+            return []
+        ids = []
+        for entry in self.paths.tasks_dir.iterdir():
+            stem, dot, ext = entry.name.partition(".")
+            if dot and ext == "json" and stem.isdigit():
+                ids.append(int(stem))
+        return sorted(ids)
+
+    def _open_blockers(self, task: Task, cache: dict[str, Task | None] | None = None) -> list[str]:
+        open_ids = []
+        for bid in task.blocked_by:
+            blocker = cache.get(bid) if cache is not None and bid in cache else self._read(bid)
+            if blocker is not None and blocker.status != "completed":
+                open_ids.append(bid)
+        return open_ids
+
+    def _available(self, task: Task) -> bool:
+        return task.status == "pending" and not task.owner and not self._open_blockers(task)
+
+    # -- the ready index -------------------------------------------------------------------
+    def _index(self) -> sqlite3.Connection:
+        if self._db is None:
+            fresh = not self.paths.task_index.exists()
+            db = sqlite3.connect(self.paths.task_index, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS ready (id INTEGER PRIMARY KEY)")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+            built = db.execute("SELECT v FROM meta WHERE k='built'").fetchone()
+            self._db = db
+            if fresh or built is None:
+                self._rebuild_index()
+        return self._db
+
+    def _rebuild_index(self) -> None:
+        db = self._db
+        assert db is not None
+        tasks = {t.id: t for t in self._scan()}
+        cache: dict[str, Task | None] = dict(tasks)
+        ready = [
+            (int(t.id),)
+            for t in tasks.values()
+            if t.status == "pending" and not t.owner and not self._open_blockers(t, cache)
+        ]
+        with db:
+            db.execute("BEGIN")
+            db.execute("DELETE FROM ready")
+            db.executemany("INSERT INTO ready (id) VALUES (?)", ready)
+            db.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('built', '1')")
+
+    def _drop_index(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(str(self.paths.task_index) + suffix).unlink()
+
+    def _mark_ready(self, ids: Iterable[str]) -> None:
+        rows = [(int(i),) for i in ids]
+        if rows:
+            self._index().executemany("INSERT OR IGNORE INTO ready (id) VALUES (?)", rows)
+
+    def _unmark_ready(self, task_id: str) -> None:
+        self._index().execute("DELETE FROM ready WHERE id = ?", (int(task_id),))
+
+    def rebuild_index(self) -> None:
+        """Forget the index and rebuild it from the task files (after hand edits)."""
+        with self._locked():
+            self._drop_index()
+            self._index()
+
+    # -- reading ---------------------------------------------------------------------------
+    def _scan(self) -> list[Task]:
+        tasks = []
+        for tid in self._ids_on_disk():
+            task = self._read(str(tid))
+            if task is not None:
+                tasks.append(task)
+        return tasks
+
+    def list_tasks(self) -> list[Task]:
+        """Every task, in id order (corrupt files are quarantined and reported)."""
+        return self._scan()
+
+    def get(self, task_id: str) -> Task:
+        return self._require(task_id)
+
+    def blocked(self, tasks: list[Task]) -> dict[str, list[str]]:
+        """For each task id, the ids of its unfinished blockers (an empty list: not blocked)."""
+        by_id: dict[str, Task | None] = {t.id: t for t in tasks}
+        return {t.id: self._open_blockers(t, by_id) for t in tasks}
+
+    def open_blockers(self, task_id: str) -> list[str]:
+        return self._open_blockers(self._require(task_id))
+
+    # -- writing ---------------------------------------------------------------------------
+    def _next_id(self) -> str:
+        raw = read_bytes(self.paths.highwatermark)
+        try:
+            mark = int(raw.decode().strip()) if raw else 0
+        except ValueError:
+            mark = 0
+        if raw is None or mark == 0:
+            ids = self._ids_on_disk()
+            mark = max(mark, ids[-1] if ids else 0)
+        candidate = mark + 1
+        while self.paths.task(str(candidate)).exists():
+            candidate += 1
+        return str(candidate)
+
+    def create(
+        self,
+        subject: str,
+        description: str = "",
+        *,
+        blocked_by: Iterable[str] = (),
+        active_form: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Task:
+        """A new pending task; ``blocked_by`` ids must exist."""
+        _check_text(subject, description)
+        wanted = _dedupe(_check_id(b) for b in blocked_by)
+        with self._locked():
+            blockers = [self._require(b) for b in wanted]
+            task_id = self._next_id()
+            task = Task(
+                id=task_id,
+                subject=subject,
+                description=description,
+                active_form=active_form,
+                blocked_by=wanted,
+                metadata=metadata or None,
+            )
+            writes: journal.Writes = {self.paths.task(task_id): task.to_json()}
+            for b in blockers:
+                b.blocks.append(task_id)
+                writes[self.paths.task(b.id)] = b.to_json()
+            atomic_write(self.paths.highwatermark, task_id)
+            if not self._open_blockers(task, {b.id: b for b in blockers}):
+                self._mark_ready([task_id])
+            journal.commit(self.paths.task_journal, writes)
+            return task
+
+    def _would_cycle(self, task_id: str, blocker_id: str) -> bool:
+        """True if ``task_id`` blocked by ``blocker_id`` closes a cycle."""
+        if task_id == blocker_id:
+            return True
+        seen: set[str] = set()
+        stack = [blocker_id]
+        while stack:
+            current = stack.pop()
+            if current == task_id:
+                return True
+            if current in seen:
+                continue
+            seen.add(current)
+            found = self._read(current)
+            if found is not None:
+                stack.extend(found.blocked_by)
+        return False
+
+    def update(
+        self,
+        task_id: str,
+        *,
+        subject: str = _UNSET,
+        description: str = _UNSET,
+        active_form: str | None = _UNSET,
+        status: UpdateStatus = _UNSET,
+        owner: str | None = _UNSET,
+        metadata: dict[str, Any] | None = None,
+        add_blocked_by: Iterable[str] = (),
+        add_blocks: Iterable[str] = (),
+    ) -> Task | None:
+        """Change a task; returns it, or None when ``status='deleted'`` removed it.
+
+        ``metadata`` is merged key by key; a key set to None is removed.
+        """
+        tid = _check_id(task_id)
+        new_blockers = _dedupe(_check_id(b) for b in add_blocked_by)
+        new_dependents = _dedupe(_check_id(b) for b in add_blocks)
+        if status is not _UNSET and status not in ("pending", "in_progress", "completed", "deleted"):
+            raise BadInput(f"status {status!r} is not one of pending, in_progress, completed, deleted")
+        with self._locked():
+            task = self._require(tid)
+            if status == "deleted":
+                self._delete(task)
+                return None
+            cache: dict[str, Task] = {tid: task}
+            for sub in (subject, description):
+                if sub is not _UNSET and not isinstance(sub, str):
+                    raise BadInput("subject and description must be text")
+            _check_text(
+                task.subject if subject is _UNSET else subject,
+                task.description if description is _UNSET else description,
+            )
+            if subject is not _UNSET:
+                task.subject = subject
+            if description is not _UNSET:
+                task.description = description
+            if active_form is not _UNSET:
+                task.active_form = active_form
+            if owner is not _UNSET:
+                task.owner = owner or None
+            if status is not _UNSET:
+                task.status = status
+            if metadata:
+                merged = dict(task.metadata or {})
+                for key, value in metadata.items():
+                    if value is None:
+                        merged.pop(key, None)
+                    else:
+                        merged[key] = value
+                task.metadata = merged or None
+            for bid in new_blockers:
+                if bid in task.blocked_by:
+                    continue
+                if self._would_cycle(tid, bid):
+                    raise DependencyCycle(f"task {tid} blocked by {bid} would make a dependency cycle")
+                blocker = cache.get(bid) or self._require(bid)
+                cache[bid] = blocker
+                task.blocked_by.append(bid)
+                blocker.blocks.append(tid)
+            for did in new_dependents:
+                dependent = cache.get(did) or self._require(did)
+                if tid in dependent.blocked_by:
+                    continue
+                if self._would_cycle(did, tid):
+                    raise DependencyCycle(f"task {did} blocked by {tid} would make a dependency cycle")
+                cache[did] = dependent
+                dependent.blocked_by.append(tid)
+                task.blocks.append(did)
+            # Whatever may have become available goes into the index before it is written.
+            maybe_ready = [tid]
+            if task.status == "completed":
+                maybe_ready.extend(task.blocks)
+            self._mark_ready(i for i in maybe_ready if self._is_available_after(i, cache))
+            writes: journal.Writes = {self.paths.task(t.id): t.to_json() for t in cache.values()}
+            journal.commit(self.paths.task_journal, writes)
+            return task
+
+    def _is_available_after(self, task_id: str, cache: dict[str, Task]) -> bool:
+        task = cache.get(task_id) or self._read(task_id)
+        if task is None:
+            return False
+        lookup: dict[str, Task | None] = dict(cache)
+        return task.status == "pending" and not task.owner and not self._open_blockers(task, lookup)
+
+    def _delete(self, task: Task) -> None:
+        writes: journal.Writes = {self.paths.task(task.id): None}
+        freed: list[str] = []
+        cache: dict[str, Task] = {}
+        for other_id in _dedupe([*task.blocks, *task.blocked_by]):
+            other = self._read(other_id)
+            if other is None:
+                continue
+            other.blocks = [x for x in other.blocks if x != task.id]
+            had = task.id in other.blocked_by
+            other.blocked_by = [x for x in other.blocked_by if x != task.id]
+            cache[other.id] = other
+            writes[self.paths.task(other.id)] = other.to_json()
+            if had:
+                freed.append(other.id)
+        self._mark_ready(i for i in freed if self._is_available_after(i, cache))
+        journal.commit(self.paths.task_journal, writes)
+        self._unmark_ready(task.id)
+
+    def delete(self, task_id: str) -> None:
+        """Remove a task and strip its id from every edge."""
+        with self._locked():
+            self._delete(self._require(_check_id(task_id)))
+
+    def _busy_with(self, agent: str, except_id: str | None = None) -> list[str]:
+        return [t.id for t in self._scan() if t.owner == agent and t.status != "completed" and t.id != except_id]
+
+    def _refusal(self, task: Task, agent: str) -> ClaimRefused | None:
+        if task.status == "completed":
+            return ClaimRefused(task.id, "already_resolved")
+        if task.owner and task.owner != agent:
+            return ClaimRefused(task.id, "already_claimed", owner=task.owner)
+        blockers = self._open_blockers(task)
+        if blockers:
+            return ClaimRefused(task.id, "blocked", blockers=tuple(blockers))
+        return None
+
+    def claim(self, task_id: str | None, agent: str, *, check_busy: bool = False) -> Task:
+        """Make ``agent`` the owner of a task: the one named, or the lowest-id available one.
+
+        Raises :class:`ClaimRefused` with the reason; ``none_available`` when no id was named
+        and nothing is available.
+        """
+        with self._locked():
+            if check_busy:
+                busy = self._busy_with(agent, except_id=task_id)
+                if busy:
+                    raise ClaimRefused(task_id or "", "agent_busy", busy_with=tuple(busy))
+            if task_id is not None:
+                task = self._require(_check_id(task_id))
+                refused = self._refusal(task, agent)
+                if refused is not None:
+                    raise refused
+                if task.owner != agent:
+                    task.owner = agent
+                    atomic_write(self.paths.task(task.id), task.to_json())
+                self._unmark_ready(task.id)
+                return task
+            db = self._index()
+            while True:
+                row = db.execute("SELECT id FROM ready ORDER BY id LIMIT 1").fetchone()
+                if row is None:
+                    raise ClaimRefused("", "none_available")
+                candidate = self._read(str(row[0]))
+                if candidate is not None and self._available(candidate):
+                    candidate.owner = agent
+                    atomic_write(self.paths.task(candidate.id), candidate.to_json())
+                    self._unmark_ready(candidate.id)
+                    return candidate
+                self._unmark_ready(str(row[0]))
+
+    def release(self, agent: str) -> list[str]:
+        """Give back every unfinished task ``agent`` owns: pending, no owner. Returns their ids."""
+        with self._locked():
+            released = []
+            for task in self._scan():
+                if task.owner == agent and task.status != "completed":
+                    task.owner = None
+                    task.status = "pending"
+                    if not self._open_blockers(task):
+                        self._mark_ready([task.id])
+                    atomic_write(self.paths.task(task.id), task.to_json())
+                    released.append(task.id)
+            return released
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _check_id(task_id: str) -> str:
+    text = str(task_id).strip()
+    if not text.isdigit() or not text.isascii() or len(text) > 18:
+        raise BadInput(f"task id {task_id!r} is not a decimal number")
+    return str(int(text))
+
+
+def _check_text(subject: str, description: str) -> None:
+    if not subject or not subject.strip():
+        raise BadInput("a task needs a subject")
+    if len(subject) > MAX_SUBJECT:
+        raise BadInput(f"subject is longer than {MAX_SUBJECT} characters")
+    if len(description) > MAX_DESCRIPTION:
+        raise BadInput(f"description is longer than {MAX_DESCRIPTION} characters")
+
+
+def _dedupe(ids: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for i in ids:
+        seen.setdefault(i, None)
+    return list(seen)
