@@ -1,0 +1,125 @@
+"""The pane backend contract: what every backend (in-process, tmux, iTerm2) must do.
+
+A backend puts a teammate's process in a pane and lets crewmux type into it, read its screen,
+tell whether it lives, and kill it. It is a ``Protocol``: a backend class implements these
+methods and sets the ability flags truthfully; callers check flags, never ``hasattr``.
+
+Failures are typed (all from :mod:`app.core.errors`):
+
+* :class:`BackendUnavailable` — this backend cannot work here (message names the fix);
+* :class:`PaneNotFound` — the pane is gone, or no longer belongs to the recorded teammate;
+* :class:`BackendError` — anything else the backend could not do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from app.core.models import BackendType
+
+Key = Literal["Enter", "Escape", "C-c", "C-d", "Tab", "Up", "Down", "Left", "Right", "BSpace"]
+Layout = Literal["main-vertical", "tiled", "windows"]
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    """What to start in a new pane."""
+
+    team: str
+    name: str
+    argv: list[str]
+    cwd: str
+    env: dict[str, str] = field(default_factory=dict)
+    color: str | None = None
+    title: str | None = None
+    layout: Layout = "main-vertical"
+    cols: int = 120
+    rows: int = 36
+
+
+@dataclass(frozen=True)
+class PaneHandle:
+    """Enough to find a pane again after a restart; stored in the team file.
+
+    ``pane_id`` is what goes into the member's ``tmuxPaneId`` (``%N`` for tmux, ``in-process``
+    for in-process, the session id for iTerm2); ``locator`` is backend-specific (the tmux socket
+    and session, say) and goes into ``crewmux.paneSession``.
+    """
+
+    backend: BackendType
+    pane_id: str
+    pid: int | None
+    pid_create_time: float | None = None
+    locator: str | None = None
+
+
+@dataclass(frozen=True)
+class ScreenText:
+    """The visible screen as text lines, plus recent scrollback above it (oldest first)."""
+
+    lines: list[str]
+    scrollback: list[str] = field(default_factory=list)
+    cursor: tuple[int, int] | None = None  # (row, col) when known
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@runtime_checkable
+class PaneBackend(Protocol):
+    """One backend. Every method may raise the errors named in the module docstring."""
+
+    name: ClassVar[BackendType]
+    #: it can bring a pane to the front / select it in the user's terminal.
+    CAN_FOCUS: ClassVar[bool]
+    #: a pane outlives the crewmux process that made it (tmux, iTerm2: True; in-process: False).
+    SURVIVES_CONSOLE: ClassVar[bool]
+    #: it can show a border color / title per pane.
+    CAN_STYLE: ClassVar[bool]
+
+    def spawn(self, spec: PaneSpec) -> PaneHandle:
+        """Start ``spec.argv`` in a new pane; returns its handle. Raises BackendError."""
+        ...
+
+    def write(self, handle: PaneHandle, text: str, *, paste: bool = True, enter: bool = True) -> None:
+        """Type ``text`` (as a bracketed paste when ``paste``), then Enter as a separate key."""
+        ...
+
+    def send_key(self, handle: PaneHandle, key: Key) -> None:
+        """Send one key (Escape, C-c, Enter, ...)."""
+        ...
+
+    def screen(self, handle: PaneHandle, *, scrollback: int = 0) -> ScreenText:
+        """The visible screen, and up to ``scrollback`` lines above it."""
+        ...
+
+    def is_alive(self, handle: PaneHandle) -> bool:
+        """True while the pane exists and its process (pid + start time) still runs."""
+        ...
+
+    def pid(self, handle: PaneHandle) -> int | None:
+        """The pane's main process id, for psutil."""
+        ...
+
+    def kill(self, handle: PaneHandle, *, grace: float = 3.0) -> None:
+        """SIGTERM the pane's process tree, SIGKILL after ``grace``, close the pane.
+
+        Only panes this backend created and whose recorded process matches are touched;
+        otherwise PaneNotFound.
+        """
+        ...
+
+    def focus(self, handle: PaneHandle) -> None:
+        """Bring the pane to the front (only when CAN_FOCUS)."""
+        ...
+
+    def set_title(self, handle: PaneHandle, title: str, color: str | None = None) -> None:
+        """Set the pane's title and border color (a no-op when not CAN_STYLE)."""
+        ...
+
+    def list_panes(self, team: str) -> list[PaneHandle]:
+        """The live panes this backend made for ``team``."""
+        ...
