@@ -1,0 +1,111 @@
+"""Claude Code's lock: a *directory* ``<file>.lock`` made with mkdir (the proper-lockfile scheme).
+
+Protocol, as node's ``proper-lockfile`` documents and implements it:
+
+* acquire = ``mkdir <file>.lock``; success means held;
+* on EEXIST, stat the lock dir: if its mtime is older than ``stale`` (10 s) the holder is taken
+  to be dead — remove the dir and try again at once; otherwise it is held: retry later
+  (Claude Code retries 30 times, 5–100 ms apart);
+* while held, the holder refreshes the dir's mtime every ``stale / 2`` so it never looks stale;
+* release = ``rmdir``.
+
+crewmux takes this lock (in interop mode) *in addition to* its own kernel-released flock, so a
+crewmux process killed while holding it blocks a Claude Code writer for at most ``stale``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from app.core.errors import LockTimeout
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import TracebackType
+
+STALE_SECONDS = 10.0
+
+
+def mkdir_lock_path(path: Path) -> Path:
+    """The lock dir Claude Code uses for ``path``."""
+    return path.with_name(f"{path.name}.lock")
+
+
+class MkdirLock:
+    """Hold ``<path>.lock`` the way Claude Code does; a context manager."""
+
+    def __init__(self, path: Path, *, timeout: float = 30.0, stale: float = STALE_SECONDS) -> None:
+        self.path = path
+        self.lock_dir = mkdir_lock_path(path)
+        self.timeout = timeout
+        self.stale = stale
+        self._stop = threading.Event()
+        self._refresher: threading.Thread | None = None
+        self._held = False
+
+    def _try_take(self) -> bool:
+        try:
+            os.mkdir(self.lock_dir, 0o700)
+            return True
+        except FileExistsError:
+            pass
+        try:
+            age = time.time() - self.lock_dir.stat().st_mtime
+        except FileNotFoundError:
+            return self._mkdir_once()  # released meanwhile: one more try, no stale check
+        if age > self.stale:
+            with contextlib.suppress(FileNotFoundError, OSError):
+                os.rmdir(self.lock_dir)
+            return self._mkdir_once()
+        return False
+
+    def _mkdir_once(self) -> bool:
+        try:
+            os.mkdir(self.lock_dir, 0o700)
+            return True
+        except FileExistsError:
+            return False
+
+    def acquire(self) -> None:
+        """Take the lock, waiting with a 5–100 ms backoff; :class:`LockTimeout` at the deadline."""
+        self.lock_dir.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.timeout
+        step = 0.005
+        while not self._try_take():
+            if time.monotonic() >= deadline:
+                raise LockTimeout(self.lock_dir, self.timeout)
+            time.sleep(step)
+            step = min(step * 2, 0.1)
+        self._held = True
+        self._stop.clear()
+        self._refresher = threading.Thread(target=self._refresh, name=f"mkdir-lock {self.path.name}", daemon=True)
+        self._refresher.start()
+
+    def _refresh(self) -> None:
+        while not self._stop.wait(self.stale / 2):
+            with contextlib.suppress(OSError):
+                os.utime(self.lock_dir)
+
+    def release(self) -> None:
+        if not self._held:
+            return
+        self._stop.set()
+        if self._refresher is not None:
+            self._refresher.join()
+            self._refresher = None
+        with contextlib.suppress(FileNotFoundError):
+            os.rmdir(self.lock_dir)
+        self._held = False
+
+    def __enter__(self) -> MkdirLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
