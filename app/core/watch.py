@@ -9,6 +9,7 @@ checking for the thing you wait on, then ``wait()``: nothing that happens in bet
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,8 +88,11 @@ class DirWatcher:
             time.sleep(min(self.poll_interval, left))
 
     def close(self) -> None:
+        """Stop watching. The descriptor is closed on a helper thread: closing an inotify
+        descriptor waits out a kernel grace period (10-20 ms measured), which must not delay
+        the caller that was just woken."""
         if self._inotify is not None:
-            self._inotify.close()
+            threading.Thread(target=self._inotify.close, name="crewmux-inotify-close", daemon=True).start()
             self._inotify = None
 
     def __enter__(self) -> DirWatcher:
