@@ -1,0 +1,156 @@
+"""``crewmux worker | shutdown | resume | monitor | worktree`` — teammate lifecycle commands."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.cli.context import Context, as_option, common_parser, team_option
+
+if TYPE_CHECKING:
+    import argparse
+
+    from app.lifecycle.shutdown import ShutdownResult
+
+
+def worker(ctx: Context, args: argparse.Namespace) -> int:
+    from app.agents.worker import Worker, WorkerConfig
+
+    team = ctx.team(args)
+    cfg = WorkerConfig(team=team, name=ctx.agent(args), plan=args.plan, heartbeat_interval=args.heartbeat)
+    return Worker(ctx.teams, cfg).run()
+
+
+def _result_text(r: ShutdownResult) -> str:
+    head = {
+        "approved": f"{r.name} approved the shutdown",
+        "rejected": f"{r.name} REJECTED the shutdown: {r.reason}",
+        "timeout": f"{r.name} did not answer ({r.reason}); its processes were ended",
+        "not_running": f"{r.name} was not running",
+    }[r.outcome]
+    lines = [head]
+    if r.killed:
+        lines.append(f"  SIGKILLed pids {', '.join(map(str, r.killed))}")
+    if r.pane_closed:
+        lines.append("  pane closed")
+    if r.removed:
+        lines.append(f"  removed from the team; released tasks: {', '.join(r.released) or 'none'}")
+    lines.extend(f"  {n}" for n in r.notes)
+    return "\n".join(lines)
+
+
+def shutdown(ctx: Context, args: argparse.Namespace) -> int:
+    from app.lifecycle.shutdown import shutdown_member
+
+    team = ctx.team(args)
+    r = shutdown_member(ctx.teams, team, args.name, timeout=args.timeout, force=args.force, reason=args.reason)
+    doc = {
+        "name": r.name,
+        "outcome": r.outcome,
+        "reason": r.reason,
+        "removed": r.removed,
+        "killed": r.killed,
+        "released": r.released,
+        "paneClosed": r.pane_closed,
+        "notes": r.notes,
+        "seconds": round(r.seconds, 3),
+    }
+    ctx.emit(doc, _result_text(r))
+    return 3 if r.outcome == "rejected" and not r.removed else 0
+
+
+def resume(ctx: Context, args: argparse.Namespace) -> int:
+    from app.lifecycle.resume import resume_team
+
+    ctx.teams.load(args.name)
+    report = resume_team(ctx.teams, args.name, backend=args.backend)
+    ctx.emit(
+        [{"name": e.name, "action": e.action, "detail": e.detail} for e in report],
+        "\n".join(f"{e.name:20} {e.action:10} {e.detail}" for e in report) or "no teammates to resume",
+    )
+    return 0
+
+
+def monitor(ctx: Context, args: argparse.Namespace) -> int:
+    from app.lifecycle.monitor import LivenessMonitor
+
+    team = ctx.team(args)
+    mon = LivenessMonitor(ctx.teams, team, stale_after=args.stale_after)
+    if args.once:
+        dead = mon.check_once()
+        ctx.emit(
+            [{"name": d.name, "reason": d.reason, "released": d.released} for d in dead],
+            "\n".join(f"{d.name} dead: {d.reason}; released {d.released}" for d in dead) or "all alive",
+        )
+        return 0
+    stop = threading.Event()
+    try:
+        while not stop.is_set():
+            for d in mon.check_once():
+                print(f"{d.name} dead: {d.reason}; released {', '.join(d.released) or 'nothing'}", flush=True)
+            stop.wait(args.interval)
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def worktree_list(ctx: Context, args: argparse.Namespace) -> int:
+    from app.agents.worktree import list_worktrees
+
+    found = list_worktrees(Path(args.repo))
+    ctx.emit(
+        [w.__dict__ for w in found],
+        "\n".join(f"{w.path}  {w.branch}{'  (uncommitted work)' if w.dirty else ''}" for w in found)
+        or "no crewmux worktrees",
+    )
+    return 0
+
+
+def worktree_remove(ctx: Context, args: argparse.Namespace) -> int:
+    from app.agents.worktree import remove_worktree
+
+    remove_worktree(Path(args.repo), args.path, force=args.force)
+    ctx.emit({"removed": args.path}, f"removed worktree {args.path}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    common = common_parser()
+    p = sub.add_parser("worker", parents=[common], help="run the built-in worker (follows the protocol, no model)")
+    team_option(p)
+    as_option(p)
+    p.add_argument("--plan", action="store_true", help="ask the lead to approve each command before running it")
+    p.add_argument("--heartbeat", type=float, default=1.0, metavar="S", help="heartbeat interval (default 1 s)")
+    p.set_defaults(handler=worker)
+
+    p = sub.add_parser("shutdown", parents=[common], help="stop a teammate; always ends within timeout + 5 s")
+    p.add_argument("name")
+    team_option(p)
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="wait for an answer (default 10 s)")
+    p.add_argument("--force", action="store_true", help="stop it even if it rejects")
+    p.add_argument("--reason", default=None, help="told to the teammate")
+    p.set_defaults(handler=shutdown)
+
+    p = sub.add_parser("resume", parents=[common], help="re-attach live teammates, restart dead ones")
+    p.add_argument("name", metavar="TEAM")
+    p.add_argument("--backend", default=None, help="backend for restarted teammates (default: as recorded)")
+    p.set_defaults(handler=resume)
+
+    p = sub.add_parser("monitor", parents=[common], help="watch a team's liveness; release dead teammates' tasks")
+    team_option(p)
+    p.add_argument("--once", action="store_true", help="check once and exit")
+    p.add_argument("--interval", type=float, default=1.0, metavar="S")
+    p.add_argument("--stale-after", type=float, default=5.0, metavar="S", help="heartbeat age that means dead")
+    p.set_defaults(handler=monitor)
+
+    p = sub.add_parser("worktree", parents=[common_parser(json_flag=False)], help="list or remove teammate worktrees")
+    wsub = p.add_subparsers(dest="worktree_command", required=True)
+    q = wsub.add_parser("list", parents=[common])
+    q.add_argument("--repo", default=".", help="repository (default: current dir)")
+    q.set_defaults(handler=worktree_list)
+    q = wsub.add_parser("remove", parents=[common])
+    q.add_argument("path")
+    q.add_argument("--repo", default=".")
+    q.add_argument("--force", action="store_true", help="drop uncommitted work")
+    q.set_defaults(handler=worktree_remove)

@@ -1,0 +1,1 @@
+"""Teammate lifecycle: liveness monitor, shutdown that always ends, resume."""

@@ -1,0 +1,176 @@
+"""Shutdown that always ends.
+
+``shutdown_member``: send ``shutdown_request`` → wait up to ``timeout`` for the answer →
+approved: give the process a short grace to exit by itself → rejected: report the reason and stop
+(unless ``force``) → no answer: SIGTERM the process tree, SIGKILL after ``grace`` → close the
+pane (only one crewmux created) → remove the member → release its tasks. With the default
+grace a teammate that ignores everything is gone within ``timeout + 5`` seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import psutil
+
+from app.agents.wake import Waker
+from app.core.errors import CrewmuxError
+from app.core.heartbeat import clear_heartbeat, read_heartbeat
+from app.core.liveness import is_alive
+from app.core.mailbox import Mailbox
+from app.core.paths import LEAD_NAME
+from app.core.protocol import (
+    ShutdownApproved,
+    ShutdownRejected,
+    ShutdownRequest,
+    parse_protocol,
+    protocol_text,
+    request_id,
+)
+from app.core.tasks import TaskStore
+from app.lifecycle.proctree import terminate_tree, tree
+
+if TYPE_CHECKING:
+    from app.core.models import Member
+    from app.core.team import TeamStore
+
+Outcome = Literal["approved", "rejected", "timeout", "not_running"]
+
+
+@dataclass
+class ShutdownResult:
+    """What happened, for the CLI and the console."""
+
+    name: str
+    outcome: Outcome
+    reason: str = ""
+    removed: bool = False
+    killed: list[int] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    pane_closed: bool = False
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _pids(teams: TeamStore, team: str, member: Member) -> list[tuple[int, float | None]]:
+    out: list[tuple[int, float | None]] = []
+    if member.crewmux is not None and member.crewmux.pid:
+        out.append((member.crewmux.pid, member.crewmux.pid_create_time))
+    hb = read_heartbeat(teams.paths(team), member.name)
+    if hb is not None and (hb.pid, hb.pid_create_time) not in out:
+        out.append((hb.pid, hb.pid_create_time))
+    return out
+
+
+def _running(pids: list[tuple[int, float | None]]) -> bool:
+    return any(is_alive(pid, started) for pid, started in pids)
+
+
+def _wait_answer(mail: Mailbox, rid: str, timeout: float) -> ShutdownApproved | ShutdownRejected | None:
+    """Wait for the lead's inbox to hold the answer to ``rid``; marks only that message read."""
+    inbox = mail.paths.inbox(LEAD_NAME)
+    deadline = time.monotonic() + timeout
+    with Waker([(inbox.parent, lambda n: n == inbox.name)]) as waker:
+        while True:
+            waker.event.clear()
+            for m in mail.inbox(LEAD_NAME, unread_only=True):
+                proto = parse_protocol(m.text)
+                if isinstance(proto, ShutdownApproved | ShutdownRejected) and proto.request_id == rid:
+                    if m.msg_id:
+                        mail.mark_read(LEAD_NAME, [m.msg_id])
+                    return proto
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            waker.wait(min(left, 1.0))
+
+
+def _wait_exit(pids: list[tuple[int, float | None]], seconds: float) -> bool:
+    procs = []
+    for pid, started in pids:
+        if is_alive(pid, started):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                procs.append(psutil.Process(pid))
+    _gone, alive = psutil.wait_procs(procs, timeout=seconds)
+    return not alive
+
+
+def close_pane(member: Member) -> bool:
+    """Close the member's pane through its backend when crewmux created it. True when closed."""
+    rt = member.crewmux
+    if rt is None or not rt.created_by_crewmux or member.backend_type in (None, "in-process"):
+        return False
+    try:
+        from backends.base import PaneHandle
+        from backends.registry import load
+    except ImportError:
+        return False
+    handle = PaneHandle(
+        backend=member.backend_type,
+        pane_id=member.tmux_pane_id,
+        pid=rt.pid,
+        pid_create_time=rt.pid_create_time,
+        locator=rt.pane_session,
+    )
+    try:
+        load(member.backend_type).kill(handle, grace=0.5)
+    except CrewmuxError:
+        return False
+    return True
+
+
+def shutdown_member(
+    teams: TeamStore,
+    team: str,
+    name: str,
+    *,
+    timeout: float = 10.0,
+    force: bool = False,
+    grace: float = 2.0,
+    reason: str | None = None,
+) -> ShutdownResult:
+    """Stop teammate ``name``; see the module docstring. Raises TeammateNotFound for a stranger."""
+    started = time.monotonic()
+    member = teams.member(team, name)
+    mail = Mailbox(teams, team)
+    pids = _pids(teams, team, member)
+    result = ShutdownResult(name=name, outcome="not_running")
+    if _running(pids):
+        rid = request_id("shutdown", name)
+        req = ShutdownRequest(request_id=rid, reason=reason, force=force or None, sender=LEAD_NAME)
+        mail.send(name, protocol_text(req), sender=LEAD_NAME, summary="shutdown request")
+        answer = _wait_answer(mail, rid, timeout)
+        if isinstance(answer, ShutdownRejected):
+            result.outcome, result.reason = "rejected", answer.reason
+            if not force:
+                result.seconds = time.monotonic() - started
+                return result
+        elif isinstance(answer, ShutdownApproved):
+            result.outcome = "approved"
+            _wait_exit(pids, grace)
+        else:
+            result.outcome = "timeout"
+            result.reason = f"no answer within {timeout:.0f}s"
+        procs = [p for pid, st in pids for p in tree(pid, st)]
+        if procs:
+            result.killed = terminate_tree(procs, grace)
+            result.notes.append(f"terminated {len(procs)} process(es)")
+    result.pane_closed = close_pane(member)
+    store = TaskStore(teams.paths(team))
+    try:
+        result.released = store.release(name)
+    finally:
+        store.close()
+    with contextlib.suppress(CrewmuxError):
+        teams.leave(team, name)
+        result.removed = True
+    clear_heartbeat(teams.paths(team), name)
+    if member.crewmux is not None and member.crewmux.worktree:
+        from app.agents.worktree import describe_leftover
+
+        result.notes.append(describe_leftover(member.crewmux.worktree))
+    result.seconds = time.monotonic() - started
+    return result
