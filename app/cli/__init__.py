@@ -70,6 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli.team_cmds import overview
 
         handler = overview
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            try:  # a bare `crewmux` on a terminal opens the console (when that layer is installed)
+                from app.cli.console_cmds import console
+
+                handler = console
+            except ImportError:
+                pass
     try:
         result = handler(ctx, args)
         return int(result or 0)

@@ -1,0 +1,51 @@
+"""``crewmux console [--team T]``: open the lead console (also what a bare ``crewmux`` does)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.cli.context import common_parser
+from app.core.errors import InvalidName
+from app.core.paths import sanitize
+
+if TYPE_CHECKING:
+    import argparse
+
+    from app.cli.context import Context
+
+
+def default_team(explicit: str | None = None, cwd: Path | None = None) -> str:
+    """``--team``, else ``$CREWMUX_TEAM``, else the current directory's name, sanitized."""
+    if explicit:
+        return explicit
+    env = os.environ.get("CREWMUX_TEAM")
+    if env:
+        return env
+    name = (cwd or Path.cwd()).name or "crewmux"
+    try:
+        return sanitize(name, "team name").strip("-") or "crewmux"
+    except InvalidName:
+        return "crewmux"
+
+
+def console(ctx: Context, args: argparse.Namespace) -> int:
+    """Open the console on the team; returns 0 when the user quits."""
+    from app.console.app import make_app
+
+    team = default_team(getattr(args, "team", None))
+    app = make_app(ctx.home, team)
+    app.run()
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "console",
+        help="open the lead console (the default command)",
+        parents=[common_parser(json_flag=False)],
+        description="Open the lead console on a team: --team, $CREWMUX_TEAM, or the current directory's name.",
+    )
+    p.add_argument("--team", default=None, metavar="T", help="team (default $CREWMUX_TEAM or the directory name)")
+    p.set_defaults(handler=console)

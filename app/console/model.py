@@ -1,0 +1,183 @@
+"""What the console shows, gathered from disk and psutil (blocking: call from thread workers).
+
+Everything here is plain data; the widgets only draw it. A :class:`Probe` reads the process
+figures so tests and snapshots can inject fixed numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import psutil
+
+from app.core.liveness import is_alive
+from app.core.paths import LEAD_NAME
+from app.core.protocol import IdleNotification, parse_protocol
+
+if TYPE_CHECKING:
+    from app.core.mailbox import Mailbox
+    from app.core.models import Member, Task, TeamFile
+
+State = Literal["starting", "working", "waiting", "idle", "stopped", "dead"]
+STARTING_FOR_S = 3.0
+
+
+@dataclass(frozen=True)
+class Usage:
+    """CPU (% of one core) and resident memory (MB) of a process tree."""
+
+    cpu: float
+    mem_mb: float
+
+
+class Probe(Protocol):
+    """Reads a process tree's usage; None when the process is gone."""
+
+    def __call__(self, pid: int) -> Usage | None: ...
+
+
+class PsutilProbe:
+    """The real probe: psutil over the process and its children, CPU since the previous call."""
+
+    def __init__(self) -> None:
+        self._procs: dict[int, psutil.Process] = {}
+
+    def _proc(self, pid: int) -> psutil.Process:
+        proc = self._procs.get(pid)
+        if proc is None or not proc.is_running():
+            proc = psutil.Process(pid)
+            proc.cpu_percent(None)
+            self._procs[pid] = proc
+        return proc
+
+    def __call__(self, pid: int) -> Usage | None:
+        try:
+            root = self._proc(pid)
+            tree = [root, *root.children(recursive=True)]
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+        cpu = 0.0
+        mem = 0
+        for proc in tree:
+            try:
+                known = self._proc(proc.pid)
+                cpu += known.cpu_percent(None)
+                mem += known.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return Usage(cpu=cpu, mem_mb=mem / 1_048_576)
+
+
+@dataclass(frozen=True)
+class TeammateRow:
+    """One row of the teammate list."""
+
+    name: str
+    color: str | None
+    kind: str
+    backend: str
+    state: State
+    task: str | None
+    usage: Usage | None
+    unread: int
+    pane_id: str = ""
+    pid: int | None = None
+    is_lead: bool = False
+
+
+@dataclass(frozen=True)
+class TeamSnapshot:
+    """The whole team as the console shows it, taken at ``taken_at``."""
+
+    team: str
+    rows: list[TeammateRow]
+    taken_at: float = field(default_factory=time.time)
+
+    def names(self) -> list[str]:
+        return [r.name for r in self.rows]
+
+
+def member_state(
+    member: Member, *, alive: bool, idle: IdleNotification | None, now_ms: int, cpu: float | None
+) -> State:
+    """The state shown for ``member``.
+
+    stopped: marked inactive; dead: its recorded process is gone while it should run; starting:
+    joined in the last few seconds; waiting: its last idle notice says it waits for input;
+    idle: it said it is idle and is not busy; working: otherwise.
+    """
+    if member.is_active is False:
+        return "stopped"
+    pid = member.crewmux.pid if member.crewmux else None
+    if pid and not alive:
+        return "dead"
+    if idle is not None:
+        if idle.idle_reason == "waiting_input":
+            return "waiting"
+        if cpu is None or cpu < 5.0:
+            return "idle"
+    if now_ms - member.joined_at < STARTING_FOR_S * 1000 and idle is None:
+        return "starting"
+    return "working"
+
+
+def last_idle_by_sender(mailbox: Mailbox) -> dict[str, IdleNotification]:
+    """The newest idle notification each teammate sent the lead (unread or not)."""
+    found: dict[str, IdleNotification] = {}
+    try:
+        messages = mailbox.inbox(LEAD_NAME)
+    except Exception:  # a missing lead inbox is simply no news
+        return found
+    for m in messages:
+        parsed = parse_protocol(m.text)
+        if isinstance(parsed, IdleNotification):
+            found[m.sender] = parsed
+        elif m.sender in found:
+            # anything newer from the sender means it is no longer idle
+            del found[m.sender]
+    return found
+
+
+def snapshot(team_file: TeamFile, mailbox: Mailbox, tasks: list[Task], probe: Probe) -> TeamSnapshot:
+    """The team's rows, the lead first. Blocking (files and psutil)."""
+    idle = last_idle_by_sender(mailbox)
+    owned: dict[str, str] = {}
+    for t in tasks:
+        if t.owner and t.status != "completed" and t.owner not in owned:
+            owned[t.owner] = f"#{t.id} {t.subject}"
+    now = int(time.time() * 1000)
+    rows: list[TeammateRow] = []
+    members = sorted(team_file.members, key=lambda m: m.name != LEAD_NAME)
+    for m in members:
+        rt = m.crewmux
+        pid = rt.pid if rt else None
+        is_lead = m.name == LEAD_NAME
+        alive = is_alive(pid, rt.pid_create_time if rt else None) if pid else False
+        usage = probe(pid) if pid and alive else None
+        try:
+            unread = len(mailbox.inbox(m.name, unread_only=True))
+        except Exception:
+            unread = 0
+        state: State = (
+            "working"
+            if is_lead
+            else member_state(m, alive=alive, idle=idle.get(m.name), now_ms=now, cpu=usage.cpu if usage else None)
+        )
+        rows.append(
+            TeammateRow(
+                name=m.name,
+                color=m.color,
+                kind=(rt.agent_kind if rt and rt.agent_kind else None) or m.agent_type or ("lead" if is_lead else "?"),
+                backend="console" if is_lead else (m.backend_type or "-"),
+                state=state,
+                task=owned.get(m.name),
+                usage=usage,
+                unread=unread,
+                pane_id=m.tmux_pane_id,
+                pid=pid,
+                is_lead=is_lead,
+            )
+        )
+    return TeamSnapshot(team=team_file.name, rows=rows)

@@ -1,0 +1,272 @@
+"""What the console does to the team, UI-free and blocking (run these in thread workers).
+
+Each operation the lead starts goes through the delegate-mode policy first
+(:mod:`app.core.policy`), so a refusal is the core's :class:`PolicyRefused`, never a hidden button.
+Pane operations go through a backend from ``backends.registry``; when the backends layer is not
+installed, they fail with :class:`BackendUnavailable` naming what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.core import policy
+from app.core.errors import BackendUnavailable, BadInput, CrewmuxError, PaneNotFound
+from app.core.liveness import is_alive
+from app.core.mailbox import Mailbox
+from app.core.models import MemberRuntime
+from app.core.paths import LEAD_NAME
+from app.core.protocol import PlanApprovalResponse, ShutdownRequest, protocol_text, request_id
+from app.core.tasks import TaskStore
+from app.core.team import TeamStore
+
+if TYPE_CHECKING:
+    from app.core.models import Member, Task
+    from app.core.paths import TeamPaths
+    from backends.base import Key, PaneBackend, PaneHandle
+
+AGENT_KINDS = ("shell", "worker", "claude", "codex", "gemini", "aider")
+BACKENDS = ("in-process", "tmux", "iterm2")
+
+
+@dataclass
+class TeamContext:
+    """The team the console runs, and the stores it works through."""
+
+    home: Path
+    team: str
+    backend: PaneBackend | None = None
+    teams: TeamStore = field(init=False)
+    mailbox: Mailbox = field(init=False)
+    tasks: TaskStore = field(init=False)
+    _backends: dict[str, PaneBackend] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.teams = TeamStore(self.home)
+        self.mailbox = Mailbox(self.teams, self.team)
+        self.tasks = TaskStore(self.teams.paths(self.team))
+
+    @property
+    def paths(self) -> TeamPaths:
+        return self.teams.paths(self.team)
+
+    def backend_for(self, name: str) -> PaneBackend:
+        """The backend called ``name`` (the injected one when its name matches).
+
+        Raises :class:`BackendUnavailable` when the backends layer or that backend is missing.
+        """
+        if self.backend is not None and self.backend.name == name:
+            return self.backend
+        if name in self._backends:
+            return self._backends[name]
+        try:
+            from backends import registry
+        except ImportError as exc:
+            raise BackendUnavailable(
+                f"backend {name!r} is not available: the pane backends (backends/registry.py) are not installed"
+            ) from exc
+        found: PaneBackend = registry.load(registry.choose(name))
+        self._backends[name] = found
+        return found
+
+
+def ensure_team(home: Path, team: str) -> None:
+    """Create ``team`` under ``home`` when it does not exist yet (first use)."""
+    teams = TeamStore(home)
+    if not teams.exists(team):
+        teams.create(team, f"created by the console in {Path.cwd()}", lead_pid=os.getpid())
+
+
+def handle_of(member: Member) -> PaneHandle:
+    """The pane handle recorded for ``member``; PaneNotFound when it has no pane."""
+    from backends.base import PaneHandle
+
+    if not member.backend_type or not member.tmux_pane_id:
+        raise PaneNotFound(f"{member.name} has no pane recorded")
+    rt = member.crewmux or MemberRuntime()
+    return PaneHandle(
+        backend=member.backend_type,
+        pane_id=member.tmux_pane_id,
+        pid=rt.pid,
+        pid_create_time=rt.pid_create_time,
+        locator=rt.pane_session,
+    )
+
+
+# -- messages ----------------------------------------------------------------------------------
+def send_message(ctx: TeamContext, to: str | None, text: str) -> dict[str, str]:
+    """Send ``text`` from the lead to ``to`` (None: everyone); returns recipient → message id."""
+    policy.check(ctx.paths, LEAD_NAME, "message")
+    if not text.strip():
+        raise BadInput("an empty message is not sent")
+    if to is None:
+        return ctx.mailbox.broadcast(text, sender=LEAD_NAME)
+    if to == LEAD_NAME:
+        raise BadInput("the lead cannot message itself; select a teammate or broadcast")
+    return {to: ctx.mailbox.send(to, text, sender=LEAD_NAME)}
+
+
+def answer_plan(ctx: TeamContext, to: str, req_id: str, approved: bool, feedback: str | None = None) -> str:
+    """Approve or reject a teammate's plan; returns the message id."""
+    policy.check(ctx.paths, LEAD_NAME, "approve_plan")
+    reply = PlanApprovalResponse(sender=LEAD_NAME, request_id=req_id, approved=approved, feedback=feedback)
+    return ctx.mailbox.send(to, protocol_text(reply), sender=LEAD_NAME)
+
+
+# -- panes -------------------------------------------------------------------------------------
+def _member(ctx: TeamContext, name: str) -> Member:
+    return ctx.teams.member(ctx.team, name)
+
+
+def write_to(ctx: TeamContext, name: str, text: str) -> None:
+    """Type ``text`` into a teammate's pane; the lead's own pane is refused in delegate mode."""
+    if name == LEAD_NAME:
+        policy.check(ctx.paths, LEAD_NAME, "type_into_own_pane")
+        raise BadInput("the lead has no pane in the console to type into")
+    member = _member(ctx, name)
+    ctx.backend_for(member.backend_type or "in-process").write(handle_of(member), text, paste=False, enter=False)
+
+
+def interrupt(ctx: TeamContext, name: str, key: Key = "Escape") -> None:
+    """Send Escape (or C-c) to a teammate to interrupt its current work."""
+    if name == LEAD_NAME:
+        raise BadInput("select a teammate to interrupt; the lead is you")
+    member = _member(ctx, name)
+    ctx.backend_for(member.backend_type or "in-process").send_key(handle_of(member), key)
+
+
+def focus(ctx: TeamContext, name: str) -> None:
+    """Bring a tmux/iTerm2 teammate's real pane to the front."""
+    member = _member(ctx, name)
+    backend = ctx.backend_for(member.backend_type or "in-process")
+    if not backend.CAN_FOCUS:
+        raise BadInput(f"{name} runs {backend.name}: it is shown in the console itself, there is no pane to jump to")
+    backend.focus(handle_of(member))
+
+
+def argv_for(kind: str, command: str, *, team: str, name: str) -> list[str]:
+    """The command line for a new teammate: ``command`` when given, else the agent kind's."""
+    if command.strip():
+        return shlex.split(command)
+    if kind == "shell":
+        return [os.environ.get("SHELL") or "/bin/sh"]
+    if kind == "worker":
+        return [sys.executable, "-m", "app", "worker", "--team", team, "--as", name]
+    if kind == "claude":
+        return ["claude", "--agent-id", f"{name}@{team}", "--agent-name", name, "--team-name", team]
+    if kind in AGENT_KINDS:
+        return [kind]
+    raise BadInput(f"unknown agent kind {kind!r} (one of {', '.join(AGENT_KINDS)})")
+
+
+@dataclass(frozen=True)
+class SpawnRequest:
+    """What the spawn form asks for."""
+
+    name: str
+    kind: str = "shell"
+    command: str = ""
+    backend: str = "in-process"
+    cwd: str = ""
+    plan_mode: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def spawn(ctx: TeamContext, req: SpawnRequest) -> Member:
+    """Start a teammate through its backend and record it in the team file."""
+    from backends.base import PaneSpec
+
+    policy.check(ctx.paths, LEAD_NAME, "spawn")
+    if req.name == LEAD_NAME:
+        raise BadInput(f"{LEAD_NAME!r} is the lead's name")
+    cwd = req.cwd or str(Path.cwd())
+    if not Path(cwd).is_dir():
+        raise BadInput(f"working directory {cwd!r} does not exist")
+    argv = argv_for(req.kind, req.command, team=ctx.team, name=req.name)
+    backend = ctx.backend_for(req.backend)
+    env = {"CREWMUX_HOME": str(ctx.home), "CREWMUX_TEAM": ctx.team, "CREWMUX_AGENT": req.name}
+    if req.plan_mode:
+        env["CREWMUX_PLAN_MODE"] = "1"
+    existing = ctx.teams.load(ctx.team).member(req.name)
+    if existing is not None and existing.is_active is not False:
+        rt = existing.crewmux
+        if rt is not None and is_alive(rt.pid, rt.pid_create_time):
+            raise BadInput(f"{req.name!r} is already a running member of the team")
+    handle = backend.spawn(PaneSpec(team=ctx.team, name=req.name, argv=argv, cwd=cwd, env=env, title=req.name))
+    runtime = MemberRuntime(
+        pid=handle.pid,
+        pid_create_time=handle.pid_create_time,
+        argv=argv,
+        agent_kind=req.kind if not req.command.strip() else "command",
+        pane_session=handle.locator,
+        created_by_crewmux=True,
+        env=env,
+    )
+    try:
+        return ctx.teams.join(
+            ctx.team,
+            req.name,
+            agent_type=req.kind,
+            cwd=cwd,
+            backend_type=handle.backend,
+            pane_id=handle.pane_id,
+            plan_mode_required=req.plan_mode or None,
+            runtime=runtime,
+            replace_dead=True,
+        )
+    except CrewmuxError:
+        backend.kill(handle, grace=0.5)
+        raise
+
+
+def shutdown(ctx: TeamContext, name: str, *, grace: float = 10.0, poll: float = 0.2) -> str:
+    """Shut a teammate down: a ShutdownRequest into its inbox, then the backend's kill after ``grace``.
+
+    Returns how it ended: ``"exited"`` (it stopped by itself) or ``"killed"``. The member is
+    marked inactive either way. Raises BackendError when the kill itself fails.
+    """
+    policy.check(ctx.paths, LEAD_NAME, "shutdown")
+    if name == LEAD_NAME:
+        raise BadInput("the lead is shut down by quitting the console")
+    member = _member(ctx, name)
+    rid = request_id("shutdown", name)
+    ctx.mailbox.send(name, protocol_text(ShutdownRequest(sender=LEAD_NAME, request_id=rid)), sender=LEAD_NAME)
+    rt = member.crewmux
+    deadline = time.monotonic() + grace
+    how = "killed"
+    while rt is not None and rt.pid:
+        if not is_alive(rt.pid, rt.pid_create_time):
+            how = "exited"
+            break
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(poll)
+    if how == "killed" and member.backend_type:
+        try:
+            ctx.backend_for(member.backend_type).kill(handle_of(member), grace=3.0)
+        except PaneNotFound:
+            how = "exited"
+
+    def mark(m: Member) -> None:
+        m.is_active = False
+
+    ctx.teams.set_member(ctx.team, name, mark)
+    ctx.tasks.release(name)
+    return how
+
+
+# -- tasks -------------------------------------------------------------------------------------
+def assign(ctx: TeamContext, task_id: str, owner: str | None) -> Task | None:
+    """Set (or clear, with None) a task's owner; making the lead its owner is refused in delegate mode."""
+    policy.check(ctx.paths, LEAD_NAME, "manage_tasks")
+    policy.check_task_owner(ctx.paths, owner)
+    if owner is not None:
+        ctx.teams.member(ctx.team, owner)
+        return ctx.tasks.claim(task_id, owner)
+    return ctx.tasks.update(task_id, owner=None)

@@ -1,0 +1,355 @@
+"""The console's main screen: team list, notifications, the selected teammate's screen, messages."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from app.console import ops, task_ops
+from app.console.messages import Notice, Refreshed, ScreenUpdated
+from app.console.notices import describe
+from app.console.screens.forms import AskForm, SpawnForm, TaskForm
+from app.console.widgets.feed import Conversation, NotificationLog
+from app.console.widgets.tasks import TaskPanel
+from app.console.widgets.teammates import TeammateList
+from app.console.widgets.terminal import TerminalView
+from app.console.widgets.watcher import TeamWatcher
+from app.core import policy
+from app.core.errors import CrewmuxError
+from app.core.paths import LEAD_NAME
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from app.console.model import Probe, TeamSnapshot
+    from app.console.ops import SpawnRequest, TeamContext
+
+
+MIRROR_INTERVAL_S = 0.1
+
+
+class MainScreen(Screen[None]):
+    """Owns the selection and delegate flag; widgets get attributes, send messages back."""
+
+    DEFAULT_CSS = """
+    #delegate-banner { display: none; height: 1; background: $accent; color: $background; text-style: bold;
+                       content-align: center middle; }
+    MainScreen.-delegate #delegate-banner { display: block; }
+    MainScreen.-delegate TeammateList { border: double $accent; }
+    #left { width: 2fr; }
+    #right { width: 3fr; }
+    #composer { border: round $primary; background: $surface; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("shift+down", "select(1)", "Next", priority=True),
+        Binding("shift+up", "select(-1)", "Prev", priority=True),
+        Binding("enter", "open_view", "Open view"),
+        Binding("ctrl+t", "toggle_tasks", "Tasks", priority=True),
+        Binding("shift+tab", "toggle_delegate", "Delegate", priority=True),
+        Binding("f2", "spawn", "Spawn"),
+        Binding("f3", "shutdown", "Shut down"),
+        Binding("f4", "jump", "Jump to pane"),
+        Binding("f5", "interrupt('Escape')", "Interrupt"),
+        Binding("f6", "interrupt('C-c')", "Ctrl-C", show=False),
+        Binding("f7", "answer_plan(True)", "Approve plan"),
+        Binding("f8", "answer_plan(False)", "Reject plan"),
+        Binding("ctrl+b", "toggle_broadcast", "Broadcast"),
+        Binding("ctrl+q", "app.quit", "Quit", priority=True),
+    ]
+
+    selected: reactive[str] = reactive(LEAD_NAME)
+    delegate: reactive[bool] = reactive(False)
+    broadcast: reactive[bool] = reactive(False)
+
+    def __init__(self, ctx: TeamContext, probe: Probe, *, tick: float = 2.0, shutdown_grace: float = 10.0) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.probe = probe
+        self.tick = tick
+        self.shutdown_grace = shutdown_grace
+        self.snapshot: TeamSnapshot | None = None
+        self.pending_plans: dict[str, str] = {}  # teammate -> request id
+        self._dead: set[str] = set()
+        self._shown: tuple[object, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("DELEGATE MODE — the lead only coordinates (shift+tab to leave)", id="delegate-banner")
+        with Horizontal():
+            with Vertical(id="left"):
+                yield TeammateList(id="teammates")
+                yield NotificationLog(id="notices")
+            with Vertical(id="right"):
+                yield TerminalView(id="terminal")
+                yield Conversation(id="conversation")
+                yield Input(id="composer")
+        yield TaskPanel(id="tasks")
+        yield TeamWatcher(self.ctx, self.probe, tick=self.tick)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"crewmux — {self.ctx.team}"
+        self.delegate = policy.is_delegate(self.ctx.paths)
+        self._update_placeholder()
+        self.query_one(TerminalView).placeholder = "the lead: you are here. shift+down selects a teammate"
+        self.query_one("#composer", Input).focus()
+
+    # -- data in -----------------------------------------------------------------------------
+    @on(Refreshed)
+    def _refreshed(self, event: Refreshed) -> None:
+        event.stop()
+        self.snapshot = event.snapshot
+        names = event.snapshot.names()
+        if self.selected not in names:
+            self.selected = LEAD_NAME
+        self.query_one(TeammateList).rows = event.snapshot.rows
+        self.query_one(TaskPanel).show_tasks(event.tasks, event.blocked)
+        self.query_one(Conversation).entries = event.conversation
+        self.delegate = event.delegate
+        log = self.query_one(NotificationLog)
+        for row in event.snapshot.rows:
+            if row.state == "dead" and row.name not in self._dead:
+                self._dead.add(row.name)
+                log.add(f"✖ {row.name} died (its process is gone)", severity="error", key=f"dead:{row.name}")
+            elif row.state != "dead":
+                self._dead.discard(row.name)
+        for message in event.new_for_lead:
+            line, key, severity, plan = describe(message)
+            if plan is not None:
+                self.pending_plans[message.sender] = plan
+            log.add(line, severity=severity, key=key)
+        current = self._row(self.selected)
+        shown = (current.name, current.backend, current.pane_id, current.pid, current.state) if current else None
+        if shown != self._shown:
+            self._show_selected()
+
+    @on(Notice)
+    def _notice(self, event: Notice) -> None:
+        event.stop()
+        self.query_one(NotificationLog).add(event.text, severity=event.severity, key=event.key)
+
+    @on(ScreenUpdated)
+    def _mirror(self, event: ScreenUpdated) -> None:
+        event.stop()
+        if event.name == self.selected:
+            self.query_one(TerminalView).show_lines(event.lines)
+
+    # -- selection -------------------------------------------------------------------------
+    def watch_selected(self, name: str) -> None:
+        self.query_one(TeammateList).selected = name
+        self.query_one(TeamWatcher).selected = name
+        self._update_placeholder()
+        self._show_selected()
+        self.query_one(TeamWatcher).refresh_team()
+
+    def watch_delegate(self, on: bool) -> None:
+        self.set_class(on, "-delegate")
+
+    def watch_broadcast(self) -> None:
+        self._update_placeholder()
+
+    def _update_placeholder(self) -> None:
+        target = "everyone" if self.broadcast else self.selected
+        self.query_one("#composer", Input).placeholder = f"message to {target} (enter sends, ctrl+b broadcast)"
+
+    def _row(self, name: str) -> Any:
+        if self.snapshot is None:
+            return None
+        return next((r for r in self.snapshot.rows if r.name == name), None)
+
+    def _show_selected(self) -> None:
+        view = self.query_one(TerminalView)
+        row = self._row(self.selected)
+        self._shown = (row.name, row.backend, row.pane_id, row.pid, row.state) if row else None
+        if row is None or row.is_lead:
+            view.show_lines([])
+            return
+        if row.backend == "in-process":
+            try:
+                backend: Any = self.ctx.backend_for("in-process")
+                member = self.ctx.teams.member(self.ctx.team, row.name)
+                view.attach(backend.terminal(ops.handle_of(member)))
+            except (CrewmuxError, ImportError, AttributeError, KeyError) as exc:
+                view.show_lines([f"{row.name}: its in-process screen is not available: {exc}"])
+            return
+        if not row.pane_id:
+            view.show_lines([f"{row.name} has no pane recorded (it joined the team without one)"])
+            return
+        if row.state in ("dead", "stopped"):
+            view.show_lines([f"{row.name} is {row.state}; it has no live pane to show"])
+            return
+        view.show_lines([f"{row.name} runs in {row.backend} pane {row.pane_id}; mirroring…"])
+        self.mirror(row.name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mirror", description="mirror a pane")
+    def mirror(self, name: str) -> None:
+        worker = get_current_worker()
+        try:
+            member = self.ctx.teams.member(self.ctx.team, name)
+            backend = self.ctx.backend_for(member.backend_type or "tmux")
+            handle = ops.handle_of(member)
+        except CrewmuxError as exc:
+            self.post_message(ScreenUpdated(name, [f"cannot mirror {name}: {exc}"]))
+            return
+        last: list[str] = []
+        while not worker.is_cancelled and self.selected == name:
+            try:
+                lines = backend.screen(handle).lines
+            except CrewmuxError as exc:
+                self.post_message(ScreenUpdated(name, [f"{name}: the pane is gone ({exc})"]))
+                return
+            if lines != last:
+                last = lines
+                self.post_message(ScreenUpdated(name, lines))
+            time.sleep(MIRROR_INTERVAL_S)
+
+    def action_select(self, step: int) -> None:
+        names = self.snapshot.names() if self.snapshot else [LEAD_NAME]
+        i = names.index(self.selected) if self.selected in names else 0
+        self.selected = names[(i + step) % len(names)]
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_open_view(self) -> None:
+        if self.selected == LEAD_NAME:
+            try:
+                policy.check(self.ctx.paths, LEAD_NAME, "type_into_own_pane")
+            except CrewmuxError as exc:
+                self.post_message(Notice(f"refused: {exc}", "warning"))
+                return
+            self.post_message(Notice("the lead has no pane here: select a teammate with shift+down"))
+            return
+        self.query_one(TerminalView).focus()
+
+    @on(TerminalView.Left)
+    def _left(self) -> None:
+        self.query_one("#composer", Input).focus()
+
+    @on(TerminalView.Typed)
+    def _typed(self, event: TerminalView.Typed) -> None:
+        event.stop()
+        view = self.query_one(TerminalView)
+        if view.terminal is not None:
+            view.terminal.write(event.data)
+        else:
+            self.run_op("type", ops.write_to, self.ctx, self.selected, event.data.decode("utf-8", "replace"))
+
+    def action_toggle_tasks(self) -> None:
+        panel = self.query_one(TaskPanel)
+        shown = panel.toggle_class("-shown").has_class("-shown")
+        if shown:
+            panel.focus()
+        else:
+            self.query_one("#composer", Input).focus()
+
+    def action_toggle_delegate(self) -> None:
+        self.run_op("delegate", policy.set_delegate, self.ctx.paths, not self.delegate)
+        self.delegate = not self.delegate
+        self.post_message(Notice(f"delegate mode {'on' if self.delegate else 'off'}", key="delegate"))
+
+    def action_toggle_broadcast(self) -> None:
+        self.broadcast = not self.broadcast
+
+    def action_spawn(self) -> None:
+        def done(req: SpawnRequest | None) -> None:
+            if req is not None:
+                self.run_op(f"spawn {req.name}", ops.spawn, self.ctx, req)
+
+        self.app.push_screen(SpawnForm(cwd=os.getcwd()), done)
+
+    def action_shutdown(self) -> None:
+        self.run_op(f"shut down {self.selected}", ops.shutdown, self.ctx, self.selected, grace=self.shutdown_grace)
+
+    def action_jump(self) -> None:
+        self.run_op(f"jump to {self.selected}", ops.focus, self.ctx, self.selected)
+
+    def action_interrupt(self, key: str) -> None:
+        self.run_op(f"interrupt {self.selected}", ops.interrupt, self.ctx, self.selected, key)
+
+    def action_answer_plan(self, approved: bool) -> None:
+        req = self.pending_plans.pop(self.selected, None)
+        if req is None:
+            self.post_message(Notice(f"no plan from {self.selected} is waiting for approval", "warning"))
+            return
+        verb = "approve" if approved else "reject"
+        self.run_op(f"{verb} plan of {self.selected}", ops.answer_plan, self.ctx, self.selected, req, approved)
+        self.query_one(NotificationLog).discard(f"plan:{self.selected}")
+
+    @on(TaskPanel.Action)
+    def _task_action(self, event: TaskPanel.Action) -> None:
+        event.stop()
+        verb, tid = event.verb, event.task_id
+        if verb == "new":
+
+            def created(r: tuple[str, str] | None) -> None:
+                if r is not None:
+                    self.run_op("new task", task_ops.create, self.ctx, *r)
+
+            self.app.push_screen(TaskForm("New task"), created)
+            return
+        if tid is None:
+            self.post_message(Notice("no task selected", "warning"))
+            return
+        task = self.query_one(TaskPanel).current()
+        if verb == "edit" and task is not None:
+
+            def edited(r: tuple[str, str] | None) -> None:
+                if r is not None:
+                    self.run_op(f"edit #{tid}", task_ops.edit, self.ctx, tid, *r)
+
+            self.app.push_screen(TaskForm(f"Edit task #{tid}", task.subject, task.description), edited)
+        elif verb == "assign":
+            self.run_op(f"assign #{tid} to {self.selected}", ops.assign, self.ctx, tid, self.selected)
+        elif verb == "unassign":
+            self.run_op(f"unassign #{tid}", ops.assign, self.ctx, tid, None)
+        elif verb == "status":
+            self.run_op(f"status of #{tid}", task_ops.next_status, self.ctx, tid)
+        elif verb == "delete":
+            self.run_op(f"delete #{tid}", task_ops.delete, self.ctx, tid)
+        elif verb == "depend":
+
+            def depend(b: str | None) -> None:
+                if b is not None:
+                    self.run_op(f"#{tid} blocked by {b}", task_ops.add_blocker, self.ctx, tid, b)
+
+            self.app.push_screen(AskForm(f"Task #{tid} waits on task id:"), depend)
+
+    @on(Input.Submitted, "#composer")
+    def _send(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value
+        if not text.strip():
+            return
+        event.input.value = ""
+        self.run_op("send", ops.send_message, self.ctx, None if self.broadcast else self.selected, text)
+
+    # -- running operations --------------------------------------------------------------------
+    def run_op(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> None:
+        """Run a blocking operation in a thread worker; its outcome comes back as a Notice."""
+        self._run_op(what, fn, args, kwargs)
+
+    @work(thread=True, exit_on_error=False, group="ops", description="a team operation")
+    def _run_op(self, what: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        try:
+            result = fn(*args, **kwargs)
+        except CrewmuxError as exc:
+            self.post_message(Notice(f"{what}: refused: {exc}", "warning"))
+            return
+        if what.startswith("shut down"):
+            self.post_message(Notice(f"{what}: {result}"))
+        elif what.startswith("spawn"):
+            self.post_message(Notice(f"{what}: started"))
+        self.query_one(TeamWatcher).refresh_team()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.post_message(Notice(f"{event.worker.description}: {type(error).__name__}: {error}", "error"))

@@ -1,0 +1,3 @@
+"""The console's widgets, one family per module."""
+
+from __future__ import annotations

@@ -1,0 +1,186 @@
+"""The selected teammate's live screen, drawn row by row with the Line API.
+
+Two sources feed it: an in-process teammate's pyte screen (read under its lock, redrawn only
+when its ``version`` moved, at most ``fps`` times a second), or the text of a tmux / iTerm2 pane
+mirrored by a worker. When the view has focus, keys go to the teammate; Escape leaves.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from textual import events
+    from textual.timer import Timer
+
+_KEYS: dict[str, bytes] = {
+    "enter": b"\r",
+    "tab": b"\t",
+    "backspace": b"\x7f",
+    "up": b"\x1b[A",
+    "down": b"\x1b[B",
+    "right": b"\x1b[C",
+    "left": b"\x1b[D",
+    "home": b"\x1b[H",
+    "end": b"\x1b[F",
+    "delete": b"\x1b[3~",
+    "pageup": b"\x1b[5~",
+    "pagedown": b"\x1b[6~",
+}
+_PYTE_COLORS = {"brown": "yellow"}
+
+
+def key_bytes(event: events.Key) -> bytes | None:
+    """The bytes a terminal would send for ``event``; None for keys it has no bytes for."""
+    if event.key in _KEYS:
+        return _KEYS[event.key]
+    if event.character:
+        return event.character.encode("utf-8")
+    return None
+
+
+def _color(value: str) -> str | None:
+    if value == "default":
+        return None
+    if len(value) == 6 and all(c in "0123456789abcdefABCDEF" for c in value):
+        return "#" + value
+    return _PYTE_COLORS.get(value, value).replace("bright", "bright_")
+
+
+_style_cache: dict[tuple[Any, ...], Style] = {}
+
+
+def _style(key: tuple[str, str, bool, bool, bool, bool]) -> Style:
+    found = _style_cache.get(key)
+    if found is None:
+        fg, bg, bold, italics, underscore, reverse = key
+        try:
+            found = Style(
+                color=_color(fg), bgcolor=_color(bg), bold=bold, italic=italics, underline=underscore, reverse=reverse
+            )
+        except Exception:  # an odd color name from the emulator: draw it plain
+            found = Style(bold=bold, italic=italics, underline=underscore, reverse=reverse)
+        _style_cache[key] = found
+    return found
+
+
+def pyte_row(screen: Any, y: int, cursor: tuple[int, int] | None) -> list[Segment]:
+    """Segments for row ``y`` of a pyte screen: runs of equal style joined (call under its lock)."""
+    row = screen.buffer[y]
+    segments: list[Segment] = []
+    text: list[str] = []
+    current: Style | None = None
+    for x in range(screen.columns):
+        ch = row[x]
+        style = _style((ch.fg, ch.bg, ch.bold, ch.italics, ch.underscore, ch.reverse))
+        if cursor is not None and cursor == (y, x):
+            style = style + Style(reverse=not ch.reverse)
+        if style is not current and current is not None:
+            segments.append(Segment("".join(text), current))
+            text = []
+        current = style
+        text.append(ch.data or " ")
+    if text and current is not None:
+        segments.append(Segment("".join(text), current))
+    return segments
+
+
+class TerminalView(Widget, can_focus=True):
+    """A teammate's screen. Set ``terminal`` (in-process) or call ``show_lines`` (mirror)."""
+
+    DEFAULT_CSS = """
+    TerminalView { background: $surface; color: $foreground; height: 1fr; border: round $panel; }
+    TerminalView:focus { border: round $accent; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave", "Leave terminal", show=True)]
+
+    class Typed(Message):
+        """Keys typed into the view, for the teammate (the screen writes them through its backend)."""
+
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+            super().__init__()
+
+    class Left(Message):
+        """Escape pressed: the view gives focus back."""
+
+    def __init__(self, *, fps: float = 30.0, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.terminal: Any = None
+        self._drawn_version = -1
+        self._rows: list[list[Segment]] = []
+        self._fps = fps
+        self._timer: Timer | None = None
+        self.placeholder = "no teammate selected"
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(1 / self._fps, self._poll, pause=True)
+
+    def attach(self, terminal: Any) -> None:
+        """Follow an in-process terminal (with ``.screen``, ``.lock``, ``.version``)."""
+        self.terminal = terminal
+        self._drawn_version = -1
+        if self._timer is not None:
+            self._timer.resume()
+        self._poll()
+
+    def show_lines(self, lines: list[str]) -> None:
+        """Show plain text lines (a mirrored pane, or a message); stops following a terminal."""
+        self.terminal = None
+        if self._timer is not None:
+            self._timer.pause()
+        self._rows = [[Segment(line)] for line in lines]
+        self.refresh()
+
+    def _poll(self) -> None:
+        term = self.terminal
+        if term is None:
+            return
+        version = term.version
+        if version == self._drawn_version:
+            return
+        with term.lock:
+            screen = term.screen
+            cursor = None if screen.cursor.hidden else (screen.cursor.y, screen.cursor.x)
+            self._rows = [pyte_row(screen, y, cursor if self.has_focus else None) for y in range(screen.lines)]
+            self._drawn_version = term.version
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y < len(self._rows):
+            return Strip(self._rows[y]).adjust_cell_length(width)
+        if not self._rows and y == 0:
+            return Strip([Segment(self.placeholder, Style(dim=True))]).adjust_cell_length(width)
+        return Strip.blank(width)
+
+    def on_resize(self) -> None:
+        term = self.terminal
+        if term is not None and self.size.width > 0 and self.size.height > 0:
+            term.resize(self.size.width, self.size.height)
+            self._drawn_version = -1
+
+    def on_focus(self) -> None:
+        self._drawn_version = -1
+
+    def on_blur(self) -> None:
+        self._drawn_version = -1
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "escape":
+            return
+        data = key_bytes(event)
+        if data is not None:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Typed(data))
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())

@@ -1,0 +1,121 @@
+"""An invisible widget that keeps the console's picture of the team fresh.
+
+Thread workers wait on the team's directories with :class:`DirWatcher` (inotify, or a poll) and
+post :class:`TeamChanged` (coalesced); each change, and a slow tick for CPU/liveness, runs one
+exclusive refresh worker that reads the files and psutil and posts :class:`Refreshed`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.widget import Widget
+from textual.worker import get_current_worker
+
+from app.console.messages import Refreshed, TeamChanged
+from app.console.model import snapshot
+from app.core import policy
+from app.core.atomic import ensure_dir
+from app.core.paths import LEAD_NAME
+from app.core.watch import DirWatcher
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from app.console.model import Probe
+    from app.console.ops import TeamContext
+
+
+def conversation(ctx: TeamContext, name: str) -> list[tuple[str, str, str]]:
+    """The lead's exchange with ``name``: (direction, text, receipt), oldest first. Blocking."""
+    if name == LEAD_NAME:
+        return []
+    rows: list[tuple[str, str, str, str]] = []
+    with contextlib.suppress(Exception):
+        for m, _read_at in ctx.mailbox.history(LEAD_NAME):
+            if m.sender == name:
+                rows.append((m.timestamp, "received", m.text, ""))
+    with contextlib.suppress(Exception):
+        for m, read_at in ctx.mailbox.history(name):
+            if m.sender == LEAD_NAME:
+                rows.append((m.timestamp, "sent", m.text, "read" if (read_at or m.read) else "delivered"))
+    rows.sort(key=lambda r: r[0])
+    return [(d, t, r) for _, d, t, r in rows]
+
+
+def fingerprint(directory: Path) -> dict[str, tuple[int, int]]:
+    """``name → (mtime_ns, size)`` of the directory's ``*.json`` files (not dot files: locks, indexes)."""
+    out: dict[str, tuple[int, int]] = {}
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for e in entries:
+            if e.name.endswith(".json") and not e.name.startswith("."):
+                with contextlib.suppress(OSError):
+                    st = e.stat()
+                    out[e.name] = (st.st_mtime_ns, st.st_size)
+    return out
+
+
+class TeamWatcher(Widget):
+    """Runs the watcher and refresh workers for ``ctx``; ``selected`` picks the conversation."""
+
+    DEFAULT_CSS = "TeamWatcher { display: none; }"
+
+    def __init__(self, ctx: TeamContext, probe: Probe, *, tick: float = 2.0) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.probe = probe
+        self.tick = tick
+        self.selected = LEAD_NAME
+
+    def on_mount(self) -> None:
+        paths = self.ctx.paths
+        for name, directory in (("inboxes", paths.inboxes), ("tasks", paths.tasks_dir), ("team", paths.team_dir)):
+            ensure_dir(directory)
+            self.watch_dir(name, directory)
+        if self.tick > 0:
+            self.set_interval(self.tick, self.refresh_team)
+        self.refresh_team()
+
+    @work(thread=True, exit_on_error=False, group="watch", description="watch a team directory")
+    def watch_dir(self, what: str, directory: Path) -> None:
+        worker = get_current_worker()
+        with DirWatcher(directory) as watcher:
+            seen = fingerprint(directory)
+            while not worker.is_cancelled:
+                if watcher.wait(0.5) and not worker.is_cancelled:
+                    now = fingerprint(directory)
+                    if now != seen:
+                        seen = now
+                        self.post_message(TeamChanged(what))
+
+    @on(TeamChanged)
+    def _changed(self, event: TeamChanged) -> None:
+        event.stop()
+        self.refresh_team()
+
+    def refresh_team(self) -> None:
+        self._refresh(self.selected)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="refresh", description="read the team")
+    def _refresh(self, selected: str) -> None:
+        ctx = self.ctx
+        team_file = ctx.teams.load(ctx.team)
+        tasks = ctx.tasks.list_tasks()
+        blocked = ctx.tasks.blocked(tasks)
+        snap = snapshot(team_file, ctx.mailbox, tasks, self.probe)
+        new = ctx.mailbox.mark_read(LEAD_NAME)
+        if get_current_worker().is_cancelled:
+            return
+        self.post_message(
+            Refreshed(
+                snapshot=snap,
+                tasks=tasks,
+                blocked=blocked,
+                new_for_lead=new,
+                conversation=conversation(ctx, selected),
+                delegate=policy.is_delegate(ctx.paths),
+            )
+        )
