@@ -1,0 +1,228 @@
+"""One fresh process for one iteration: start it, watch it, kill it, measure it.
+
+The process runs in its own session (so its whole process group can be killed), with stdout and
+stderr going to a log file. It counts as *alive* while it writes its heartbeat file
+(``$CREWMUX_HEARTBEAT``) or its log grows; silent for longer than the heartbeat timeout, or
+running past the iteration timeout, it is killed (SIGTERM to the group, SIGKILL after a grace)
+and counted failed. CPU time comes from ``wait4``'s rusage of the child and its descendants.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from app.core.atomic import ensure_dir
+from app.core.errors import StorageError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+Ending = Literal["ok", "failed", "heartbeat", "timeout"]
+TAIL_BYTES = 2048
+KILL_GRACE = 1.0
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What to start and how to watch it."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    log: Path
+    heartbeat: Path
+    usage: Path
+    heartbeat_timeout: float | None = None
+    iteration_timeout: float | None = None
+
+
+@dataclass
+class Finished:
+    """How a process ended."""
+
+    ending: Ending
+    exit_status: int | None
+    started_at: float
+    ended_at: float
+    cpu_s: float | None
+    output_tail: str
+    tokens: int | None = None
+    cost_usd: float | None = None
+    killed_for: str | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return self.ended_at - self.started_at
+
+
+def read_tail(path: Path, limit: int = TAIL_BYTES) -> str:
+    """The last ``limit`` bytes of a log, as text ('' when it does not exist)."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - limit))
+            return fh.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def read_usage(path: Path) -> tuple[int | None, float | None]:
+    """Tokens and cost an iteration reported in ``$CREWMUX_USAGE`` ({"tokens": n, "cost_usd": x})."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(doc, dict):
+        return None, None
+    tokens = doc.get("tokens")
+    cost = doc.get("cost_usd", doc.get("costUsd"))
+    return (
+        int(tokens) if isinstance(tokens, int | float) else None,
+        float(cost) if isinstance(cost, int | float) else None,
+    )
+
+
+@dataclass
+class HeadlessProcess:
+    """A plain child process in its own process group."""
+
+    launch: Launch
+    popen: subprocess.Popen[bytes] = field(init=False)
+    started_at: float = field(init=False)
+    _started_mono: float = field(init=False)
+    _kill_reason: str | None = field(default=None, init=False)
+    _kill_sent_at: float | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        spec = self.launch
+        ensure_dir(spec.log.parent)
+        spec.heartbeat.touch()
+        with contextlib.suppress(FileNotFoundError):
+            spec.usage.unlink()
+        try:
+            with spec.log.open("ab") as log:
+                self.popen = subprocess.Popen(
+                    spec.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=spec.cwd,
+                    env=spec.env,
+                    start_new_session=True,
+                )
+        except OSError as exc:
+            raise StorageError(f"cannot start {spec.argv[0]!r}: {exc}") from exc
+        self.started_at = time.time()
+        self._started_mono = time.monotonic()
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def _last_sign_of_life(self) -> float:
+        wall_start = self.started_at
+        return max(wall_start, _mtime(self.launch.heartbeat), _mtime(self.launch.log))
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, sig)
+
+    def kill(self, reason: str) -> None:
+        """Start killing the whole group (SIGTERM now, SIGKILL after a grace); ``poll`` reaps it."""
+        if self._kill_reason is None:
+            self._kill_reason = reason
+            self._kill_sent_at = time.monotonic()
+            self._signal_group(signal.SIGTERM)
+
+    def poll(self) -> Finished | None:
+        """None while it runs; how it ended once it has. Kills it when it goes silent or overruns."""
+        try:
+            pid, status, usage = os.wait4(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status, usage = self.pid, 0, None
+        if pid == 0:
+            self._watch()
+            return None
+        code = os.waitstatus_to_exitcode(status) if usage is not None else None
+        self.popen.returncode = code if code is not None else -1
+        if self._kill_reason is not None:
+            self._signal_group(signal.SIGKILL)  # leave no stragglers of a killed iteration behind
+        tokens, cost = read_usage(self.launch.usage)
+        cpu = usage.ru_utime + usage.ru_stime if usage is not None else None
+        ending: Ending
+        if self._kill_reason == "heartbeat":
+            ending = "heartbeat"
+        elif self._kill_reason == "timeout":
+            ending = "timeout"
+        else:
+            ending = "ok" if code == 0 else "failed"
+        return Finished(
+            ending=ending,
+            exit_status=code,
+            started_at=self.started_at,
+            ended_at=time.time(),
+            cpu_s=cpu,
+            output_tail=read_tail(self.launch.log),
+            tokens=tokens,
+            cost_usd=cost,
+            killed_for=self._kill_reason,
+        )
+
+    def _watch(self) -> None:
+        now = time.monotonic()
+        if self._kill_sent_at is not None:
+            if now - self._kill_sent_at > KILL_GRACE:
+                self._signal_group(signal.SIGKILL)
+            return
+        spec = self.launch
+        if spec.iteration_timeout is not None and now - self._started_mono > spec.iteration_timeout:
+            self.kill("timeout")
+        elif spec.heartbeat_timeout is not None and time.time() - self._last_sign_of_life() > spec.heartbeat_timeout:
+            self.kill("heartbeat")
+
+    def wait(self, poll_interval: float = 0.02) -> Finished:
+        """Block until it ends (still watching heartbeat and timeout)."""
+        while True:
+            done = self.poll()
+            if done is not None:
+                return done
+            time.sleep(poll_interval)
+
+
+def kill_orphan(pid_file: Path) -> None:
+    """Kill the process group recorded in ``pid_file`` by a previous orchestrator, if it still runs.
+
+    The file holds ``{"pid": n, "createTime": t}``; the group is only signalled when the process
+    with that pid was started at that time (so a reused pid is never hit).
+    """
+    from app.core.liveness import create_time, is_alive
+
+    try:
+        doc = json.loads(pid_file.read_bytes())
+        pid = int(doc["pid"])
+        started = float(doc["createTime"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    actual = create_time(pid)
+    if actual is None or abs(actual - started) > 0.01:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10.0
+    while is_alive(pid, started) and time.monotonic() < deadline:
+        time.sleep(0.01)
