@@ -84,6 +84,13 @@ def _pdeathsig() -> Callable[[], None] | None:
 _DIE_WITH_PARENT = _pdeathsig()
 
 
+def _own_argv() -> list[str]:
+    """This process's command line in a form that can be run again (``python -m app`` spelled out)."""
+    if sys.argv and sys.argv[0].endswith("__main__.py"):
+        return [sys.executable, "-m", "app", *sys.argv[1:]]
+    return list(sys.argv)
+
+
 class _Stop(Exception):
     """Leave the loop (shutdown approved or a hook said stop)."""
 
@@ -125,7 +132,8 @@ class Worker:
         """Record this process in the member's entry (join if spawned by hand)."""
         pid = os.getpid()
         found = self.teams.load(self.cfg.team).member(self.name)
-        runtime = MemberRuntime(pid=pid, pid_create_time=create_time(pid), argv=list(sys.argv), agent_kind="worker")
+        runtime = MemberRuntime(pid=pid, pid_create_time=create_time(pid), argv=_own_argv(), agent_kind="worker")
+        runtime.env = {"CREWMUX_HOME": str(self.teams.home)}
         if found is None:
             self.teams.join(
                 self.cfg.team, self.name, agent_type="worker", runtime=runtime, plan_mode_required=self.cfg.plan or None
@@ -144,7 +152,8 @@ class Worker:
 
             if not is_alive(rt.pid, rt.pid_create_time):
                 rt.pid, rt.pid_create_time = pid, create_time(pid)
-                rt.argv = rt.argv or list(sys.argv)
+                rt.argv = rt.argv or _own_argv()
+                rt.env = rt.env or {"CREWMUX_HOME": str(self.teams.home)}
             m.crewmux = rt
 
         self.teams.set_member(self.cfg.team, self.name, change)
