@@ -38,7 +38,8 @@ def inbox(ctx: Context, args: argparse.Namespace) -> int:
     agent = ctx.agent(args)
     box = ctx.mailbox(team)
     messages = box.inbox(agent, unread_only=args.unread)
-    if args.mark_read:
+    if args.mark_read and messages:
+        # Only what was shown: with nothing shown, a message arriving meanwhile must stay unread.
         box.mark_read(agent, [m.msg_id for m in messages if m.msg_id] if any(m.msg_id for m in messages) else None)
     ctx.emit(dump_messages(messages), "\n".join(_line(m) for m in messages) or "no messages")
     return 0

@@ -41,8 +41,25 @@ def fsync_enabled() -> bool:
 
 
 def ensure_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) with mode 0700 when missing."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    """Create ``path`` and every missing parent, each with mode 0700; returns ``path``.
+
+    ``Path.mkdir(parents=True)`` would give the parents the default mode, so each missing
+    level is made here one by one. Directories that already exist are left as they are.
+    Raises :class:`OSError` when a level cannot be created.
+    """
+    if path.is_dir():
+        return path
+    missing: list[Path] = []
+    current = path
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for level in reversed(missing):
+        try:
+            level.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            if not level.is_dir():
+                raise
     return path
 
 

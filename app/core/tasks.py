@@ -20,13 +20,14 @@ task file before it is handed out. Deleting the index only costs one rebuild.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from app.core import journal
-from app.core.atomic import atomic_write, ensure_dir, read_bytes, read_model
+from app.core.atomic import FILE_MODE, atomic_write, ensure_dir, read_bytes, read_model
 from app.core.errors import BadInput, ClaimRefused, DependencyCycle, TaskNotFound
 from app.core.locks import file_lock
 from app.core.models import Task
@@ -94,6 +95,8 @@ class TaskStore:
     def _index(self) -> sqlite3.Connection:
         if self._db is None:
             fresh = not self.paths.task_index.exists()
+            # Made 0600 before SQLite opens it: SQLite gives its -wal/-shm files the same mode.
+            os.close(os.open(self.paths.task_index, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE))
             db = sqlite3.connect(self.paths.task_index, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -215,8 +218,12 @@ class TaskStore:
             journal.commit(self.paths.task_journal, writes)
             return task
 
-    def _would_cycle(self, task_id: str, blocker_id: str) -> bool:
-        """True if ``task_id`` blocked by ``blocker_id`` closes a cycle."""
+    def _would_cycle(self, task_id: str, blocker_id: str, pending: dict[str, Task] | None = None) -> bool:
+        """True if ``task_id`` blocked by ``blocker_id`` closes a cycle.
+
+        ``pending`` holds tasks changed in this update but not yet written; they are read from
+        there, so two edges added in one call cannot close a cycle unseen.
+        """
         if task_id == blocker_id:
             return True
         seen: set[str] = set()
@@ -228,7 +235,7 @@ class TaskStore:
             if current in seen:
                 continue
             seen.add(current)
-            found = self._read(current)
+            found = pending.get(current) if pending is not None and current in pending else self._read(current)
             if found is not None:
                 stack.extend(found.blocked_by)
         return False
@@ -289,7 +296,7 @@ class TaskStore:
             for bid in new_blockers:
                 if bid in task.blocked_by:
                     continue
-                if self._would_cycle(tid, bid):
+                if self._would_cycle(tid, bid, cache):
                     raise DependencyCycle(f"task {tid} blocked by {bid} would make a dependency cycle")
                 blocker = cache.get(bid) or self._require(bid)
                 cache[bid] = blocker
@@ -299,7 +306,7 @@ class TaskStore:
                 dependent = cache.get(did) or self._require(did)
                 if tid in dependent.blocked_by:
                     continue
-                if self._would_cycle(did, tid):
+                if self._would_cycle(did, tid, cache):
                     raise DependencyCycle(f"task {did} blocked by {tid} would make a dependency cycle")
                 cache[did] = dependent
                 dependent.blocked_by.append(tid)
