@@ -79,6 +79,7 @@ def crash_claimer(home: Path, team: str, name: str, acks: Acks) -> None:
             continue
         acks.write(op="claim", id=task.id, agent=name)
         store.update(task.id, status="completed")
+        time.sleep(random.random() * 0.004)
 
 
 def sender(home: Path, team: str, name: str, acks: Acks, to: str, count: int) -> None:
@@ -110,15 +111,19 @@ def edger(home: Path, team: str, name: str, acks: Acks, seed: int) -> None:
         try:
             if roll < 0.4 or len(ids) < 3:
                 picked = rng.sample(ids, min(len(ids), rng.randint(0, 2)))
-                store.create(f"{name} task", blocked_by=picked)
+                acks.write(op="create", id=store.create(f"{name} task", blocked_by=picked).id)
             elif roll < 0.65:
                 a, b = rng.sample(ids, 2)
                 store.update(a, add_blocked_by=[b])
+                acks.write(op="blocked_by", id=a, other=b)
             elif roll < 0.85:
                 a, b = rng.sample(ids, 2)
                 store.update(a, add_blocks=[b])
+                acks.write(op="blocks", id=a, other=b)
             else:
-                store.update(rng.choice(ids), status="deleted")
+                gone = rng.choice(ids)
+                store.update(gone, status="deleted")
+                acks.write(op="delete", id=gone)
         except CrewmuxError:
             continue  # a cycle refused, or a task another edger just deleted
 
