@@ -57,15 +57,12 @@ class CrewmuxApp(App[None]):
 
     def _start_console_link(self) -> None:
         """Let ``crewmux spawn --backend in-process`` reach this console, when backends has it."""
-        import importlib
-
         try:
-            link: Any = importlib.import_module("backends.console_link")
+            from backends.console_link import ConsoleLinkServer, inprocess_handler
         except ImportError:
             return
         try:
-            self._link = link.ConsoleLinkServer(self.ctx.home, self.ctx.team, self.ctx.backend_for("in-process"))
-            self._link.start()
+            self._link = ConsoleLinkServer(self.ctx.paths, inprocess_handler(self.ctx.backend_for("in-process")))
         except Exception as exc:  # the console works without it; say why
             self._main.post_message(Notice(f"in-process spawns from the shell are off: {exc}", "warning"))
 
@@ -84,7 +81,7 @@ class CrewmuxApp(App[None]):
             self._unsubscribe()
         if self._link is not None:
             with contextlib.suppress(Exception):
-                self._link.stop()
+                self._link.close()
         self.ctx.tasks.close()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -12,7 +14,10 @@ from app.console.themes import ConsoleSettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
+
+
+# the helpers module (console_helpers.py) sits beside this file; importlib mode does not add it
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 class FixedProbe:

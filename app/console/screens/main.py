@@ -66,7 +66,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+q", "app.quit", "Quit", priority=True),
     ]
 
-    selected: reactive[str] = reactive(LEAD_NAME)
+    selected: reactive[str] = reactive(LEAD_NAME, init=False)
     delegate: reactive[bool] = reactive(False)
     broadcast: reactive[bool] = reactive(False)
 
@@ -325,7 +325,8 @@ class MainScreen(Screen[None]):
     def _send(self, event: Input.Submitted) -> None:
         event.stop()
         text = event.value
-        if not text.strip():
+        if not text.strip():  # enter on an empty composer opens the selected teammate's view
+            self.action_open_view()
             return
         event.input.value = ""
         self.run_op("send", ops.send_message, self.ctx, None if self.broadcast else self.selected, text)

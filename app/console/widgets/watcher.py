@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.widget import Widget
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from app.console.messages import Refreshed, TeamChanged
 from app.console.model import snapshot
@@ -69,8 +69,12 @@ class TeamWatcher(Widget):
         self.probe = probe
         self.tick = tick
         self.selected = LEAD_NAME
+        self._reading = False
+        self._read_again = False
+        self._watching = False
 
     def on_mount(self) -> None:
+        self._watching = True
         paths = self.ctx.paths
         for name, directory in (("inboxes", paths.inboxes), ("tasks", paths.tasks_dir), ("team", paths.team_dir)):
             ensure_dir(directory)
@@ -97,9 +101,29 @@ class TeamWatcher(Widget):
         self.refresh_team()
 
     def refresh_team(self) -> None:
+        """Read the team again: now, or right after the read under way (never two at once)."""
+        if not self._watching:
+            return  # on_mount reads the team first
+        if self._reading:
+            self._read_again = True
+            return
+        self._reading = True
+        self._read_again = False
         self._refresh(self.selected)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="refresh", description="read the team")
+    @on(Worker.StateChanged)
+    def _refresh_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "refresh" or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        self._reading = False
+        if self._read_again:
+            self.refresh_team()
+
+    @work(thread=True, exit_on_error=False, group="refresh", description="read the team")
     def _refresh(self, selected: str) -> None:
         ctx = self.ctx
         team_file = ctx.teams.load(ctx.team)
@@ -107,8 +131,6 @@ class TeamWatcher(Widget):
         blocked = ctx.tasks.blocked(tasks)
         snap = snapshot(team_file, ctx.mailbox, tasks, self.probe)
         new = ctx.mailbox.mark_read(LEAD_NAME)
-        if get_current_worker().is_cancelled:
-            return
         self.post_message(
             Refreshed(
                 snapshot=snap,
