@@ -179,6 +179,17 @@ class CheckpointStore:
         journal.commit(self.journal, {self.path: data, self.twin: data})
         return data.encode("utf-8")
 
+    def pending(self) -> list[Intent]:
+        """The intents in the orchestrator's own last write (after replaying a crashed save)."""
+        journal.recover(self.journal)
+        raw = read_bytes(self.twin)
+        if raw is None:
+            return []
+        try:
+            return parse(raw).in_flight
+        except (ValidationError, ValueError):
+            return []
+
     def load(self) -> Loaded | None:
         """The checkpoint (the twin if it is corrupt), or None when neither exists.
 

@@ -19,7 +19,6 @@ from app.core.errors import BadInput, DependencyCycle, Timeout
 from app.orchestrate import learnings as learn
 from app.orchestrate.checkpoint import Checkpoint, CheckpointStore, Intent, Loaded, TaskResult, TaskSpec
 from app.orchestrate.loop import load_checkpoint, orchestrator_lock, record_of, recovered_record
-from app.orchestrate.process import kill_orphan
 from app.orchestrate.runner import Options, RunDir, fault, start
 from app.orchestrate.summary import Summary, summarize
 from app.orchestrate.teamsync import TeamMirror, default_team
@@ -117,7 +116,6 @@ class ParallelRun:
             return loaded.checkpoint
         cp = base.with_work_of(loaded.checkpoint) if loaded.changed else base.model_copy(deep=True)
         for intent in base.in_flight:
-            kill_orphan(self.run_dir.pid_file(intent.number, intent.task_id))
             ok, value = read_result(self.run_dir.result(intent.number, intent.task_id or ""))
             spec = next((t for t in cp.remaining if t.id == intent.task_id), None)
             if ok and spec is not None:

@@ -17,8 +17,7 @@ from app.core.errors import BadInput, Timeout
 from app.core.locks import file_lock
 from app.orchestrate import learnings as learn
 from app.orchestrate.checkpoint import Checkpoint, CheckpointStore, Intent, IterationRecord, Loaded
-from app.orchestrate.process import kill_orphan
-from app.orchestrate.runner import Options, RunDir, fault, start
+from app.orchestrate.runner import Options, RunDir, fault, kill_orphans, start
 from app.orchestrate.summary import Summary, summarize
 
 if TYPE_CHECKING:
@@ -67,17 +66,22 @@ def orchestrator_lock(options: Options) -> AbstractContextManager[None]:
 
 
 def load_checkpoint(store: CheckpointStore, options: Options) -> Loaded:
-    """The checkpoint to start from (a fresh one when there is none). Raises BadInput, CorruptFile."""
+    """The checkpoint to start from (a fresh one when there is none). Raises BadInput, CorruptFile.
+
+    With ``--resume``, processes a dead orchestrator left running are killed first, so nothing
+    writes behind the settling.
+    """
+    pending = store.pending()
+    if pending and not options.resume:
+        raise BadInput(
+            f"{options.checkpoint} has {len(pending)} interrupted iteration(s); pass --resume to settle them"
+        )
+    kill_orphans(RunDir(options.checkpoint), pending)
     loaded = store.load()
     if loaded is None:
         fresh = Checkpoint()
         store.save(fresh)
         return Loaded(fresh, fresh, changed=False)
-    pending = loaded.last_good.in_flight if loaded.last_good is not None else []
-    if pending and not options.resume:
-        raise BadInput(
-            f"{options.checkpoint} has {len(pending)} interrupted iteration(s); pass --resume to settle them"
-        )
     return loaded
 
 
@@ -107,7 +111,6 @@ class SerialLoop:
         if base is None or not base.in_flight:
             return loaded.checkpoint
         intent = base.in_flight[0]
-        kill_orphan(self.run_dir.pid_file(intent.number))
         landed = loaded.changed
         if landed:
             cp = base.with_work_of(loaded.checkpoint)

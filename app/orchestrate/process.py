@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from app.core.atomic import ensure_dir
+from app.core.atomic import atomic_write, ensure_dir
 from app.core.errors import StorageError
 
 if TYPE_CHECKING:
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 Ending = Literal["ok", "failed", "heartbeat", "timeout"]
 TAIL_BYTES = 2048
 KILL_GRACE = 1.0
+#: the child records its own pid (then execs the command, keeping that pid) before anything
+#: else runs, so an orchestrator killed right after the fork still leaves the orphan findable.
+_PID_WRAPPER = ["/bin/sh", "-c", 'printf \'{"pid": %d}\' "$$" > "$0" && exec "$@"']
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Launch:
     log: Path
     heartbeat: Path
     usage: Path
+    pid_file: Path
     heartbeat_timeout: float | None = None
     iteration_timeout: float | None = None
 
@@ -117,7 +121,7 @@ class HeadlessProcess:
         try:
             with spec.log.open("ab") as log:
                 self.popen = subprocess.Popen(
-                    spec.argv,
+                    [*_PID_WRAPPER, str(child_pid_file(spec.pid_file)), *spec.argv],
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -129,6 +133,10 @@ class HeadlessProcess:
             raise StorageError(f"cannot start {spec.argv[0]!r}: {exc}") from exc
         self.started_at = time.time()
         self._started_mono = time.monotonic()
+        from app.core.liveness import create_time
+
+        record = {"pid": self.pid, "createTime": create_time(self.pid), "heartbeat": str(spec.heartbeat)}
+        atomic_write(spec.pid_file, json.dumps(record), fsync=False)
 
     @property
     def pid(self) -> int:
@@ -204,25 +212,49 @@ class HeadlessProcess:
             time.sleep(poll_interval)
 
 
-def kill_orphan(pid_file: Path) -> None:
+def child_pid_file(pid_file: Path) -> Path:
+    """Where the child writes its own pid (the orchestrator writes ``pid_file`` itself)."""
+    return pid_file.with_name(pid_file.name + ".child")
+
+
+def _is_ours(pid: int, doc: dict[str, object], heartbeat: Path) -> bool:
+    import psutil
+
+    started = doc.get("createTime")
+    try:
+        proc = psutil.Process(pid)
+        if isinstance(started, int | float):
+            return abs(proc.create_time() - float(started)) <= 0.01
+        return proc.environ().get("CREWMUX_HEARTBEAT") == str(heartbeat)
+    except (psutil.Error, OSError):
+        return False
+
+
+def kill_orphan(pid_file: Path, heartbeat: Path) -> None:
     """Kill the process group recorded in ``pid_file`` by a previous orchestrator, if it still runs.
 
-    The file holds ``{"pid": n, "createTime": t}``; the group is only signalled when the process
-    with that pid was started at that time (so a reused pid is never hit).
+    ``pid_file`` holds ``{"pid": n, "createTime": t}``, written by the orchestrator; when it died
+    right after the fork only the child's own ``<pid_file>.child`` (the pid alone) is there. The
+    group is only signalled when that process is provably the same one: same start time, or its
+    environment names the same heartbeat file.
     """
-    from app.core.liveness import create_time, is_alive
+    from app.core.liveness import is_alive
 
-    try:
-        doc = json.loads(pid_file.read_bytes())
-        pid = int(doc["pid"])
-        started = float(doc["createTime"])
-    except (OSError, ValueError, KeyError, TypeError):
+    for candidate in (pid_file, child_pid_file(pid_file)):
+        try:
+            doc = json.loads(candidate.read_bytes())
+            pid = int(doc["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(doc, dict) and _is_ours(pid, doc, heartbeat):
+            break
+    else:
         return
-    actual = create_time(pid)
-    if actual is None or abs(actual - started) > 0.01:
-        return
+    started = doc.get("createTime")
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10.0
-    while is_alive(pid, started) and time.monotonic() < deadline:
+    while is_alive(pid, float(started) if isinstance(started, int | float) else None):
+        if time.monotonic() > deadline:
+            break
         time.sleep(0.01)

@@ -20,20 +20,18 @@ prove that a crash at the worst moment loses and repeats nothing.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.atomic import atomic_write, ensure_dir
-from app.core.liveness import create_time
+from app.core.atomic import ensure_dir
 from app.orchestrate import learnings as learn
-from app.orchestrate.process import HeadlessProcess, Launch
+from app.orchestrate.process import HeadlessProcess, Launch, child_pid_file, kill_orphan
 
 if TYPE_CHECKING:
-    from app.orchestrate.checkpoint import Learning, TaskSpec
+    from app.orchestrate.checkpoint import Intent, Learning, TaskSpec
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,8 @@ class RunDir:
 
     def cleanup(self, number: int, task_id: str | None = None) -> None:
         """Remove a folded-in process's run files, all but its log."""
-        paths = [self.heartbeat(number, task_id), self.usage(number, task_id), self.pid_file(number, task_id)]
+        pid = self.pid_file(number, task_id)
+        paths = [self.heartbeat(number, task_id), self.usage(number, task_id), pid, child_pid_file(pid)]
         paths.append(self.learnings(number, task_id))
         if task_id is not None:
             paths.append(self.result(number, task_id))
@@ -158,10 +157,14 @@ def start(
         log=run.log(number, attempt, task_id),
         heartbeat=run.heartbeat(number, task_id),
         usage=run.usage(number, task_id),
+        pid_file=run.pid_file(number, task_id),
         heartbeat_timeout=options.heartbeat_timeout,
         iteration_timeout=options.iteration_timeout,
     )
-    proc = HeadlessProcess(launch)
-    record = {"pid": proc.pid, "createTime": create_time(proc.pid)}
-    atomic_write(run.pid_file(number, task_id), json.dumps(record), fsync=False)
-    return proc
+    return HeadlessProcess(launch)
+
+
+def kill_orphans(run: RunDir, intents: list[Intent]) -> None:
+    """Kill what a dead orchestrator's in-flight processes left running (before reading their writes)."""
+    for intent in intents:
+        kill_orphan(run.pid_file(intent.number, intent.task_id), run.heartbeat(intent.number, intent.task_id))

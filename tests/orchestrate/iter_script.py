@@ -5,7 +5,7 @@ It reads $CREWMUX_CHECKPOINT, adds 1 to ``state.count``, appends its $CREWMUX_IT
 sets ``status`` to done. Behaviour knobs come from the environment:
 
 * ITER_FAIL_AT=N     exit 3 (after printing a clue) on the first attempt of iteration N;
-* ITER_HANG_AT=N     on iteration N, sleep forever without output or heartbeat;
+* ITER_HANG_AT=N     on the first attempt of iteration N, sleep forever without output or heartbeat;
 * ITER_SLEEP=S       sleep S seconds before writing (touching the heartbeat meanwhile);
 * ITER_SEEN=FILE     append the learnings this iteration was handed to FILE (one JSON line);
 * parallel mode ($CREWMUX_TASK_ID set): sleep ITER_TASK_SLEEP seconds between writing start and
@@ -54,7 +54,7 @@ def main() -> int:
     if os.environ.get("ITER_FAIL_AT") == str(number) and attempt == 1:
         print(f"clue: iteration {number} tripped over the frobnicator", flush=True)
         return 3
-    if os.environ.get("ITER_HANG_AT") == str(number):
+    if os.environ.get("ITER_HANG_AT") == str(number) and attempt == 1:
         time.sleep(3600)
     pause = float(os.environ.get("ITER_SLEEP", "0"))
     if pause:
