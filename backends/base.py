@@ -80,6 +80,11 @@ class PaneBackend(Protocol):
     #: it can show a border color / title per pane.
     CAN_STYLE: ClassVar[bool]
 
+    @classmethod
+    def check_available(cls) -> None:
+        """Return when this backend can work here; else raise BackendUnavailable naming the fix."""
+        ...
+
     def spawn(self, spec: PaneSpec) -> PaneHandle:
         """Start ``spec.argv`` in a new pane; returns its handle. Raises BackendError."""
         ...

@@ -1,0 +1,139 @@
+"""Teammates hosted inside this process (the console) on pseudo-terminals.
+
+Each teammate is a :class:`backends.pty_host.PtyTerminal`: a real pty, a reader thread, a pyte
+screen. The console draws ``terminal(handle).screen`` under its ``lock``. The panes die with the
+process that hosts them (``SURVIVES_CONSOLE = False``), so a shell's ``crewmux spawn --backend
+in-process`` goes through :mod:`backends.console_link` to the running console instead.
+
+In the team file the pane id is ``in-process`` (as Claude Code writes it); the handle's
+``locator`` (``inproc:<pid>``) tells this host's terminals apart.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, ClassVar
+
+from app.core.errors import BackendError, PaneNotFound
+from app.core.liveness import create_time
+from app.core.paths import sanitize
+from backends.base import Key, PaneHandle, PaneSpec, ScreenText
+from backends.proctree import kill_tree
+from backends.pty_host import PtyTerminal
+
+if TYPE_CHECKING:
+    from app.core.models import BackendType
+
+KEY_BYTES: dict[str, bytes] = {
+    "Enter": b"\r",
+    "Escape": b"\x1b",
+    "C-c": b"\x03",
+    "C-d": b"\x04",
+    "Tab": b"\t",
+    "Up": b"\x1b[A",
+    "Down": b"\x1b[B",
+    "Right": b"\x1b[C",
+    "Left": b"\x1b[D",
+    "BSpace": b"\x7f",
+}
+PASTE_START, PASTE_END = b"\x1b[200~", b"\x1b[201~"
+
+
+class InProcessBackend:
+    """Hosts teammates on ptys in this process. Thread-safe."""
+
+    name: ClassVar[BackendType] = "in-process"
+    CAN_FOCUS: ClassVar[bool] = False
+    SURVIVES_CONSOLE: ClassVar[bool] = False
+    CAN_STYLE: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self._terms: dict[str, tuple[str, str, PtyTerminal]] = {}  # locator -> (team, name, terminal)
+        self._guard = threading.Lock()
+
+    @classmethod
+    def check_available(cls) -> None:
+        """Always available (needs only a pty, which every Unix has)."""
+
+    def spawn(self, spec: PaneSpec) -> PaneHandle:
+        """Start ``spec.argv`` on a new pty; returns its handle. Raises BackendError."""
+        if not spec.argv:
+            raise BackendError("nothing to run: the command is empty")
+        try:
+            term = PtyTerminal(spec.argv, cwd=spec.cwd, env=spec.env, cols=spec.cols, rows=spec.rows)
+        except OSError as exc:
+            raise BackendError(f"cannot start {spec.argv[0]!r}: {exc}") from exc
+        locator = f"inproc:{term.pid}"
+        with self._guard:
+            self._terms[locator] = (sanitize(spec.team), spec.name, term)
+        return PaneHandle("in-process", "in-process", term.pid, create_time(term.pid), locator)
+
+    def terminal(self, handle: PaneHandle) -> PtyTerminal:
+        """The pty terminal behind ``handle`` (``.screen``, ``.lock``, ``.version``, ...)."""
+        with self._guard:
+            entry = self._terms.get(handle.locator or "")
+        if entry is None:
+            raise PaneNotFound(f"no in-process pane {handle.locator!r} in this console")
+        return entry[2]
+
+    def write(self, handle: PaneHandle, text: str, *, paste: bool = True, enter: bool = True) -> None:
+        """Type ``text`` (bracketed when ``paste`` and the program asked for it), then Enter."""
+        term = self.terminal(handle)
+        data = text.encode()
+        if paste and data:
+            with term.lock:
+                bracketed = (2004 << 5) in term.screen.mode
+            if bracketed:
+                data = PASTE_START + data + PASTE_END
+        if data:
+            term.write(data)
+        if enter:
+            term.write(KEY_BYTES["Enter"])
+
+    def send_key(self, handle: PaneHandle, key: Key) -> None:
+        """Send one key (Escape, C-c, Enter, ...)."""
+        self.terminal(handle).write(KEY_BYTES[key])
+
+    def screen(self, handle: PaneHandle, *, scrollback: int = 0) -> ScreenText:
+        """The visible screen, and up to ``scrollback`` lines above it."""
+        term = self.terminal(handle)
+        with term.lock:
+            lines = term.screen.text_lines()
+            above = list(term.screen.scrollback)[-scrollback:] if scrollback else []
+            cursor = (term.screen.cursor.y, term.screen.cursor.x)
+        return ScreenText(lines=lines, scrollback=above, cursor=cursor)
+
+    def is_alive(self, handle: PaneHandle) -> bool:
+        """True while the pane's process runs."""
+        try:
+            return self.terminal(handle).alive
+        except PaneNotFound:
+            return False
+
+    def pid(self, handle: PaneHandle) -> int | None:
+        """The pane's main process id."""
+        return self.terminal(handle).pid
+
+    def kill(self, handle: PaneHandle, *, grace: float = 3.0) -> None:
+        """SIGTERM the process tree, SIGKILL after ``grace``, forget the pane. PaneNotFound if unknown."""
+        term = self.terminal(handle)
+        if term.alive:
+            kill_tree(term.pid, handle.pid_create_time, grace=grace)
+        term.proc.wait(timeout=max(grace, 5.0))
+        with self._guard:
+            self._terms.pop(handle.locator or "", None)
+
+    def focus(self, handle: PaneHandle) -> None:
+        """Not supported (CAN_FOCUS is False): the console selects the pane itself."""
+        self.terminal(handle)
+
+    def set_title(self, handle: PaneHandle, title: str, color: str | None = None) -> None:
+        """A no-op (CAN_STYLE is False): the console draws titles and colors."""
+        self.terminal(handle)
+
+    def list_panes(self, team: str) -> list[PaneHandle]:
+        """The panes this console hosts for ``team`` whose process still runs."""
+        key = sanitize(team)
+        with self._guard:
+            entries = [(loc, t) for loc, (tm, _n, t) in self._terms.items() if tm == key and t.alive]
+        return [PaneHandle("in-process", "in-process", t.pid, create_time(t.pid), loc) for loc, t in entries]

@@ -1,0 +1,186 @@
+"""One teammate on a real pseudo-terminal, its screen kept by the pyte terminal emulator.
+
+The child runs in its own session with the pty as its controlling terminal (so Ctrl-C, SIGWINCH
+and job control behave as in a real terminal). A reader thread feeds its output into
+:class:`TerminalScreen` under ``lock`` and bumps ``version``; the console draws ``screen`` under
+the same lock. Scrollback is kept by capturing the rows that scroll off the top (cheap), instead of
+pyte's ``HistoryScreen`` (about 3x slower per byte here).
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import fcntl
+import os
+import struct
+import subprocess
+import termios
+import threading
+import time
+from typing import Any
+
+import pyte
+
+SCROLLBACK_LINES = 2000
+_ALT_MODES = {1049 << 5, 1047 << 5, 47 << 5}
+
+
+class TerminalScreen(pyte.Screen):
+    """pyte's Screen plus scrollback, the alternate screen and replies to terminal queries."""
+
+    def __init__(self, columns: int, lines: int) -> None:
+        super().__init__(columns, lines)
+        self.scrollback: collections.deque[str] = collections.deque(maxlen=SCROLLBACK_LINES)
+        self.replies: list[str] = []
+        self._saved: tuple[dict[int, Any], Any] | None = None
+
+    @property
+    def in_alternate(self) -> bool:
+        """True while a full-screen program has switched to the alternate screen."""
+        return self._saved is not None
+
+    def index(self) -> None:
+        top, bottom = self.margins or (0, self.lines - 1)
+        if self.cursor.y == bottom and top == 0 and self._saved is None:
+            row = self.buffer[0]
+            self.scrollback.append("".join(row[x].data for x in range(self.columns)).rstrip())
+        super().index()
+
+    def set_mode(self, *modes: int, **kwargs: Any) -> None:
+        if kwargs.get("private") and any(m << 5 in _ALT_MODES for m in modes) and self._saved is None:
+            self._saved = ({y: _copy_row(self.buffer[y]) for y in list(self.buffer)}, copy.copy(self.cursor))
+            self.buffer.clear()
+            self.dirty.update(range(self.lines))
+        super().set_mode(*modes, **kwargs)
+
+    def reset_mode(self, *modes: int, **kwargs: Any) -> None:
+        if kwargs.get("private") and any(m << 5 in _ALT_MODES for m in modes) and self._saved is not None:
+            rows, cursor = self._saved
+            self._saved = None
+            self.buffer.clear()
+            for y, row in rows.items():
+                self.buffer[y] = row
+            self.cursor = cursor
+            self.dirty.update(range(self.lines))
+        super().reset_mode(*modes, **kwargs)
+
+    def write_process_input(self, data: str) -> None:
+        self.replies.append(data)
+
+    def text_lines(self) -> list[str]:
+        """The visible rows as plain text, trailing spaces stripped."""
+        return [line.rstrip() for line in self.display]
+
+
+def _copy_row(row: Any) -> Any:
+    fresh: Any = pyte.screens.StaticDefaultDict(row.default)
+    fresh.update(row)
+    return fresh
+
+
+def _set_size(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def _make_controlling() -> None:  # runs in the child, after setsid
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class PtyTerminal:
+    """A child process on a pty, with a reader thread feeding its screen.
+
+    Attributes the console uses: ``screen`` (the pyte screen), ``lock`` (guards it), ``version``
+    (bumped after every feed), ``exit_status`` (None while it runs).
+    """
+
+    def __init__(self, argv: list[str], *, cwd: str, env: dict[str, str], cols: int = 120, rows: int = 36) -> None:
+        """Start ``argv``. Raises OSError when it cannot be started."""
+        self.screen = TerminalScreen(cols, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.version = 0
+        self.exit_status: int | None = None
+        self.bytes_read = 0
+        master, slave = os.openpty()
+        _set_size(slave, cols, rows)
+        full_env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows), **env}
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                cwd=cwd,
+                env=full_env,
+                start_new_session=True,
+                preexec_fn=_make_controlling,  # noqa: PLW1509 - needed for TIOCSCTTY after setsid
+                close_fds=True,
+            )
+        finally:
+            os.close(slave)
+        self.master = master
+        self.pid = self.proc.pid
+        self._reader = threading.Thread(target=self._read_loop, name=f"pty-{self.pid}", daemon=True)
+        self._reader.start()
+
+    def _read_loop(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            with self.lock:
+                self.stream.feed(data)
+                self.bytes_read += len(data)
+                replies, self.screen.replies = self.screen.replies, []
+                self.version += 1
+                self.changed.notify_all()
+            for reply in replies:
+                self.write(reply.encode())
+        status = self.proc.wait()
+        with self.lock:
+            self.exit_status = status
+            self.version += 1
+            self.changed.notify_all()
+        os.close(self.master)
+
+    @property
+    def alive(self) -> bool:
+        """True until the child has exited and its output is drained."""
+        return self.exit_status is None
+
+    def write(self, data: bytes) -> None:
+        """Send raw bytes to the child's terminal (ignored once it has exited)."""
+        view = memoryview(data)
+        while view and self.exit_status is None:
+            try:
+                written = os.write(self.master, view)
+            except OSError:
+                return
+            view = view[written:]
+
+    def resize(self, cols: int, rows: int) -> None:
+        """Resize the emulated screen and the pty; the kernel sends SIGWINCH to the child."""
+        with self.lock:
+            self.screen.resize(rows, cols)
+            self.version += 1
+        if self.exit_status is None:
+            try:
+                _set_size(self.master, cols, rows)
+            except OSError:
+                return
+
+    def wait_for(self, predicate: Any, timeout: float = 10.0) -> bool:
+        """Wait until ``predicate(screen)`` holds (checked after each feed); returns whether it did."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while not predicate(self.screen):
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.exit_status is not None and not predicate(self.screen)):
+                    return bool(predicate(self.screen))
+                self.changed.wait(left)
+            return True

@@ -1,0 +1,281 @@
+"""Teammates in tmux panes.
+
+Where panes go:
+
+* inside tmux (``$TMUX`` set): a dedicated window ``crewmux-<team>`` in the user's session, or,
+  with ``beside_lead=True``, a split beside the lead's pane (``$TMUX_PANE``); the user's own panes
+  are never killed and split only in that second, asked-for mode;
+* outside tmux: a detached session ``crewmux-<team>`` on the default socket (or
+  ``$CREWMUX_TMUX_SOCKET``), which the user attaches to with :meth:`TmuxBackend.attach_command`.
+
+Every pane crewmux makes carries the pane options ``@crewmux-team`` and ``@crewmux-name``; a
+kill checks them plus the recorded pid and its start time, so a stale ``%N`` (tmux restarts
+numbering with each server) never reaches an unrelated pane. Layout changes happen under a
+per-team lock, so two spawns at once cannot interleave their splits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import tempfile
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from app.core.errors import BackendError, PaneNotFound
+from app.core.liveness import create_time, is_alive
+from app.core.locks import file_lock
+from app.core.paths import sanitize
+from backends.base import Key, PaneHandle, PaneSpec, ScreenText
+from backends.proctree import kill_tree
+from backends.tmux_server import TmuxServer
+
+if TYPE_CHECKING:
+    from app.core.models import BackendType
+
+_TMUX_COLORS = {"purple": "magenta", "orange": "colour208", "pink": "colour205", "grey": "colour244"}
+_FIELDS = "#{pane_id}\t#{pane_pid}\t#{window_id}\t#{session_name}"
+_OWNER = "#{pane_id}\t#{pane_pid}\t#{@crewmux-team}\t#{@crewmux-name}\t#{window_id}\t#{session_name}"
+
+
+# tmux 3.3 keeps border styles per window, not per pane (``set -p`` falls back to the window), so
+# each pane's color is a pane option that the (per-pane evaluated) border format and the active
+# border style read.
+_BORDER_FORMAT = " #[fg=#{@crewmux-color},bold]#{?@crewmux-title,#{@crewmux-title},#{pane_title}}#[default] "
+_ACTIVE_BORDER = "#{?@crewmux-color,fg=#{@crewmux-color},default}"
+
+
+def tmux_color(color: str | None) -> str:
+    """A crewmux color name as tmux understands it (``purple`` → ``magenta``, ...)."""
+    if not color:
+        return "default"
+    return _TMUX_COLORS.get(color, color)
+
+
+def session_name(team: str) -> str:
+    """The session (outside tmux) or window (inside) that holds a team's panes."""
+    return f"crewmux-{sanitize(team, 'team name')}"
+
+
+class TmuxBackend:
+    """The tmux backend. Thread-safe; holds no state besides the server address."""
+
+    name: ClassVar[BackendType] = "tmux"
+    CAN_FOCUS: ClassVar[bool] = True
+    SURVIVES_CONSOLE: ClassVar[bool] = True
+    CAN_STYLE: ClassVar[bool] = True
+
+    def __init__(self, server: TmuxServer | None = None, *, beside_lead: bool = False) -> None:
+        self.server = server or TmuxServer.from_env()
+        self.inside = bool(os.environ.get("TMUX")) and not os.environ.get("CREWMUX_TMUX_SOCKET")
+        self.lead_pane = os.environ.get("TMUX_PANE")
+        self.beside_lead = beside_lead
+
+    @classmethod
+    def check_available(cls) -> None:
+        """Raises BackendUnavailable (naming the fix) when tmux is not installed."""
+        TmuxServer().base_argv()
+
+    # -- spawning ------------------------------------------------------------------------
+    def _lock_path(self, team: str) -> Path:
+        sock = self.server.socket_name or (self.server.socket_path or "default").replace("/", "_")
+        return Path(tempfile.gettempdir()) / f"crewmux-{os.getuid()}" / f"tmux-{sock}-{sanitize(team)}.layout"
+
+    def _command(self, spec: PaneSpec) -> list[str]:
+        """Options placing the command: cwd, env, then the argv (exec'd directly by tmux)."""
+        opts = ["-c", spec.cwd or os.getcwd()]
+        for key, value in spec.env.items():
+            opts += ["-e", f"{key}={value}"]
+        argv = spec.argv if len(spec.argv) > 1 else [f"exec {shlex.quote(spec.argv[0])}"]
+        return [*opts, "--", *argv]
+
+    def _find_window(self, team: str) -> str | None:
+        """The window id holding this team's panes (inside tmux), if one exists."""
+        try:
+            rows = self.server.run("list-windows", "-a", "-F", "#{window_id}\t#{@crewmux-team}")
+        except PaneNotFound:
+            return None
+        for row in rows:
+            wid, _, owner = row.partition("\t")
+            if owner == sanitize(team):
+                return wid
+        return None
+
+    def _team_panes(self, team: str) -> list[list[str]]:
+        try:
+            rows = self.server.run("list-panes", "-a", "-F", _OWNER)
+        except PaneNotFound:
+            return []
+        return [r.split("\t") for r in rows if r.split("\t")[2:3] == [sanitize(team)]]
+
+    def _place(self, spec: PaneSpec) -> list[str]:
+        """Create the pane (under the team's layout lock); returns [pane_id, pid, window, session]."""
+        session = session_name(spec.team)
+        cmd = self._command(spec)
+        fmt = ["-P", "-F", _FIELDS]
+        if self.inside and self.beside_lead and self.lead_pane:
+            mine = self._team_panes(spec.team)
+            target = mine[-1][0] if mine else self.lead_pane
+            return self.server.run("split-window", "-d", "-h" if not mine else "-v", "-t", target, *fmt, *cmd)[0].split(
+                "\t"
+            )
+        if self.inside:
+            window = self._find_window(spec.team)
+            if window is None or spec.layout == "windows":
+                target = self.server.run("display-message", "-p", "-t", self.lead_pane or "", "#{session_id}")[0]
+                return self.server.run("new-window", "-d", "-t", f"{target}:", "-n", session, *fmt, *cmd)[0].split("\t")
+            return self._split(window, spec, fmt, cmd)
+        if not self.server.has_session(session):
+            size = ["-x", str(spec.cols), "-y", str(spec.rows)]
+            return self.server.run("new-session", "-d", "-s", session, "-n", spec.name, *size, *fmt, *cmd)[0].split(
+                "\t"
+            )
+        if spec.layout == "windows":
+            return self.server.run("new-window", "-d", "-t", f"{session}:", "-n", spec.name, *fmt, *cmd)[0].split("\t")
+        window = self._find_window(spec.team) or f"{session}:"
+        return self._split(window, spec, fmt, cmd)
+
+    def _split(self, window: str, spec: PaneSpec, fmt: list[str], cmd: list[str]) -> list[str]:
+        row = self.server.run("split-window", "-d", "-t", window, *fmt, *cmd)[0].split("\t")
+        self.server.run("select-layout", "-t", row[2], spec.layout)
+        return row
+
+    def spawn(self, spec: PaneSpec) -> PaneHandle:
+        """Start ``spec.argv`` in a new pane; returns its handle. Raises BackendError."""
+        if not spec.argv:
+            raise BackendError("nothing to run: the command is empty")
+        with file_lock(self._lock_path(spec.team)):
+            pane_id, pid_text, window, session = self._place(spec)
+            team = sanitize(spec.team)
+            self.server.run(
+                "set-option", "-p", "-t", pane_id, "@crewmux-team", team, ";",
+                "set-option", "-p", "-t", pane_id, "@crewmux-name", spec.name, ";",
+                "set-option", "-w", "-t", window, "@crewmux-team", team, ";",
+                "set-option", "-w", "-t", window, "pane-border-status", "top", ";",
+                "set-option", "-w", "-t", window, "pane-border-format", _BORDER_FORMAT, ";",
+                "set-option", "-w", "-t", window, "pane-active-border-style", _ACTIVE_BORDER,
+            )  # fmt: skip
+        pid = int(pid_text)
+        handle = PaneHandle(
+            backend="tmux",
+            pane_id=pane_id,
+            pid=pid,
+            pid_create_time=create_time(pid),
+            locator=self.server.locator(session, window),
+        )
+        self.set_title(handle, spec.title or spec.name, spec.color)
+        return handle
+
+    def attach_command(self, team: str) -> str | None:
+        """The command that shows the team's panes, or None inside tmux (they are already there)."""
+        return None if self.inside else self.server.attach_command(session_name(team))
+
+    # -- using a pane --------------------------------------------------------------------
+    def _server(self, handle: PaneHandle) -> TmuxServer:
+        return TmuxServer.from_locator(handle.locator) if handle.locator else self.server
+
+    def write(self, handle: PaneHandle, text: str, *, paste: bool = True, enter: bool = True) -> None:
+        """Type ``text`` (as a bracketed paste when ``paste``), then Enter as a separate key."""
+        srv, pane = self._server(handle), handle.pane_id
+        args: list[str] = []
+        if text and paste:
+            buf = f"crewmux-{uuid.uuid4().hex[:12]}"
+            args += ["set-buffer", "-b", buf, "--", text, ";", "paste-buffer", "-p", "-d", "-b", buf, "-t", pane]
+        elif text:
+            args += ["send-keys", "-l", "-t", pane, "--", text]
+        if enter:
+            args += [*([";"] if args else []), "send-keys", "-t", pane, "Enter"]
+        if args:
+            srv.run(*args)
+
+    def send_key(self, handle: PaneHandle, key: Key) -> None:
+        """Send one key (Escape, C-c, Enter, ...)."""
+        self._server(handle).run("send-keys", "-t", handle.pane_id, key)
+
+    def screen(self, handle: PaneHandle, *, scrollback: int = 0) -> ScreenText:
+        """The visible screen, and up to ``scrollback`` lines above it."""
+        fmt = "#{pane_height}\t#{cursor_y}\t#{cursor_x}"
+        start = ["-S", f"-{scrollback}"] if scrollback else []
+        out = self._server(handle).run(
+            "display-message", "-p", "-t", handle.pane_id, fmt, ";", "capture-pane", "-p", "-t", handle.pane_id, *start
+        )
+        height, cy, cx = (int(x) for x in out[0].split("\t"))
+        body = out[1:]
+        body += [""] * max(0, height - len(body))  # tmux drops trailing blank rows
+        visible, above = body[len(body) - height :], body[: len(body) - height]
+        return ScreenText(lines=visible, scrollback=above[-scrollback:] if scrollback else [], cursor=(cy, cx))
+
+    def _owner(self, handle: PaneHandle) -> list[str] | None:
+        try:
+            row = self._server(handle).run("display-message", "-p", "-t", handle.pane_id, _OWNER)
+        except PaneNotFound:
+            return None
+        parts = row[0].split("\t") if row else []
+        return parts if parts and parts[0] == handle.pane_id else None
+
+    def _verified(self, handle: PaneHandle) -> list[str]:
+        """The pane's owner row when it is still the recorded teammate's; else PaneNotFound."""
+        row = self._owner(handle)
+        if row is None:
+            raise PaneNotFound(f"tmux pane {handle.pane_id} is gone")
+        if not row[2] or (handle.pid is not None and str(handle.pid) != row[1]):
+            raise PaneNotFound(f"tmux pane {handle.pane_id} now belongs to another process; left alone")
+        if not is_alive(int(row[1]), handle.pid_create_time):
+            raise PaneNotFound(f"tmux pane {handle.pane_id}'s process is not the recorded one; left alone")
+        return row
+
+    def is_alive(self, handle: PaneHandle) -> bool:
+        """True while the pane exists and its process (pid + start time) still runs."""
+        try:
+            self._verified(handle)
+        except PaneNotFound:
+            return False
+        return True
+
+    def pid(self, handle: PaneHandle) -> int | None:
+        """The pane's main process id (as tmux reports it), or None when the pane is gone."""
+        row = self._owner(handle)
+        return int(row[1]) if row else None
+
+    def kill(self, handle: PaneHandle, *, grace: float = 3.0) -> None:
+        """SIGTERM the pane's process tree, SIGKILL after ``grace``, close the pane.
+
+        Raises PaneNotFound (touching nothing) unless the pane is one crewmux made and its process
+        is the recorded one.
+        """
+        row = self._verified(handle)
+        kill_tree(int(row[1]), handle.pid_create_time, grace=grace)
+        with contextlib.suppress(PaneNotFound):  # it may have closed when its process ended
+            self._server(handle).run("kill-pane", "-t", handle.pane_id)
+
+    def focus(self, handle: PaneHandle) -> None:
+        """Select the pane's window and the pane itself."""
+        self._verified(handle)
+        srv = self._server(handle)
+        srv.run("select-window", "-t", handle.pane_id, ";", "select-pane", "-t", handle.pane_id)
+
+    def set_title(self, handle: PaneHandle, title: str, color: str | None = None) -> None:
+        """Set the pane's title and color (pane options shown on its border line)."""
+        self._server(handle).run(
+            "select-pane", "-t", handle.pane_id, "-T", title, ";",
+            "set-option", "-p", "-t", handle.pane_id, "@crewmux-title", title, ";",
+            "set-option", "-p", "-t", handle.pane_id, "@crewmux-color", tmux_color(color),
+        )  # fmt: skip
+
+    def list_panes(self, team: str) -> list[PaneHandle]:
+        """The live panes crewmux made for ``team`` on this server."""
+        handles = []
+        for row in self._team_panes(team):
+            pid = int(row[1])
+            handles.append(
+                PaneHandle(
+                    backend="tmux",
+                    pane_id=row[0],
+                    pid=pid,
+                    pid_create_time=create_time(pid),
+                    locator=self.server.locator(row[5], row[4]),
+                )
+            )
+        return handles

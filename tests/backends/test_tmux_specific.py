@@ -1,0 +1,100 @@
+"""tmux-only behaviour: stale pane ids, layouts, styling, concurrent spawns, the attach command."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from pathlib import Path
+
+import psutil
+import pytest
+from crewmux_pane_testkit import screen_has, spec, wait_until
+
+from app.core.errors import PaneNotFound
+from backends.base import PaneHandle
+from backends.tmux import TmuxBackend
+from backends.tmux_server import TmuxServer
+
+LOOP = ["sh", "-c", 'echo up; while read -r l; do echo "got:$l"; done']
+
+
+def test_stale_pane_id_never_hits_an_unrelated_pane(tmux_socket: str, tmp_path: Path) -> None:
+    backend = TmuxBackend()
+    handle = backend.spawn(spec("alice", LOOP, tmp_path))
+    assert handle.pane_id == "%0"
+    subprocess.run(["tmux", "-L", tmux_socket, "kill-server"], check=True)
+    # A new server numbers panes from %0 again: the user's own pane now has the recorded id.
+    new = ["tmux", "-L", tmux_socket, "new-session", "-d", "-s", "user", "sleep", "300"]
+    wait_until(lambda: subprocess.run(new, capture_output=True, check=False).returncode == 0, what="a new server")
+    server = TmuxServer(socket_name=tmux_socket)
+    row = server.run("list-panes", "-a", "-F", "#{pane_id} #{pane_pid}")
+    assert row[0].split()[0] == "%0"
+    user_pid = int(row[0].split()[1])
+    assert not backend.is_alive(handle)
+    with pytest.raises(PaneNotFound):
+        backend.kill(handle, grace=0.5)
+    assert psutil.pid_exists(user_pid)
+    assert server.run("list-panes", "-a", "-F", "#{pane_id}") == ["%0"]
+    assert backend.list_panes("t") == []
+
+
+def test_user_pane_with_the_same_pid_record_is_not_crewmux_owned(tmux_socket: str, tmp_path: Path) -> None:
+    server = TmuxServer(socket_name=tmux_socket)
+    pane, pid = server.run("new-session", "-d", "-P", "-F", "#{pane_id} #{pane_pid}", "sleep", "300")[0].split()
+    from app.core.liveness import create_time
+
+    forged = PaneHandle("tmux", pane, int(pid), create_time(int(pid)), server.locator("0", "@0"))
+    with pytest.raises(PaneNotFound):
+        TmuxBackend().kill(forged, grace=0.5)
+    assert psutil.pid_exists(int(pid))
+
+
+def test_layout_title_and_border_color(tmux_socket: str, tmp_path: Path) -> None:
+    backend = TmuxBackend()
+    a = backend.spawn(spec("alice", LOOP, tmp_path, color="purple"))
+    b = backend.spawn(spec("bob", LOOP, tmp_path, color="green", layout="main-vertical"))
+    srv = backend.server
+    for handle, title, style in ((a, "alice", "fg=magenta"), (b, "bob", "fg=green")):
+        assert srv.run("display-message", "-p", "-t", handle.pane_id, "#{pane_title}") == [title]
+        assert srv.run("display-message", "-p", "-t", handle.pane_id, "fg=#{@crewmux-color}") == [style]
+        border = srv.run("display-message", "-p", "-t", handle.pane_id, "#{T:pane-border-format}")
+        assert border == [f" #[{style},bold]{title}#[default] "]
+    assert srv.run("display-message", "-p", "-t", a.pane_id, "#{window_layout}") != []
+    assert srv.run("show-options", "-w", "-v", "-t", "crewmux-t:", "pane-border-status") == ["top"]
+    c = backend.spawn(spec("carol", LOOP, tmp_path, layout="windows"))
+    windows = srv.run("list-windows", "-t", "crewmux-t", "-F", "#{window_name}")
+    assert "carol" in windows and len(windows) == 2
+    assert backend.attach_command("t") == f"tmux -L {tmux_socket} attach -t crewmux-t"
+    wait_until(screen_has(backend, c, "up"), what="carol's window output")
+
+
+def test_two_spawns_at_once_do_not_garble(tmux_socket: str, tmp_path: Path) -> None:
+    backends = [TmuxBackend(), TmuxBackend()]
+    handles: dict[str, PaneHandle] = {}
+
+    def go(i: int) -> None:
+        b = backends[i]
+        h = b.spawn(spec(f"m{i}", LOOP, tmp_path))
+        handles[f"m{i}"] = h
+        b.write(h, f"line-from-{i} " + "x" * 200)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(handles) == 2
+    for i in range(2):
+        h = handles[f"m{i}"]
+        wait_until(screen_has(backends[i], h, f"got:line-from-{i} "), what=f"m{i}'s own line")
+        other = backends[i].screen(h, scrollback=100).text
+        assert f"line-from-{1 - i}" not in other
+    assert len(backends[0].list_panes("t")) == 2
+
+
+def test_tmux_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.errors import BackendUnavailable
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(BackendUnavailable, match="apt-get install tmux"):
+        TmuxBackend.check_available()
