@@ -60,6 +60,8 @@ def ensure_dir(path: Path) -> Path:
         except FileExistsError:
             if not level.is_dir():
                 raise
+    if not path.is_dir():
+        raise NotADirectoryError(f"{path} exists and is not a directory")
     return path
 
 

@@ -10,7 +10,15 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from app.core.atomic import Problem, atomic_write, ensure_dir, read_bytes, read_model, report_problem
+from app.core.atomic import (
+    Problem,
+    atomic_write,
+    ensure_dir,
+    quarantine,
+    read_bytes,
+    read_model,
+    report_problem,
+)
 from app.core.errors import InvalidName, MemberExists, TeamBusy, TeamExists, TeammateNotFound, TeamNotFound
 from app.core.liveness import is_alive
 from app.core.locks import file_lock
@@ -49,7 +57,10 @@ class TeamStore:
         raw = read_bytes(backup)
         if raw is None:
             return None
-        restored = TeamFile.model_validate_json(raw)
+        try:
+            restored = TeamFile.model_validate_json(raw)
+        except ValueError as exc:  # the last good copy is damaged too: keep both for a human
+            raise quarantine(backup, str(exc).splitlines()[0]) from exc
         atomic_write(paths.config, raw)
         report_problem(Problem(path=paths.config, message=f"restored {paths.config} from its last good copy"))
         return restored
