@@ -82,7 +82,7 @@ class CrewmuxApp(App[None]):
         if self._link is not None:
             with contextlib.suppress(Exception):
                 self._link.close()
-        self.ctx.tasks.close()
+        self.ctx.close()
 
 
 def make_app(

@@ -8,6 +8,7 @@ installed, they fail with :class:`BackendUnavailable` naming what is missing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import sys
@@ -74,6 +75,15 @@ class TeamContext:
         found: PaneBackend = registry.load(registry.choose(name))
         self._backends[name] = found
         return found
+
+    def close(self) -> None:
+        """Stop the teammates this console hosts (in-process panes die with it) and close the stores."""
+        hosted = [b for b in (self.backend, *self._backends.values()) if b is not None and not b.SURVIVES_CONSOLE]
+        for backend in {id(b): b for b in hosted}.values():
+            for handle in backend.list_panes(self.team):
+                with contextlib.suppress(CrewmuxError):
+                    backend.kill(handle, grace=0.5)
+        self.tasks.close()
 
 
 def ensure_team(home: Path, team: str) -> None:
