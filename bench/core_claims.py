@@ -104,7 +104,7 @@ def _claimer(
     store = TaskStore(paths) if kind == "crewmux" else None
     base = BaselineTasks(paths.tasks_dir) if kind == "baseline" else None
     mine: list[int] = []
-    go.wait()
+    go.wait()  # a barrier: every claimer starts together
     while done.value < total and time.monotonic() < stop_at.value:
         task_id: str | None
         if store is not None:
@@ -136,7 +136,7 @@ def run_claimers(kind: str, home: Path, procs: int, total: int, *, fsync: bool, 
     Raises AssertionError if a task was claimed twice (the run would be meaningless).
     """
     ctx = mp.get_context("fork")
-    go = ctx.Event()
+    go = ctx.Barrier(procs + 1)
     done: Synchronized[int] = ctx.Value("i", 0)
     stop_at: Synchronized[float] = ctx.Value("d", float("inf"))
     out = ctx.Queue()
@@ -150,10 +150,10 @@ def run_claimers(kind: str, home: Path, procs: int, total: int, *, fsync: bool, 
     ]
     for w in workers:
         w.start()
-    time.sleep(0.2)  # let every process reach the start line
+    stop_at.value = time.monotonic() + 120 + cap
+    go.wait(timeout=120)
     started = time.monotonic()
     stop_at.value = started + cap
-    go.set()
     claimed: list[int] = []
     for _ in workers:
         claimed.extend(out.get(timeout=cap + 120))
