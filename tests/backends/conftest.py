@@ -1,13 +1,12 @@
 """Fixtures for the backend tests: every backend that can run here, each isolated.
 
 tmux runs on a private server per test (a unique ``-L`` socket, killed in a finalizer); the
-iTerm2 backend runs against the fake ``it2`` CLI in ``fake_it2.py``.
+iTerm2 backend runs against the fake ``iterm2`` API package in ``fake_iterm2_pkg/``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from backends.base import PaneBackend
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # for crewmux_pane_testkit
-BACKEND_NAMES = ["in-process", "tmux"]
+BACKEND_NAMES = ["in-process", "tmux", "iterm2"]
 
 
 @pytest.fixture
@@ -38,19 +37,16 @@ def tmux_socket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @pytest.fixture
-def fake_it2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fake ``it2`` on PATH that keeps its sessions under a tmp dir; returns that dir."""
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    state = tmp_path / "it2-state"
-    state.mkdir()
-    script = bindir / "it2"
-    script.write_text(f'#!/bin/sh\nexec {sys.executable} {HERE / "fake_it2.py"} "$@"\n')
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("CREWMUX_FAKE_IT2_STATE", str(state))
+def fake_iterm2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The fake ``iterm2`` API package importable, its socket present, inside a fake iTerm2 session."""
+    sock = tmp_path / "iterm2-api.socket"
+    sock.touch()
+    monkeypatch.setenv("CREWMUX_ITERM2_SOCKET", str(sock))
     monkeypatch.setenv("ITERM_SESSION_ID", "w0t0p0:LEAD-SESSION")
-    return state
+    monkeypatch.setenv("TERM_PROGRAM", "iTerm.app")
+    monkeypatch.syspath_prepend(str(HERE / "fake_iterm2_pkg"))
+    yield sock
+    sys.modules.pop("iterm2", None)
 
 
 @pytest.fixture(params=BACKEND_NAMES)
@@ -64,7 +60,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[PaneBackend]:
 
         made = TmuxBackend()
     elif name == "iterm2":
-        request.getfixturevalue("fake_it2")
+        request.getfixturevalue("fake_iterm2")
         from backends.iterm2 import ITermBackend
 
         made = ITermBackend()
