@@ -159,7 +159,7 @@ class TeamStore:
     ) -> Member:
         """Register a member; :class:`MemberExists` if the name is taken by a live member."""
         check_name(name, "agent name")
-        sanitize(name, "agent name")
+        safe = sanitize(name, "agent name")
         if name.lower() == LEAD_NAME and name != LEAD_NAME:
             raise InvalidName(f"{name!r} is reserved for the lead")
 
@@ -171,6 +171,9 @@ class TeamStore:
                 if not replace_dead or alive or name == LEAD_NAME:
                     raise MemberExists(f"{name!r} is already a member of team {team!r}")
                 tf.members.remove(existing)
+            clash = next((m.name for m in tf.members if sanitize(m.name, "agent name") == safe), None)
+            if clash is not None:  # both would read and write the same inbox file
+                raise MemberExists(f"{name!r} would share an inbox with member {clash!r} in team {team!r}")
             used = {m.color for m in tf.members}
             chosen = color or next((c for c in COLORS if c not in used), COLORS[len(tf.members) % len(COLORS)])
             member = Member(

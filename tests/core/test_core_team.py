@@ -116,3 +116,11 @@ def test_unknown_fields_in_team_file_survive_a_rewrite(teams: TeamStore, team: s
     assert again["futureField"] == {"x": 1}
     assert again["members"][1]["newMemberKey"] == "kept"
     assert again["members"][-1]["name"] == "carol"
+
+
+def test_names_that_share_an_inbox_file_are_refused(teams: TeamStore, team: str) -> None:
+    teams.join(team, "a-b")
+    for twin in ("a b", "A-B", "a_b"):
+        with pytest.raises(MemberExists, match="share an inbox"):
+            teams.join(team, twin)
+    assert [m.name for m in teams.load(team).members][-1] == "a-b"
