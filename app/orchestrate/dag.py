@@ -19,6 +19,7 @@ from app.core.errors import BadInput, DependencyCycle, Timeout
 from app.orchestrate import learnings as learn
 from app.orchestrate.checkpoint import Checkpoint, CheckpointStore, Intent, Loaded, TaskResult, TaskSpec
 from app.orchestrate.loop import load_checkpoint, orchestrator_lock, record_of, recovered_record
+from app.orchestrate.panes import load_backend
 from app.orchestrate.runner import Options, RunDir, fault, start
 from app.orchestrate.summary import Summary, summarize
 from app.orchestrate.teamsync import TeamMirror, default_team
@@ -26,7 +27,7 @@ from app.orchestrate.teamsync import TeamMirror, default_team
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from app.orchestrate.process import Finished, HeadlessProcess
+    from app.orchestrate.process import Finished, IterationProcess
 
 POLL = 0.01
 
@@ -74,7 +75,7 @@ def read_result(path: Path) -> tuple[bool, Any]:
 
 @dataclass
 class Running:
-    proc: HeadlessProcess
+    proc: IterationProcess
     intent: Intent
     spec: TaskSpec
     slot: int
@@ -91,6 +92,7 @@ class ParallelRun:
         self.stop_reason = ""
         self.running: dict[str, Running] = {}
         self.mirror: TeamMirror | None = None
+        self.backend = load_backend(options.backend) if options.backend else None
 
     def run(self) -> Summary:
         """Run until every task is done, one fails past the retry limit, or the cap; returns the summary."""
@@ -194,6 +196,7 @@ class ParallelRun:
                 learned=cp.learnings,
                 task=spec,
                 team=team,
+                backend=self.backend,
             )
             self.running[spec.id] = Running(proc, intent, spec, slot)
             if self.mirror is not None:

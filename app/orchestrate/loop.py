@@ -17,6 +17,7 @@ from app.core.errors import BadInput, Timeout
 from app.core.locks import file_lock
 from app.orchestrate import learnings as learn
 from app.orchestrate.checkpoint import Checkpoint, CheckpointStore, Intent, IterationRecord, Loaded
+from app.orchestrate.panes import load_backend
 from app.orchestrate.runner import Options, RunDir, fault, kill_orphans, start
 from app.orchestrate.summary import Summary, summarize
 
@@ -94,6 +95,7 @@ class SerialLoop:
         self.run_dir = RunDir(options.checkpoint)
         self.started = time.time()
         self.stop_reason = ""
+        self.backend = load_backend(options.backend) if options.backend else None
 
     def run(self) -> Summary:
         """Loop until done, failed, out of retries or at the iteration cap; returns the summary."""
@@ -157,7 +159,15 @@ class SerialLoop:
         cp.launched += 1
         self.store.save(cp)
         fault("intent-saved")
-        proc = start(self.options, self.run_dir, number=number, attempt=attempt, learned=cp.learnings)
+        proc = start(
+            self.options,
+            self.run_dir,
+            number=number,
+            attempt=attempt,
+            learned=cp.learnings,
+            team=self.options.team,
+            backend=self.backend,
+        )
         finished = proc.wait()
         fault("child-exited")
         problem = None

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from app.core.atomic import atomic_write, ensure_dir
 from app.core.errors import StorageError
@@ -101,6 +101,44 @@ def read_usage(path: Path) -> tuple[int | None, float | None]:
     )
 
 
+class IterationProcess(Protocol):
+    """A started iteration, headless or in a pane."""
+
+    @property
+    def pid(self) -> int | None: ...
+
+    def poll(self) -> Finished | None:
+        """None while it runs; how it ended once it has."""
+        ...
+
+    def wait(self, poll_interval: float = ...) -> Finished:
+        """Block until it ends."""
+        ...
+
+
+def overdue(launch: Launch, started_mono: float, started_wall: float) -> str | None:
+    """ "timeout" past the iteration timeout, "heartbeat" when silent too long, else None.
+
+    Silent means: the heartbeat file was not touched and the log did not grow.
+    """
+    if launch.iteration_timeout is not None and time.monotonic() - started_mono > launch.iteration_timeout:
+        return "timeout"
+    if launch.heartbeat_timeout is not None:
+        last = max(started_wall, _mtime(launch.heartbeat), _mtime(launch.log))
+        if time.time() - last > launch.heartbeat_timeout:
+            return "heartbeat"
+    return None
+
+
+def ending_for(kill_reason: str | None, code: int | None) -> Ending:
+    """How a process ended, from why it was killed (if it was) and its exit code."""
+    if kill_reason == "heartbeat":
+        return "heartbeat"
+    if kill_reason == "timeout":
+        return "timeout"
+    return "ok" if code == 0 else "failed"
+
+
 @dataclass
 class HeadlessProcess:
     """A plain child process in its own process group."""
@@ -142,10 +180,6 @@ class HeadlessProcess:
     def pid(self) -> int:
         return self.popen.pid
 
-    def _last_sign_of_life(self) -> float:
-        wall_start = self.started_at
-        return max(wall_start, _mtime(self.launch.heartbeat), _mtime(self.launch.log))
-
     def _signal_group(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, sig)
@@ -172,15 +206,8 @@ class HeadlessProcess:
             self._signal_group(signal.SIGKILL)  # leave no stragglers of a killed iteration behind
         tokens, cost = read_usage(self.launch.usage)
         cpu = usage.ru_utime + usage.ru_stime if usage is not None else None
-        ending: Ending
-        if self._kill_reason == "heartbeat":
-            ending = "heartbeat"
-        elif self._kill_reason == "timeout":
-            ending = "timeout"
-        else:
-            ending = "ok" if code == 0 else "failed"
         return Finished(
-            ending=ending,
+            ending=ending_for(self._kill_reason, code),
             exit_status=code,
             started_at=self.started_at,
             ended_at=time.time(),
@@ -192,16 +219,13 @@ class HeadlessProcess:
         )
 
     def _watch(self) -> None:
-        now = time.monotonic()
         if self._kill_sent_at is not None:
-            if now - self._kill_sent_at > KILL_GRACE:
+            if time.monotonic() - self._kill_sent_at > KILL_GRACE:
                 self._signal_group(signal.SIGKILL)
             return
-        spec = self.launch
-        if spec.iteration_timeout is not None and now - self._started_mono > spec.iteration_timeout:
-            self.kill("timeout")
-        elif spec.heartbeat_timeout is not None and time.time() - self._last_sign_of_life() > spec.heartbeat_timeout:
-            self.kill("heartbeat")
+        reason = overdue(self.launch, self._started_mono, self.started_at)
+        if reason is not None:
+            self.kill(reason)
 
     def wait(self, poll_interval: float = 0.02) -> Finished:
         """Block until it ends (still watching heartbeat and timeout)."""

@@ -29,9 +29,12 @@ from typing import TYPE_CHECKING
 from app.core.atomic import ensure_dir
 from app.orchestrate import learnings as learn
 from app.orchestrate.process import HeadlessProcess, Launch, child_pid_file, kill_orphan
+from app.orchestrate.teamsync import default_team
 
 if TYPE_CHECKING:
     from app.orchestrate.checkpoint import Intent, Learning, TaskSpec
+    from app.orchestrate.process import IterationProcess
+    from backends.base import PaneBackend
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,12 @@ def start(
     learned: list[Learning],
     task: TaskSpec | None = None,
     team: str | None = None,
-) -> HeadlessProcess:
-    """Start one fresh process for iteration ``number`` (or for ``task``) and record its pid."""
+    backend: PaneBackend | None = None,
+) -> IterationProcess:
+    """Start one fresh process for iteration ``number`` (or for ``task``) and record its pid.
+
+    With ``backend`` it runs in a new pane of the team's (see :mod:`app.orchestrate.panes`).
+    """
     task_id = task.id if task else None
     env = {**os.environ, **options.extra_env}
     for stale in ("CREWMUX_TASK_ID", "CREWMUX_RESULT", "CREWMUX_LAST_LEARNING"):
@@ -161,6 +168,12 @@ def start(
         heartbeat_timeout=options.heartbeat_timeout,
         iteration_timeout=options.iteration_timeout,
     )
+    if backend is not None:
+        from app.orchestrate.panes import PaneProcess
+
+        name = f"task-{_safe(task_id)}" if task_id else f"iter-{number}"
+        pane_team = team or default_team(options.checkpoint)
+        return PaneProcess(launch, backend, team=pane_team, name=name)
     return HeadlessProcess(launch)
 
 
