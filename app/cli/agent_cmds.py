@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.context import Context, as_option, common_parser, team_option
+from app.core.errors import BadInput
 
 if TYPE_CHECKING:
     import argparse
@@ -95,6 +96,34 @@ def monitor(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def deliver(ctx: Context, args: argparse.Namespace) -> int:
+    from app.agents.adapters import load_rules
+    from app.agents.delivery import deliver_unread
+    from app.agents.wake import Waker
+    from backends.base import PaneHandle
+    from backends.registry import load
+
+    team = ctx.team(args)
+    member = ctx.teams.member(team, args.name)
+    rt = member.crewmux
+    kind = (rt.agent_kind if rt else None) or member.agent_type or "shell"
+    if rt is None or member.backend_type in (None, "in-process"):
+        raise BadInput(f"{args.name!r} has no pane crewmux can type into (backend {member.backend_type or 'none'})")
+    rules = load_rules(kind)
+    handle = PaneHandle(member.backend_type, member.tmux_pane_id, rt.pid, rt.pid_create_time, rt.pane_session)
+    backend = load(member.backend_type)
+    mail = ctx.mailbox(team)
+    inbox = mail.paths.inbox(args.name)
+    with Waker([(inbox.parent, lambda n: n == inbox.name)]) as waker:
+        while True:
+            waker.event.clear()
+            for d in deliver_unread(mail, args.name, backend, handle, rules, timeout=args.timeout):
+                print(f"delivered {d.msg_id} to {args.name}" + (" (second Enter)" if d.enters > 1 else ""), flush=True)
+            if not args.follow or not backend.is_alive(handle):
+                return 0
+            waker.wait(30.0)
+
+
 def worktree_list(ctx: Context, args: argparse.Namespace) -> int:
     from app.agents.worktree import list_worktrees
 
@@ -143,6 +172,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--interval", type=float, default=1.0, metavar="S")
     p.add_argument("--stale-after", type=float, default=5.0, metavar="S", help="heartbeat age that means dead")
     p.set_defaults(handler=monitor)
+
+    p = sub.add_parser("deliver", parents=[common], help="type a teammate's unread messages into its pane")
+    p.add_argument("name")
+    team_option(p)
+    p.add_argument("--follow", action="store_true", help="keep delivering new messages while the pane lives")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="wait this long for its input prompt")
+    p.set_defaults(handler=deliver)
 
     p = sub.add_parser("worktree", parents=[common_parser(json_flag=False)], help="list or remove teammate worktrees")
     wsub = p.add_subparsers(dest="worktree_command", required=True)

@@ -174,3 +174,23 @@ def shutdown_member(
         result.notes.append(describe_leftover(member.crewmux.worktree))
     result.seconds = time.monotonic() - started
     return result
+
+
+def shutdown_team(
+    teams: TeamStore, team: str, *, timeout: float = 10.0, force: bool = True, grace: float = 2.0
+) -> list[ShutdownResult]:
+    """Shut every teammate down in parallel (what ``team delete`` and "stop the team" should call).
+
+    Each member gets its own thread running :func:`shutdown_member`, so the whole team is gone
+    within ``timeout + 5`` seconds however many teammates ignore the request.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [m.name for m in teams.load(team).members if m.name != LEAD_NAME]
+    if not names:
+        return []
+    with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
+        futures = [
+            pool.submit(shutdown_member, teams, team, n, timeout=timeout, force=force, grace=grace) for n in names
+        ]
+        return [f.result() for f in futures]

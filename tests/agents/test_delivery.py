@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from app.agents.adapters import KINDS, agent_argv, classify, input_text, load_rules
 from app.agents.delivery import DeliveryFailed, deliver_unread, type_message
 from app.core.mailbox import Mailbox
+from app.core.models import MemberRuntime
 from app.core.paths import LEAD_NAME
 from app.core.team import TeamStore
 from backends.base import PaneHandle, PaneSpec
@@ -109,3 +111,23 @@ def test_claude_is_never_typed_into(tmux: TmuxBackend, tmp_path: Path) -> None:
     handle, _log = _fake(tmux, tmp_path, "claude")
     with pytest.raises(DeliveryFailed, match="reads its own inbox"):
         type_message(tmux, handle, load_rules("claude"), "hi", timeout=5)
+
+
+def test_deliver_command_types_into_a_recorded_pane(tmux: TmuxBackend, tmp_path: Path, home: Path) -> None:
+    teams = TeamStore(home)
+    teams.create("d")
+    handle, log = _fake(tmux, tmp_path, "aider")
+    runtime = MemberRuntime(
+        pid=handle.pid, pid_create_time=handle.pid_create_time, pane_session=handle.locator, agent_kind="aider",
+        created_by_crewmux=True,
+    )  # fmt: skip
+    teams.join("d", "agent", backend_type="tmux", pane_id=handle.pane_id, runtime=runtime)
+    mail = Mailbox(teams, "d")
+    msg_id = mail.send("agent", "via the cli", sender=LEAD_NAME)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "deliver", "agent", "--team", "d"],
+        capture_output=True, text=True, timeout=60, check=False, env={**os.environ, "CREWMUX_HOME": str(home)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert f"delivered {msg_id}" in proc.stdout
+    assert log.read_text() == "via the cli\n" and mail.status(msg_id).state == "read"

@@ -14,7 +14,7 @@ from app.core.liveness import create_time, is_alive
 from app.core.models import MemberRuntime
 from app.core.tasks import TaskStore
 from app.lifecycle.resume import resume_team
-from app.lifecycle.shutdown import shutdown_member
+from app.lifecycle.shutdown import shutdown_member, shutdown_team
 from tests.agents.teammate_helpers import Workers, wait_until
 
 if TYPE_CHECKING:
@@ -107,3 +107,31 @@ def test_resume_restarts_dead_worker_with_its_task(teams: TeamStore, workers: Wo
         if restarted_pid and is_alive(restarted_pid):
             os.killpg(restarted_pid, signal.SIGKILL)
     store.close()
+
+
+def test_shutdown_team_stops_everyone_in_parallel(teams: TeamStore, workers: Workers, tmp_path: Path) -> None:
+    teams.create("all")
+    code = (
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('up', flush=True)\ntime.sleep(600)"
+    )
+    deaf = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True) for _ in range(2)
+    ]
+    try:
+        for i, p in enumerate(deaf):
+            assert p.stdout is not None and p.stdout.readline() == b"up\n"
+            teams.join("all", f"deaf{i}", runtime=MemberRuntime(pid=p.pid, pid_create_time=create_time(p.pid)))
+        workers.start("all", "w")
+        wait_until(lambda: teams.load("all").member("w") is not None, 20, "worker joined")
+        t0 = time.monotonic()
+        results = {r.name: r for r in shutdown_team(teams, "all", timeout=2)}
+        assert time.monotonic() - t0 < 2 + 5
+        assert results["w"].outcome == "approved"
+        assert results["deaf0"].outcome == results["deaf1"].outcome == "timeout"
+        assert [m.name for m in teams.load("all").members] == ["team-lead"]
+        assert not any(is_alive(p.pid) for p in deaf)
+    finally:
+        for p in deaf:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait(5)
