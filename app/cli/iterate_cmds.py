@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,11 @@ def command_argv(args: argparse.Namespace) -> list[str]:
     raise BadInput("give the iteration to run: --command CMD, or --agent NAME --prompt-file F")
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    """SIGTERM stops the run like Ctrl-C: running iterations are killed, --resume re-runs them."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def iterate(ctx: Context, args: argparse.Namespace) -> int:
     from app.orchestrate.runner import Options
     from app.orchestrate.start import run
@@ -68,7 +74,11 @@ def iterate(ctx: Context, args: argparse.Namespace) -> int:
         retries=args.retries,
         backend=None if args.headless else args.backend,
     )
-    summary = run(options)
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        summary = run(options)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     ctx.emit(summary.to_doc(), summary.to_text())
     if summary.status == "done":
         return EXIT_OK

@@ -106,6 +106,10 @@ class ParallelRun:
                     if self.mirror.sync(cp, order):
                         self.store.save(cp)
                     cp = self._loop(cp, team)
+                except BaseException:  # Ctrl-C, SIGTERM: leave no orphans; --resume re-runs them
+                    for item in self.running.values():
+                        item.proc.stop()
+                    raise
                 finally:
                     self.mirror.close()
         except Timeout as exc:

@@ -168,7 +168,11 @@ class SerialLoop:
             team=self.options.team,
             backend=self.backend,
         )
-        finished = proc.wait()
+        try:
+            finished = proc.wait()
+        except BaseException:  # Ctrl-C, SIGTERM: leave no orphan; the intent makes --resume re-run it
+            proc.stop()
+            raise
         fault("child-exited")
         problem = None
         if finished.ending == "ok":

@@ -116,6 +116,11 @@ class PaneProcess:
         with contextlib.suppress(BackendError):
             self.backend.kill(self.handle, grace=KILL_GRACE)
 
+    def stop(self) -> None:
+        """Kill the pane's process tree at once and close the pane."""
+        with contextlib.suppress(BackendError):
+            self.backend.kill(self.handle, grace=0.2)
+
     def poll(self) -> Finished | None:
         """None while it runs; how it ended once it has (killing it when silent or overdue)."""
         status = self._read_status()

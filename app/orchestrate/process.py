@@ -115,6 +115,10 @@ class IterationProcess(Protocol):
         """Block until it ends."""
         ...
 
+    def stop(self) -> None:
+        """Kill it at once, with everything it started (the orchestrator is going away)."""
+        ...
+
 
 def overdue(launch: Launch, started_mono: float, started_wall: float) -> str | None:
     """ "timeout" past the iteration timeout, "heartbeat" when silent too long, else None.
@@ -190,6 +194,13 @@ class HeadlessProcess:
             self._kill_reason = reason
             self._kill_sent_at = time.monotonic()
             self._signal_group(signal.SIGTERM)
+
+    def stop(self) -> None:
+        """SIGKILL the whole group and reap the process."""
+        self._signal_group(signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+            self.popen.returncode = -signal.SIGKILL
 
     def poll(self) -> Finished | None:
         """None while it runs; how it ended once it has. Kills it when it goes silent or overruns."""

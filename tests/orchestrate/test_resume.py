@@ -112,3 +112,29 @@ def test_random_sigkills_then_resume_match_an_uninterrupted_run(
     assert (got["status"], got["iteration"], got["in_flight"]) == ("done", goal, [])
     committed = [r["number"] for r in got["iterations"] if r["outcome"] in ("ok", "recovered")]
     assert committed == list(range(1, goal + 1))
+
+
+def test_sigterm_stops_the_running_iteration_and_resume_reruns_it(
+    iterate: Iterate, checkpoint: Path, home: Path
+) -> None:
+    write_checkpoint(checkpoint, {"state": {"goal": 2}})
+    pid_file = checkpoint.parent / f".{checkpoint.name}.run" / "iter-1.pid.json"
+    orch = subprocess.Popen(
+        iterate_argv(checkpoint),
+        env=child_env(home, {"ITER_SLEEP": "30"}),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: pid_file.exists() and b"createTime" in pid_file.read_bytes())
+        child = int(json.loads(pid_file.read_bytes())["pid"])
+        orch.terminate()
+        assert orch.wait(timeout=20) == 130
+    finally:
+        orch.kill()
+        orch.wait()
+    assert not is_alive(child)
+    run = iterate("--resume")
+    assert run.code == 0, run.err
+    assert read_checkpoint(checkpoint)["state"]["log"] == [1, 2]
