@@ -120,6 +120,7 @@ class InProcessBackend:
         if term.alive:
             kill_tree(term.pid, handle.pid_create_time, grace=grace)
         term.proc.wait(timeout=max(grace, 5.0))
+        term.join(timeout=5.0)
         with self._guard:
             self._terms.pop(handle.locator or "", None)
 

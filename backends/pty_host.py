@@ -148,6 +148,10 @@ class PtyTerminal:
             self.changed.notify_all()
         os.close(self.master)
 
+    def join(self, timeout: float = 5.0) -> None:
+        """Wait until the output is drained and ``exit_status`` is set (or ``timeout`` passes)."""
+        self._reader.join(timeout)
+
     @property
     def alive(self) -> bool:
         """True until the child has exited and its output is drained."""

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from app.core.errors import BackendError, BackendUnavailable, PaneNotFound
 
 INSTALL_FIX = "install tmux (`apt-get install tmux` or `brew install tmux`)"
-_GONE = ("can't find pane", "can't find window", "can't find session", "no server running", "error connecting")
+_GONE = (
+    "server exited unexpectedly",
+    "can't find pane",
+    "can't find window",
+    "can't find session",
+    "no server running",
+    "error connecting",
+)
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,20 @@ def test_tmux_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(BackendUnavailable, match="apt-get install tmux"):
         TmuxBackend.check_available()
+
+
+def test_control_mode_follows_output_and_runs_commands(tmux_socket: str, tmp_path: Path) -> None:
+    from backends.tmux import session_name
+    from backends.tmux_follow import TmuxControl, unescape
+
+    backend = TmuxBackend()
+    handle = backend.spawn(spec("alice", LOOP, tmp_path))
+    seen: list[tuple[str, bytes]] = []
+    control = TmuxControl(backend.server, session_name("t"), lambda pane, data: seen.append((pane, data)))
+    try:
+        assert control.command("display-message", "-p", "-t", handle.pane_id, "#{pane_pid}") == [str(handle.pid)]
+        backend.write(handle, "tab\tand \\ back")
+        wait_until(lambda: b"got:" in b"".join(d for p, d in seen if p == handle.pane_id), what="%output")
+        assert unescape(rb"a\134b\015\012") == b"a\\b\r\n"
+    finally:
+        control.close()

@@ -1,0 +1,223 @@
+"""Pane backends: spawning 8 teammates, and following 8 busy panes' output.
+
+Figures (on a private tmux server, reaped afterwards):
+
+* time to spawn 8 teammates until each shows its first output — crewmux's tmux backend (one
+  ``tmux`` process per step) and the in-process backend, beside libtmux's ``split()`` (the
+  baseline: ~8 tmux processes per split);
+* following 8 panes that each print a timestamped line every 20 ms, for 10 s (2 s quick): CPU of
+  the follower (one ``tmux -C`` control client streaming ``%output``) and line-written → readable
+  latency, beside polling ``capture-pane`` through libtmux every 50 ms (one tmux process per pane
+  per refresh). Targets: 8 spawns <= 1 s; following 8 busy panes <= 5 % of one core.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+
+try:
+    from bench import Row, percentile, print_table, quick, ratio_text, verdict
+except ImportError:  # pragma: no cover - running the module alone, before bench/__init__ had helpers
+    Row = None  # type: ignore[assignment,misc]
+
+    def quick() -> bool:
+        return os.environ.get("CREWMUX_BENCH_QUICK", "") not in ("", "0", "false", "no")
+
+
+TEAMMATES = 8
+TICK = 0.02
+BUSY = f"import time\nwhile True:\n    print('T', time.time(), flush=True)\n    time.sleep({TICK})\n"
+FIRST = ["sh", "-c", "echo first-output; exec sleep 120"]
+
+
+def _cpu_self() -> float:
+    t = psutil.Process().cpu_times()
+    return float(t.user + t.system)
+
+
+def _cpu_children() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _pct(values: list[float], p: float) -> float:
+    if Row is None:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))] if ordered else math.nan
+    return percentile(values, p)
+
+
+class PrivateTmux:
+    """A tmux server on a unique socket for the benchmark, killed on exit."""
+
+    def __init__(self) -> None:
+        self.name = f"crewmux-bench-{uuid.uuid4().hex[:8]}"
+        os.environ["CREWMUX_TMUX_SOCKET"] = self.name
+
+    def __enter__(self) -> PrivateTmux:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True, check=False)
+        os.environ.pop("CREWMUX_TMUX_SOCKET", None)
+
+
+def spawn_tmux(cwd: str) -> float:
+    from backends.base import PaneSpec
+    from backends.tmux import TmuxBackend
+
+    with PrivateTmux():
+        backend = TmuxBackend()
+        start = time.perf_counter()
+        handles = [backend.spawn(PaneSpec(team="b", name=f"m{i}", argv=FIRST, cwd=cwd, rows=60)) for i in range(8)]
+        pending = set(range(len(handles)))
+        while pending:
+            pending = {i for i in pending if "first-output" not in backend.screen(handles[i]).text}
+        return time.perf_counter() - start
+
+
+def spawn_inprocess(cwd: str) -> float:
+    from backends.base import PaneSpec
+    from backends.inprocess import InProcessBackend
+
+    backend = InProcessBackend()
+    start = time.perf_counter()
+    handles = [backend.spawn(PaneSpec(team="b", name=f"m{i}", argv=FIRST, cwd=cwd)) for i in range(8)]
+    for h in handles:
+        backend.terminal(h).wait_for(lambda s: "first-output" in s.display[0], 30)
+    took = time.perf_counter() - start
+    for h in handles:
+        backend.kill(h, grace=0.5)
+    return took
+
+
+def spawn_libtmux(cwd: str) -> float:
+    import libtmux
+
+    with PrivateTmux() as tmux:
+        server = libtmux.Server(socket_name=tmux.name)
+        start = time.perf_counter()
+        session = server.new_session("b", window_command=" ".join(FIRST[:2]) + " 'echo first-output; exec sleep 120'")
+        window = session.active_window
+        first = window.active_pane
+        assert first is not None
+        panes = [first]
+        for _ in range(7):
+            panes.append(window.split(shell="echo first-output; exec sleep 120", start_directory=cwd))
+            window.select_layout("tiled")
+        pending = list(panes)
+        while pending:
+            pending = [p for p in pending if "first-output" not in "\n".join(p.capture_pane())]
+        return time.perf_counter() - start
+
+
+def follow_control(seconds: float, script: str) -> tuple[float, list[float]]:
+    """CPU share of one core and latencies (s) following 8 busy panes over control mode."""
+    from backends.base import PaneSpec
+    from backends.tmux import TmuxBackend, session_name
+    from backends.tmux_follow import TmuxControl
+
+    with PrivateTmux():
+        backend = TmuxBackend()
+        argv = [sys.executable, script]
+        for i in range(TEAMMATES):
+            backend.spawn(PaneSpec(team="b", name=f"m{i}", argv=argv, cwd="/", rows=60))
+        latencies: list[float] = []
+        partial: dict[str, bytes] = {}
+
+        def on_output(pane: str, data: bytes) -> None:
+            now = time.time()
+            buf = partial.get(pane, b"") + data
+            *lines, partial[pane] = buf.split(b"\n")
+            for line in lines:
+                parts = line.split()
+                if len(parts) == 2 and parts[0] == b"T":
+                    latencies.append(now - float(parts[1]))
+
+        control = TmuxControl(backend.server, session_name("b"), on_output)
+        client = psutil.Process(control.proc.pid)
+        c0, s0 = client.cpu_times(), _cpu_self()
+        time.sleep(seconds)
+        c1, s1 = client.cpu_times(), _cpu_self()
+        control.close()
+        used = (c1.user + c1.system - c0.user - c0.system) + (s1 - s0)
+        return used / seconds, latencies
+
+
+def follow_polling(seconds: float, script: str) -> tuple[float, list[float]]:
+    """The same with libtmux capture-pane polling every 50 ms (a tmux process per pane per poll)."""
+    import libtmux
+
+    from backends.base import PaneSpec
+    from backends.tmux import TmuxBackend
+
+    with PrivateTmux() as tmux:
+        backend = TmuxBackend()
+        argv = [sys.executable, script]
+        ids = [backend.spawn(PaneSpec(team="b", name=f"m{i}", argv=argv, cwd="/", rows=60)).pane_id for i in range(8)]
+        server = libtmux.Server(socket_name=tmux.name)
+        panes = [libtmux.Pane.from_pane_id(pane_id=p, server=server) for p in ids]
+        assert all(p is not None for p in panes)
+        seen: dict[str, float] = {}
+        latencies: list[float] = []
+        s0, k0 = _cpu_self(), _cpu_children()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            for pane in panes:
+                now = time.time()
+                for line in pane.capture_pane():
+                    parts = line.split()
+                    if len(parts) == 2 and parts[0] == "T" and line not in seen:
+                        seen[line] = now
+                        latencies.append(now - float(parts[1]))
+            time.sleep(0.05)
+        used = (_cpu_self() - s0) + (_cpu_children() - k0)
+        return used / seconds, latencies
+
+
+def main() -> None:
+    if shutil.which("tmux") is None:
+        print("bench_panes: tmux is not installed; skipped")
+        return
+    seconds = 2.0 if quick() else 10.0
+    with tempfile.TemporaryDirectory() as tmp:
+        script = str(Path(tmp) / "busy.py")
+        Path(script).write_text(BUSY)
+        t_tmux, t_inproc, t_lib = spawn_tmux(tmp), spawn_inprocess(tmp), spawn_libtmux(tmp)
+        cpu_ctl, lat_ctl = follow_control(seconds, script)
+        cpu_poll, lat_poll = follow_polling(seconds, script)
+    p50c, p99c = _pct(lat_ctl, 50) * 1000, _pct(lat_ctl, 99) * 1000
+    p50p, p99p = _pct(lat_poll, 50) * 1000, _pct(lat_poll, 99) * 1000
+    title = f"panes: 8 teammates; following 8 panes x {1 / TICK:.0f} lines/s for {seconds:.0f}s"
+    if Row is None:
+        print(title)
+        print(f"  spawn 8 tmux {t_tmux:.3f}s in-process {t_inproc:.3f}s libtmux {t_lib:.3f}s")
+        print(f"  follow CPU {cpu_ctl:.1%} vs polling {cpu_poll:.1%}; latency p50 {p50c:.1f} ms vs {p50p:.1f} ms")
+        return
+    rows = [
+        Row("spawn 8 until first output (tmux)", f"{t_tmux * 1000:.0f} ms", f"{t_lib * 1000:.0f} ms libtmux",
+            ratio_text(t_tmux, t_lib), "<= 1000 ms", verdict(t_tmux <= 1.0)),
+        Row("spawn 8 until first output (in-process)", f"{t_inproc * 1000:.0f} ms", f"{t_lib * 1000:.0f} ms libtmux",
+            ratio_text(t_inproc, t_lib), "<= 1000 ms", verdict(t_inproc <= 1.0)),
+        Row("follow 8 busy panes: CPU of one core", f"{cpu_ctl:.1%} (tmux -C)", f"{cpu_poll:.1%} (capture poll)",
+            ratio_text(cpu_ctl, cpu_poll), "<= 5%", verdict(cpu_ctl <= 0.05)),
+        Row("line written -> readable p50", f"{p50c:.1f} ms", f"{p50p:.1f} ms", ratio_text(p50c, p50p)),
+        Row("line written -> readable p99", f"{p99c:.1f} ms", f"{p99p:.1f} ms", ratio_text(p99c, p99p)),
+        Row("lines seen", str(len(lat_ctl)), str(len(lat_poll))),
+    ]  # fmt: skip
+    print_table(title, rows)
+
+
+if __name__ == "__main__":
+    main()
