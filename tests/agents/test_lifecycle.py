@@ -91,8 +91,9 @@ def test_resume_restarts_dead_worker_with_its_task(teams: TeamStore, workers: Wo
     )
     store.create("later", metadata={"command": "true"})
     victim = workers.start("r", "w1")
-    alive = workers.start("r", "w2")
     wait_until(first.exists, 20, "first run started")
+    assert store.get(task.id).owner == "w1"
+    alive = workers.start("r", "w2")  # only now, so that w1 surely holds the slow task
     wait_until(lambda: store.get("2").status == "completed", 20, "w2 did the other task")
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait(10)
