@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 #: how each known agent is run once, non-interactively, on a prompt (the prompt is appended).
 AGENT_ARGV: dict[str, list[str]] = {
-    "claude": ["claude", "-p"],
+    "claude": ["claude", "--output-format", "json", "-p"],
     "codex": ["codex", "exec"],
     "gemini": ["gemini", "-p"],
     "aider": ["aider", "--yes", "--message"],

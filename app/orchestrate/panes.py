@@ -88,7 +88,7 @@ class PaneProcess:
         return self.handle.pid
 
     def _finished(self, code: int | None, cpu: float | None) -> Finished:
-        tokens, cost = read_usage(self.launch.usage)
+        tokens, cost = read_usage(self.launch.usage, self.launch.log)
         return Finished(
             ending=ending_for(self._kill_reason, code),
             exit_status=code,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 Ending = Literal["ok", "failed", "heartbeat", "timeout"]
 TAIL_BYTES = 2048
 KILL_GRACE = 1.0
+USAGE_SCAN_BYTES = 256 * 1024
 #: the child records its own pid (then execs the command, keeping that pid) before anything
 #: else runs, so an orchestrator killed right after the fork still leaves the orphan findable.
 _PID_WRAPPER = ["/bin/sh", "-c", 'printf \'{"pid": %d}\' "$$" > "$0" && exec "$@"']
@@ -85,20 +86,41 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def read_usage(path: Path) -> tuple[int | None, float | None]:
-    """Tokens and cost an iteration reported in ``$CREWMUX_USAGE`` ({"tokens": n, "cost_usd": x})."""
-    try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None, None
+def _usage_of(doc: object) -> tuple[int | None, float | None]:
     if not isinstance(doc, dict):
         return None, None
     tokens = doc.get("tokens")
-    cost = doc.get("cost_usd", doc.get("costUsd"))
+    usage = doc.get("usage")
+    if tokens is None and isinstance(usage, dict):  # Claude Code's ``-p --output-format json`` result
+        counts = [v for k, v in usage.items() if k.endswith("_tokens") and isinstance(v, int)]
+        tokens = sum(counts) if counts else None
+    cost = doc.get("cost_usd", doc.get("costUsd", doc.get("total_cost_usd")))
     return (
         int(tokens) if isinstance(tokens, int | float) else None,
         float(cost) if isinstance(cost, int | float) else None,
     )
+
+
+def read_usage(path: Path, log: Path | None = None) -> tuple[int | None, float | None]:
+    """Tokens and cost of an iteration, when known.
+
+    From ``$CREWMUX_USAGE`` (``{"tokens": n, "cost_usd": x}``) if it wrote one; else from the
+    last line of its output when that is a JSON result carrying ``usage``/``total_cost_usd``
+    (what ``claude -p --output-format json`` prints).
+    """
+    try:
+        return _usage_of(json.loads(path.read_bytes()))
+    except (OSError, ValueError):
+        pass
+    if log is None:
+        return None, None
+    lines = read_tail(log, USAGE_SCAN_BYTES).strip().splitlines()
+    if not lines or not lines[-1].lstrip().startswith("{"):
+        return None, None
+    try:
+        return _usage_of(json.loads(lines[-1]))
+    except ValueError:
+        return None, None
 
 
 class IterationProcess(Protocol):
@@ -215,7 +237,7 @@ class HeadlessProcess:
         self.popen.returncode = code if code is not None else -1
         if self._kill_reason is not None:
             self._signal_group(signal.SIGKILL)  # leave no stragglers of a killed iteration behind
-        tokens, cost = read_usage(self.launch.usage)
+        tokens, cost = read_usage(self.launch.usage, self.launch.log)
         cpu = usage.ru_utime + usage.ru_stime if usage is not None else None
         return Finished(
             ending=ending_for(self._kill_reason, code),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from typing import TYPE_CHECKING
 
 from app.core.liveness import is_alive
-from tests.orchestrate.orch_helpers import ITER_CMD, read_checkpoint, write_checkpoint
+from tests.orchestrate.orch_helpers import ITER_CMD, REPO, child_env, iterate_argv, read_checkpoint, write_checkpoint
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -130,3 +132,37 @@ def test_iteration_that_writes_garbage_is_rolled_back_and_retried(iterate: Itera
     assert [r["outcome"] for r in cp["iterations"]] == ["ok", "bad-checkpoint", "ok"]
     assert cp["state"]["log"] == [1, 2]
     assert "does not validate" in cp["learnings"][0]["reason"]
+
+
+def test_agent_iteration_gets_the_prompt_and_its_cost_is_recorded(
+    iterate: Iterate, checkpoint: Path, tmp_path: Path, home: Path
+) -> None:
+    """A stand-in ``claude`` on PATH: it checks its prompt, works, prints a JSON result with usage."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "claude"
+    result = '{"type": "result", "total_cost_usd": 0.25, "usage": {"input_tokens": 100, "output_tokens": 20}}'
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *"count to two"*) ;; *) echo "no prompt"; exit 9;; esac\n'
+        f"{ITER_CMD}\n"
+        f"echo '{result}'\n"
+    )
+    fake.chmod(0o755)
+    prompt = tmp_path / "prompt.md"
+    prompt.write_text("Please count to two.")
+    write_checkpoint(checkpoint, {"state": {"goal": 2}})
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    argv = iterate_argv(checkpoint, "--json")
+    argv[argv.index("--command") : argv.index("--command") + 2] = ["--agent", "claude", "--prompt-file", str(prompt)]
+    proc = subprocess.run(
+        argv, env=child_env(home, env), cwd=REPO, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    summary = json.loads(proc.stdout)
+    assert (summary["tokens"], summary["costUsd"]) == (240, 0.5)
+    assert [r["cost_usd"] for r in read_checkpoint(checkpoint)["iterations"]] == [0.25, 0.25]
+    usage_cmd = 'echo \'{"tokens": 7, "cost_usd": 0.01}\' > "$CREWMUX_USAGE"; ' + ITER_CMD
+    write_checkpoint(checkpoint, {"state": {"goal": 1}})
+    assert iterate(command=usage_cmd).code == 0
+    assert read_checkpoint(checkpoint)["iterations"][0]["tokens"] == 7
