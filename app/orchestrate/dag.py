@@ -5,7 +5,8 @@ its own process with ``$CREWMUX_TASK_ID``; when one finishes, the tasks it unblo
 In this mode only the orchestrator writes the checkpoint: a task's process writes its result (any
 JSON) to ``$CREWMUX_RESULT`` and the orchestrator folds it into ``completed``. Exactly once: a
 task's intent is saved before its process starts; after a crash, ``--resume`` counts a task whose
-result file is there as done and runs the others again.
+result file is there as done and runs the others again (so a task that writes no result is run
+at least once, not exactly once).
 """
 
 from __future__ import annotations

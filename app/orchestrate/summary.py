@@ -52,7 +52,7 @@ class Summary:
         """A few human lines."""
         lines = [
             f"status {self.status} ({self.stop_reason}): {self.committed} iteration(s) committed, "
-            f"{self.runs} process(es) run this time, {self.failures} failure(s), {self.retries} retr(y/ies)",
+            f"{self.runs} process(es) run this time, {self.failures} failure(s), {self.retries} retries",
             f"time {self.wall_s:.1f}s wall, {self.cpu_s:.2f}s CPU"
             + (f", {self.tokens} tokens" if self.tokens is not None else "")
             + (f", ${self.cost_usd:.4f}" if self.cost_usd is not None else ""),

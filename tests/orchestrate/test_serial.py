@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 from app.core.liveness import is_alive
@@ -166,3 +167,18 @@ def test_agent_iteration_gets_the_prompt_and_its_cost_is_recorded(
     write_checkpoint(checkpoint, {"state": {"goal": 1}})
     assert iterate(command=usage_cmd).code == 0
     assert read_checkpoint(checkpoint)["iterations"][0]["tokens"] == 7
+
+
+def test_the_python_iteration_helper_round_trips(iterate: Iterate, checkpoint: Path) -> None:
+    program = (
+        "from app.orchestrate import iteration as it; "
+        "cp = it.load(); it.heartbeat(); "
+        "cp['state']['n'] = cp['state'].get('n', 0) + it.number(); "
+        "cp['status'] = 'done' if it.number() == 3 else 'running'; "
+        "it.report_usage(tokens=5); it.save(cp)"
+    )
+    write_checkpoint(checkpoint, {"state": {}})
+    run = iterate("--json", command=f'{sys.executable} -c "{program}"')
+    assert run.code == 0, run.err
+    assert read_checkpoint(checkpoint)["state"]["n"] == 1 + 2 + 3
+    assert run.doc()["tokens"] == 15
