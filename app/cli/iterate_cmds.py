@@ -115,5 +115,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--retries", type=int, default=2, metavar="N", help="retries of a failing iteration (default 2)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--backend", metavar="NAME", help="run each iteration in a pane of this backend")
-    where.add_argument("--headless", action="store_true", help="run each iteration as a plain child process")
+    where.add_argument("--headless", action="store_true", help="plain child processes (the default)")
     p.set_defaults(handler=iterate)
