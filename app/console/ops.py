@@ -163,7 +163,10 @@ def focus(ctx: TeamContext, name: str) -> None:
 def argv_for(kind: str, command: str, *, team: str, name: str) -> list[str]:
     """The command line for a new teammate: ``command`` when given, else the agent kind's."""
     if command.strip():
-        return shlex.split(command)
+        try:
+            return shlex.split(command)
+        except ValueError as exc:
+            raise BadInput(f"cannot read the command {command!r}: {exc}") from exc
     if kind == "shell":
         return [os.environ.get("SHELL") or "/bin/sh"]
     if kind == "worker":

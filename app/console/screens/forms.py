@@ -66,7 +66,11 @@ class SpawnForm(ModalScreen[SpawnRequest | None]):
         self.dismiss(self._result() if event.button.id == "ok" else None)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the name field moves on to the command; anywhere else it spawns."""
         event.stop()
+        if event.input.id == "name":
+            self.query_one("#command", Input).focus()
+            return
         self.dismiss(self._result())
 
     def action_cancel(self) -> None:
