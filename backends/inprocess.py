@@ -99,7 +99,7 @@ class InProcessBackend:
         term = self.terminal(handle)
         with term.lock:
             lines = term.screen.text_lines()
-            above = list(term.screen.scrollback)[-scrollback:] if scrollback else []
+            above = term.screen.scrollback_lines(scrollback)
             cursor = (term.screen.cursor.y, term.screen.cursor.x)
         return ScreenText(lines=lines, scrollback=above, cursor=cursor)
 

@@ -31,7 +31,7 @@ class TerminalScreen(pyte.Screen):
 
     def __init__(self, columns: int, lines: int) -> None:
         super().__init__(columns, lines)
-        self.scrollback: collections.deque[str] = collections.deque(maxlen=SCROLLBACK_LINES)
+        self.scrollback: collections.deque[tuple[Any, int]] = collections.deque(maxlen=SCROLLBACK_LINES)
         self.replies: list[str] = []
         self._saved: tuple[dict[int, Any], Any] | None = None
 
@@ -43,8 +43,9 @@ class TerminalScreen(pyte.Screen):
     def index(self) -> None:
         top, bottom = self.margins or (0, self.lines - 1)
         if self.cursor.y == bottom and top == 0 and self._saved is None:
-            row = self.buffer[0]
-            self.scrollback.append("".join(row[x].data for x in range(self.columns)).rstrip())
+            # pyte shifts row objects up and drops the top one, never mutating it again: keep the
+            # reference and render it only when asked (rendering here made feeding ~2x slower).
+            self.scrollback.append((self.buffer[0], self.columns))
         super().index()
 
     def set_mode(self, *modes: int, **kwargs: Any) -> None:
@@ -67,6 +68,11 @@ class TerminalScreen(pyte.Screen):
 
     def write_process_input(self, data: str) -> None:
         self.replies.append(data)
+
+    def scrollback_lines(self, count: int) -> list[str]:
+        """The last ``count`` rows that scrolled off the top, oldest first, as text."""
+        rows = list(self.scrollback)[-count:] if count > 0 else []
+        return ["".join(row[x].data for x in range(width)).rstrip() for row, width in rows]
 
     def text_lines(self) -> list[str]:
         """The visible rows as plain text, trailing spaces stripped."""

@@ -8,7 +8,8 @@ Where panes go:
 * outside tmux: a detached session ``crewmux-<team>`` on the default socket (or
   ``$CREWMUX_TMUX_SOCKET``), which the user attaches to with :meth:`TmuxBackend.attach_command`.
 
-Every pane crewmux makes carries the pane options ``@crewmux-team`` and ``@crewmux-name``; a
+Every pane crewmux makes carries the pane options ``@crewmux-team`` and ``@crewmux-name`` (its
+window is tagged ``@crewmux-window``: a different name, as pane options inherit window ones); a
 kill checks them plus the recorded pid and its start time, so a stale ``%N`` (tmux restarts
 numbering with each server) never reaches an unrelated pane. Layout changes happen under a
 per-team lock, so two spawns at once cannot interleave their splits.
@@ -94,7 +95,7 @@ class TmuxBackend:
     def _find_window(self, team: str) -> str | None:
         """The window id holding this team's panes (inside tmux), if one exists."""
         try:
-            rows = self.server.run("list-windows", "-a", "-F", "#{window_id}\t#{@crewmux-team}")
+            rows = self.server.run("list-windows", "-a", "-F", "#{window_id}\t#{@crewmux-window}")
         except PaneNotFound:
             return None
         for row in rows:
@@ -110,17 +111,19 @@ class TmuxBackend:
             return []
         return [r.split("\t") for r in rows if r.split("\t")[2:3] == [sanitize(team)]]
 
+    def _in_user_window(self) -> bool:
+        return bool(self.inside and self.beside_lead and self.lead_pane)
+
     def _place(self, spec: PaneSpec) -> list[str]:
         """Create the pane (under the team's layout lock); returns [pane_id, pid, window, session]."""
         session = session_name(spec.team)
         cmd = self._command(spec)
         fmt = ["-P", "-F", _FIELDS]
-        if self.inside and self.beside_lead and self.lead_pane:
+        if self._in_user_window():
             mine = self._team_panes(spec.team)
-            target = mine[-1][0] if mine else self.lead_pane
-            return self.server.run("split-window", "-d", "-h" if not mine else "-v", "-t", target, *fmt, *cmd)[0].split(
-                "\t"
-            )
+            target = mine[-1][0] if mine else str(self.lead_pane)
+            split = "-v" if mine else "-h"
+            return self.server.run("split-window", "-d", split, "-t", target, *fmt, *cmd)[0].split("\t")
         if self.inside:
             window = self._find_window(spec.team)
             if window is None or spec.layout == "windows":
@@ -149,14 +152,18 @@ class TmuxBackend:
         with file_lock(self._lock_path(spec.team)):
             pane_id, pid_text, window, session = self._place(spec)
             team = sanitize(spec.team)
-            self.server.run(
+            tags = [
                 "set-option", "-p", "-t", pane_id, "@crewmux-team", team, ";",
-                "set-option", "-p", "-t", pane_id, "@crewmux-name", spec.name, ";",
-                "set-option", "-w", "-t", window, "@crewmux-team", team, ";",
-                "set-option", "-w", "-t", window, "pane-border-status", "top", ";",
-                "set-option", "-w", "-t", window, "pane-border-format", _BORDER_FORMAT, ";",
-                "set-option", "-w", "-t", window, "pane-active-border-style", _ACTIVE_BORDER,
-            )  # fmt: skip
+                "set-option", "-p", "-t", pane_id, "@crewmux-name", spec.name,
+            ]  # fmt: skip
+            if not self._in_user_window():  # the user's own window keeps its look and is never ours
+                tags += [
+                    ";", "set-option", "-w", "-t", window, "@crewmux-window", team, ";",
+                    "set-option", "-w", "-t", window, "pane-border-status", "top", ";",
+                    "set-option", "-w", "-t", window, "pane-border-format", _BORDER_FORMAT, ";",
+                    "set-option", "-w", "-t", window, "pane-active-border-style", _ACTIVE_BORDER,
+                ]  # fmt: skip
+            self.server.run(*tags)
         pid = int(pid_text)
         handle = PaneHandle(
             backend="tmux",

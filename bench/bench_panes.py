@@ -186,6 +186,28 @@ def follow_polling(seconds: float, script: str) -> tuple[float, list[float]]:
         return used / seconds, latencies
 
 
+def pyte_feed_rates(size: int) -> dict[str, float]:
+    """MB/s that pyte's Screen, HistoryScreen and crewmux's TerminalScreen parse of colored output."""
+    import pyte
+
+    from backends.pty_host import TerminalScreen
+
+    line = "".join(f"\x1b[3{i % 8}m word{i} \x1b[1;4{(i + 3) % 8}m" for i in range(8)) + "\x1b[0m\r\n"
+    data = (line * (size // len(line) + 1)).encode()[:size]
+    rates = {}
+    for label, screen in (
+        ("pyte.Screen", pyte.Screen(120, 36)),
+        ("pyte.HistoryScreen", pyte.HistoryScreen(120, 36, history=2000)),
+        ("TerminalScreen (crewmux)", TerminalScreen(120, 36)),
+    ):
+        stream = pyte.ByteStream(screen)
+        start = time.perf_counter()
+        for i in range(0, len(data), 4096):
+            stream.feed(data[i : i + 4096])
+        rates[label] = len(data) / (time.perf_counter() - start) / 1e6
+    return rates
+
+
 def main() -> None:
     if shutil.which("tmux") is None:
         print("bench_panes: tmux is not installed; skipped")
@@ -197,6 +219,7 @@ def main() -> None:
         t_tmux, t_inproc, t_lib = spawn_tmux(tmp), spawn_inprocess(tmp), spawn_libtmux(tmp)
         cpu_ctl, lat_ctl = follow_control(seconds, script)
         cpu_poll, lat_poll = follow_polling(seconds, script)
+    rates = pyte_feed_rates(200_000 if quick() else 2_000_000)
     p50c, p99c = _pct(lat_ctl, 50) * 1000, _pct(lat_ctl, 99) * 1000
     p50p, p99p = _pct(lat_poll, 50) * 1000, _pct(lat_poll, 99) * 1000
     title = f"panes: 8 teammates; following 8 panes x {1 / TICK:.0f} lines/s for {seconds:.0f}s"
@@ -204,6 +227,7 @@ def main() -> None:
         print(title)
         print(f"  spawn 8 tmux {t_tmux:.3f}s in-process {t_inproc:.3f}s libtmux {t_lib:.3f}s")
         print(f"  follow CPU {cpu_ctl:.1%} vs polling {cpu_poll:.1%}; latency p50 {p50c:.1f} ms vs {p50p:.1f} ms")
+        print("  " + ", ".join(f"{k} {v:.2f} MB/s" for k, v in rates.items()))
         return
     rows = [
         Row("spawn 8 until first output (tmux)", f"{t_tmux * 1000:.0f} ms", f"{t_lib * 1000:.0f} ms libtmux",
@@ -215,6 +239,10 @@ def main() -> None:
         Row("line written -> readable p50", f"{p50c:.1f} ms", f"{p50p:.1f} ms", ratio_text(p50c, p50p)),
         Row("line written -> readable p99", f"{p99c:.1f} ms", f"{p99p:.1f} ms", ratio_text(p99c, p99p)),
         Row("lines seen", str(len(lat_ctl)), str(len(lat_poll))),
+        Row("in-process emulator feed, MB/s", f"{rates['TerminalScreen (crewmux)']:.2f} (scrollback on)",
+            f"{rates['pyte.HistoryScreen']:.2f} HistoryScreen",
+            ratio_text(rates["TerminalScreen (crewmux)"], rates["pyte.HistoryScreen"])),
+        Row("  plain pyte.Screen (no scrollback), MB/s", f"{rates['pyte.Screen']:.2f}"),
     ]  # fmt: skip
     print_table(title, rows)
 

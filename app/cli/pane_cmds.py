@@ -32,6 +32,12 @@ def _spawn_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cwd", metavar="DIR")
     p.add_argument("--color", metavar="COLOR")
     p.add_argument("--env", action="append", default=[], metavar="K=V")
+    p.add_argument(
+        "--beside-lead",
+        action="store_true",
+        default=False,
+        help="inside tmux: split beside your pane, not a new window",
+    )
     from app.agents.spawn_options import add_agent_options
 
     add_agent_options(p)  # --agent KIND --prompt TEXT --plan --model M --worktree
@@ -112,7 +118,7 @@ def spawn(ctx: Context, args: argparse.Namespace) -> int:
 
         handle = handle_from_doc(request_spawn(paths, spec))
     else:
-        backend = registry.load(name)
+        backend = registry.load(name, **({"beside_lead": True} if args.beside_lead and name == "tmux" else {}))
         handle = backend.spawn(spec)
         attach_of = getattr(backend, "attach_command", None)
         attach = attach_of(team) if callable(attach_of) else None

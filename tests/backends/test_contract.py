@@ -78,3 +78,13 @@ def test_recorded_handle_is_refound(backend: PaneBackend, tmp_path: Path) -> Non
         with pytest.raises(PaneNotFound):
             backend.kill(wrong, grace=0.5)
         assert backend.is_alive(handle)
+
+
+def test_paste_is_bracketed_when_the_program_asks(backend: PaneBackend, tmp_path: Path) -> None:
+    if type(backend).name == "iterm2":
+        pytest.skip("iTerm2's API has no paste call; text is typed (documented)")
+    argv = ["sh", "-c", r"printf '\033[?2004hready\n'; exec cat -v"]
+    handle = backend.spawn(spec("erin", argv, tmp_path))
+    wait_until(screen_has(backend, handle, "ready"), what="bracketed paste mode on")
+    backend.write(handle, "abc")
+    wait_until(screen_has(backend, handle, "^[[200~abc^[[201~"), what="the paste markers around the text")

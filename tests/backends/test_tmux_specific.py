@@ -115,3 +115,43 @@ def test_control_mode_follows_output_and_runs_commands(tmux_socket: str, tmp_pat
         assert unescape(rb"a\134b\015\012") == b"a\\b\r\n"
     finally:
         control.close()
+
+
+def _inside(monkeypatch: pytest.MonkeyPatch, socket: str) -> tuple[TmuxServer, str]:
+    """A 'user' session on the private server, and the env of a shell inside its pane."""
+    server = TmuxServer(socket_name=socket)
+    pane = server.run("new-session", "-d", "-s", "user", "-P", "-F", "#{pane_id}", "sleep", "300")[0]
+    path = server.run("display-message", "-p", "#{socket_path}")[0]
+    monkeypatch.delenv("CREWMUX_TMUX_SOCKET")
+    monkeypatch.setenv("TMUX", f"{path},1,0")
+    monkeypatch.setenv("TMUX_PANE", pane)
+    return server, pane
+
+
+def test_inside_tmux_uses_a_dedicated_window(tmux_socket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server, user_pane = _inside(monkeypatch, tmux_socket)
+    backend = TmuxBackend()
+    assert backend.inside and backend.attach_command("t") is None
+    a = backend.spawn(spec("alice", LOOP, tmp_path))
+    b = backend.spawn(spec("bob", LOOP, tmp_path))
+    windows = server.run("list-windows", "-t", "user", "-F", "#{window_name}:#{window_panes}")
+    assert windows[0].endswith(":1") and "crewmux-t:2" in windows
+    assert server.run("list-sessions", "-F", "#{session_name}") == ["user"]
+    for h in (a, b):
+        backend.kill(h, grace=0.5)
+    assert server.run("display-message", "-p", "-t", user_pane, "#{pane_id}") == [user_pane]
+
+
+def test_inside_tmux_beside_the_lead(tmux_socket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server, user_pane = _inside(monkeypatch, tmux_socket)
+    backend = TmuxBackend(beside_lead=True)
+    a = backend.spawn(spec("alice", LOOP, tmp_path))
+    b = backend.spawn(spec("bob", LOOP, tmp_path))
+    panes = server.run("list-panes", "-t", user_pane, "-F", "#{pane_id}")
+    assert panes[0] == user_pane and set(panes[1:]) == {a.pane_id, b.pane_id}
+    assert [h.pane_id for h in backend.list_panes("t")] == [a.pane_id, b.pane_id]
+    user_window = server.run("display-message", "-p", "-t", user_pane, "#{@crewmux-window}|#{pane-border-status}")
+    assert user_window == ["|off"]  # the user's window is neither tagged nor restyled
+    backend.kill(a, grace=0.5)
+    backend.kill(b, grace=0.5)
+    assert server.run("list-panes", "-t", user_pane, "-F", "#{pane_id}") == [user_pane]
