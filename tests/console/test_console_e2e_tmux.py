@@ -74,7 +74,8 @@ def tmux() -> Iterator[Tmux]:
 
 def test_console_in_tmux_spawns_shows_messages_and_quits(tmux: Tmux, home: Path, tmp_path: Path) -> None:
     # (pytest's environment may carry COLUMNS/LINES, which would pin Textual's size)
-    command = f"cd {tmp_path} && env -u COLUMNS -u LINES CREWMUX_HOME={home} TERM=xterm-256color {sys.executable} -m app console --team e2e"
+    env = f"env -u COLUMNS -u LINES CREWMUX_HOME={home} TERM=xterm-256color"
+    command = f"cd {tmp_path} && {env} {sys.executable} -m app console --team e2e"
     tmux("new-session", "-d", "-s", "console", "-x", "150", "-y", "45", command)
     tmux("resize-window", "-t", "console", "-x", "150", "-y", "45")
     tmux.wait_for(lambda s: "Team" in s and "team-lead" in s)

@@ -73,7 +73,7 @@ async def test_spawn_refusals_are_shown(console_factory: Callable[..., CrewmuxAp
     app = console_factory(team, backend=inprocess.InProcessBackend())
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: main_screen(pilot).snapshot is not None)
-        await pilot.press("f2", *"team-lead", "enter")
+        await pilot.press("f2", *"team-lead", "enter", "enter")
         await until(pilot, noticed(pilot, "is the lead's name"))
         await pilot.press("f3")  # shutting down the lead
         await until(pilot, noticed(pilot, "shut down by quitting"))
