@@ -31,9 +31,12 @@ from app.core.locks import file_lock
 from app.core.paths import sanitize
 from backends.base import Key, PaneHandle, PaneSpec, ScreenText
 from backends.proctree import kill_tree
+from backends.tmux_follow import TmuxControl
 from backends.tmux_server import TmuxServer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from app.core.models import BackendType
 
 _TMUX_COLORS = {"purple": "magenta", "orange": "colour208", "pink": "colour205", "grey": "colour244"}
@@ -128,7 +131,8 @@ class TmuxBackend:
             window = self._find_window(spec.team)
             if window is None or spec.layout == "windows":
                 target = self.server.run("display-message", "-p", "-t", self.lead_pane or "", "#{session_id}")[0]
-                return self.server.run("new-window", "-d", "-t", f"{target}:", "-n", session, *fmt, *cmd)[0].split("\t")
+                label = spec.name if spec.layout == "windows" else session
+                return self.server.run("new-window", "-d", "-t", f"{target}:", "-n", label, *fmt, *cmd)[0].split("\t")
             return self._split(window, spec, fmt, cmd)
         if not self.server.has_session(session):
             size = ["-x", str(spec.cols), "-y", str(spec.rows)]
@@ -178,6 +182,17 @@ class TmuxBackend:
     def attach_command(self, team: str) -> str | None:
         """The command that shows the team's panes, or None inside tmux (they are already there)."""
         return None if self.inside else self.server.attach_command(session_name(team))
+
+    def follow(self, team: str, on_output: Callable[[str, bytes], None]) -> TmuxControl:
+        """Stream the output of the team's panes to ``on_output(pane_id, bytes)`` over one control client.
+
+        Raises PaneNotFound when the team has no pane. Call ``close()`` on the result to stop.
+        """
+        panes = self._team_panes(team)
+        if not panes:
+            raise PaneNotFound(f"team {team!r} has no tmux panes to follow")
+        mine = {row[0] for row in panes}
+        return TmuxControl(self.server, panes[0][5], lambda pane, data: on_output(pane, data) if pane in mine else None)
 
     # -- using a pane --------------------------------------------------------------------
     def _server(self, handle: PaneHandle) -> TmuxServer:

@@ -63,6 +63,7 @@ def test_layout_title_and_border_color(tmux_socket: str, tmp_path: Path) -> None
     assert srv.run("show-options", "-w", "-v", "-t", "crewmux-t:", "pane-border-status") == ["top"]
     c = backend.spawn(spec("carol", LOOP, tmp_path, layout="windows"))
     windows = srv.run("list-windows", "-t", "crewmux-t", "-F", "#{window_name}")
+    assert windows[1] == "carol"
     assert "carol" in windows and len(windows) == 2
     assert backend.attach_command("t") == f"tmux -L {tmux_socket} attach -t crewmux-t"
     wait_until(screen_has(backend, c, "up"), what="carol's window output")
@@ -102,12 +103,13 @@ def test_tmux_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_control_mode_follows_output_and_runs_commands(tmux_socket: str, tmp_path: Path) -> None:
     from backends.tmux import session_name
-    from backends.tmux_follow import TmuxControl, unescape
+    from backends.tmux_follow import unescape
 
     backend = TmuxBackend()
     handle = backend.spawn(spec("alice", LOOP, tmp_path))
     seen: list[tuple[str, bytes]] = []
-    control = TmuxControl(backend.server, session_name("t"), lambda pane, data: seen.append((pane, data)))
+    assert session_name("t") == "crewmux-t"
+    control = backend.follow("t", lambda pane, data: seen.append((pane, data)))
     try:
         assert control.command("display-message", "-p", "-t", handle.pane_id, "#{pane_pid}") == [str(handle.pid)]
         backend.write(handle, "tab\tand \\ back")
