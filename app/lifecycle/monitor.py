@@ -3,7 +3,9 @@
 A member is dead when its recorded process (pid plus start time) is gone, when the process that
 wrote its heartbeat is gone, or when its heartbeat is older than ``stale_after`` seconds. A dead
 member is marked inactive, every unfinished task it owned goes back to pending with no owner
-(:meth:`TaskStore.release`), and the lead gets a message naming the released tasks. Members with
+(:meth:`TaskStore.release`), and the lead gets a message naming the released tasks. A member
+whose heartbeat went stale while its process still exists (hung, stopped) has that process tree
+ended first, so it cannot wake later and run a task someone else now owns. Members with
 neither a recorded process nor a heartbeat (a Claude Code team seen from outside) are left alone.
 """
 
@@ -18,6 +20,7 @@ from app.core.liveness import is_alive
 from app.core.mailbox import Mailbox
 from app.core.paths import LEAD_NAME
 from app.core.tasks import TaskStore
+from app.lifecycle.proctree import terminate_tree, tree
 
 if TYPE_CHECKING:
     from app.core.models import Member
@@ -81,6 +84,10 @@ class LivenessMonitor:
                 continue
             reason = death_reason(self.teams, self.team, m, self.stale_after)
             if reason is not None:
+                hb = read_heartbeat(self.teams.paths(self.team), m.name)
+                if hb is not None and hb.process_alive():
+                    # Hung, not gone: end it, so it cannot wake up and redo a released task.
+                    terminate_tree(tree(hb.pid, hb.pid_create_time), grace=1.0)
                 dead.append(release_dead(self.teams, self.team, m.name, reason))
         self.found.extend(dead)
         return dead

@@ -154,3 +154,22 @@ def test_plan_mode_waits_for_approval(teams: TeamStore, workers: Workers, tmp_pa
     wait_until(lambda: store.get(task.id).status == "completed", 20, "task run after approval")
     assert marker.exists()
     store.close()
+
+
+def test_stopped_heartbeat_marks_dead_and_releases(teams: TeamStore, workers: Workers, tmp_path: Path) -> None:
+    teams.create("hb")
+    store = TaskStore(teams.paths("hb"))
+    started = tmp_path / "started"
+    task = store.create("hangs", metadata={"command": f"touch {started}; sleep 120"})
+    frozen = workers.start("hb", "frozen")
+    wait_until(started.exists, 20, "task started")
+    os.killpg(frozen.pid, signal.SIGSTOP)  # alive, but no more heartbeats
+    monitor = LivenessMonitor(teams, "hb", stale_after=1.5)
+    dead = wait_until(monitor.check_once, 20, "stale heartbeat noticed")
+    assert isinstance(dead, list) and dead[0].name == "frozen" and "no heartbeat" in dead[0].reason
+    assert dead[0].released == [task.id]
+    assert store.get(task.id).owner is None and store.get(task.id).status == "pending"
+    assert teams.member("hb", "frozen").is_active is False
+    wait_until(lambda: frozen.poll() is not None, 10, "the hung worker was ended")
+    assert monitor.check_once() == []  # reported once, not on every check
+    store.close()
