@@ -41,8 +41,33 @@ class Probe(Protocol):
 class PsutilProbe:
     """The real probe: psutil over the process and its children, CPU since the previous call."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, map_ttl: float = 0.5) -> None:
         self._procs: dict[int, psutil.Process] = {}
+        self._children: dict[int, list[int]] = {}
+        self._map_at = -1.0
+        self._map_ttl = map_ttl
+
+    def _child_map(self) -> dict[int, list[int]]:
+        """parent pid → child pids, from one scan of the process table per tick (not one per teammate)."""
+        now = time.monotonic()
+        if now - self._map_at > self._map_ttl:
+            children: dict[int, list[int]] = {}
+            for proc in psutil.process_iter(["ppid"]):
+                ppid = proc.info.get("ppid")
+                if ppid:
+                    children.setdefault(int(ppid), []).append(proc.pid)
+            self._children = children
+            self._map_at = now
+        return self._children
+
+    def _tree(self, pid: int) -> list[int]:
+        children = self._child_map()
+        out, stack = [], [pid]
+        while stack:
+            current = stack.pop()
+            out.append(current)
+            stack.extend(children.get(current, ()))
+        return out
 
     def _proc(self, pid: int) -> psutil.Process:
         proc = self._procs.get(pid)
@@ -54,15 +79,14 @@ class PsutilProbe:
 
     def __call__(self, pid: int) -> Usage | None:
         try:
-            root = self._proc(pid)
-            tree = [root, *root.children(recursive=True)]
+            self._proc(pid)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return None
         cpu = 0.0
         mem = 0
-        for proc in tree:
+        for member in self._tree(pid):
             try:
-                known = self._proc(proc.pid)
+                known = self._proc(member)
                 cpu += known.cpu_percent(None)
                 mem += known.memory_info().rss
             except (psutil.NoSuchProcess, psutil.AccessDenied):

@@ -110,9 +110,15 @@ class MainScreen(Screen[None]):
         names = event.snapshot.names()
         if self.selected not in names:
             self.selected = LEAD_NAME
-        self.query_one(TeammateList).rows = event.snapshot.rows
-        self.query_one(TaskPanel).show_tasks(event.tasks, event.blocked)
-        self.query_one(Conversation).entries = event.conversation
+        team_list = self.query_one(TeammateList)
+        if team_list.rows != event.snapshot.rows:  # redraw only what changed: an idle team costs nothing
+            team_list.rows = event.snapshot.rows
+        panel = self.query_one(TaskPanel)
+        if panel.tasks != event.tasks:
+            panel.show_tasks(event.tasks, event.blocked)
+        conversation = self.query_one(Conversation)
+        if conversation.entries != event.conversation:
+            conversation.entries = event.conversation
         self.delegate = event.delegate
         log = self.query_one(NotificationLog)
         for row in event.snapshot.rows:

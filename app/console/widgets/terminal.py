@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -111,13 +112,14 @@ class TerminalView(Widget, can_focus=True):
     class Left(Message):
         """Escape pressed: the view gives focus back."""
 
-    def __init__(self, *, fps: float = 30.0, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, fps: float = 60.0, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.terminal: Any = None
         self._drawn_version = -1
         self._rows: list[list[Segment]] = []
         self._fps = fps
         self._timer: Timer | None = None
+        self._cursor: tuple[int, int] | None = None
         self.placeholder = "no teammate selected"
 
     def on_mount(self) -> None:
@@ -148,10 +150,25 @@ class TerminalView(Widget, can_focus=True):
             return
         with term.lock:
             screen = term.screen
-            cursor = None if screen.cursor.hidden else (screen.cursor.y, screen.cursor.x)
-            self._rows = [pyte_row(screen, y, cursor if self.has_focus else None) for y in range(screen.lines)]
+            cursor = None if screen.cursor.hidden or not self.has_focus else (screen.cursor.y, screen.cursor.x)
+            full = self._drawn_version < 0 or len(self._rows) != screen.lines
+            dirty = set(range(screen.lines)) if full else set(screen.dirty)
+            screen.dirty.clear()
+            if cursor != self._cursor:  # the old and the new cursor rows change too
+                dirty.update(c[0] for c in (cursor, self._cursor) if c is not None)
+            if full:
+                self._rows = [[] for _ in range(screen.lines)]
+            for y in dirty:
+                if 0 <= y < screen.lines:
+                    self._rows[y] = pyte_row(screen, y, cursor)
+            self._cursor = cursor
             self._drawn_version = term.version
-        self.refresh()
+        if full:
+            self.refresh()
+        else:
+            width = self.size.width
+            for y in dirty:
+                self.refresh(Region(0, y, width, 1))
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
