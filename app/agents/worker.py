@@ -48,7 +48,7 @@ from app.core.tasks import TaskStore
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from app.core.models import InboxMessage
+    from app.core.models import InboxMessage, Member
     from app.core.team import TeamStore
 
 
@@ -128,10 +128,24 @@ class Worker:
         self.mail.send(LEAD_NAME, protocol_text(message), sender=self.name, summary=summary)
 
     # -- setup ------------------------------------------------------------------------------
+    def _member_from_spawn(self, wait: float = 10.0) -> Member | None:
+        """The member entry; when ``crewmux spawn`` started us (it sets $CREWMUX_AGENT to our name),
+        wait for spawn to record it rather than racing it with a join of our own."""
+        found = self.teams.load(self.cfg.team).member(self.name)
+        if found is not None or os.environ.get("CREWMUX_AGENT") != self.name:
+            return found
+        config = self.paths.config
+        deadline = time.monotonic() + wait
+        with Waker([(config.parent, lambda n: n == config.name)]) as waker:
+            while found is None and time.monotonic() < deadline:
+                waker.wait(min(0.5, max(0.0, deadline - time.monotonic())))
+                found = self.teams.load(self.cfg.team).member(self.name)
+        return found
+
     def _register(self) -> None:
         """Record this process in the member's entry (join if spawned by hand)."""
         pid = os.getpid()
-        found = self.teams.load(self.cfg.team).member(self.name)
+        found = self._member_from_spawn()
         runtime = MemberRuntime(pid=pid, pid_create_time=create_time(pid), argv=_own_argv(), agent_kind="worker")
         runtime.env = {"CREWMUX_HOME": str(self.teams.home)}
         if found is None:
@@ -140,10 +154,7 @@ class Worker:
             )
             return
 
-        def change(m: object) -> None:
-            from app.core.models import Member
-
-            assert isinstance(m, Member)
+        def change(m: Member) -> None:
             m.is_active = True
             rt = m.crewmux or MemberRuntime()
             rt.agent_kind = rt.agent_kind or "worker"
