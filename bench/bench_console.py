@@ -16,6 +16,7 @@ Figures:
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
 import shutil
 import subprocess
@@ -169,7 +170,7 @@ async def _busy(seconds: float, baseline: bool) -> tuple[list[float], float]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         backend = InProcessBackend()
-        app = make_app(home, "busy", backend=backend, tick=2.0, remember=False)
+        app = make_app(home, "busy", backend=backend, tick=float(os.environ.get("BENCH_TICK", "2.0")), remember=False)
         if static_cls is not None:
             import app.console.screens.main as main_mod
 

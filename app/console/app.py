@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.binding import Binding
 
 from app.console.messages import Notice
 from app.console.model import PsutilProbe
@@ -15,8 +17,10 @@ from app.console.themes import ConsoleSettings, load_settings, load_themes, save
 from app.core.atomic import add_problem_sink
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from pathlib import Path
+
+    from textual.screen import Screen
 
     from app.console.model import Probe
     from app.core.atomic import Problem
@@ -65,6 +69,20 @@ class CrewmuxApp(App[None]):
             self._link = ConsoleLinkServer(self.ctx.paths, inprocess_handler(self.ctx.backend_for("in-process")))
         except Exception as exc:  # the console works without it; say why
             self._main.post_message(Notice(f"in-process spawns from the shell are off: {exc}", "warning"))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands (themes among them) plus every main-screen binding, for the palette."""
+        yield from super().get_system_commands(screen)
+        main = self._main
+        for binding in MainScreen.BINDINGS:
+            if not isinstance(binding, Binding) or binding.action.startswith("app."):
+                continue
+            action = binding.action
+            yield SystemCommand(
+                binding.description,
+                f"{binding.key} — on the selected teammate",
+                partial(main.run_action, action),
+            )
 
     def _problem(self, problem: Problem) -> None:
         """Called from any thread: a corrupt file or a restored team file."""
