@@ -34,8 +34,9 @@ def sock(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def crewmux(home: Path, *args: str, timeout: float = 60) -> Any:
+    cut = 2 if args[0] == "worktree" else 1  # --json belongs to the leaf command
     proc = subprocess.run(
-        [sys.executable, "-m", "app", args[0], "--json", *args[1:]],
+        [sys.executable, "-m", "app", *args[:cut], "--json", *args[cut:]],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -127,4 +128,47 @@ def test_resume_reattaches_live_and_restarts_dead(home: Path, sock: str, tmp_pat
     assert done.exists() and (store.get(task.id).metadata or {}).get("completedBy") == "w1"
     restarted = teams.member("res", "w1")
     assert restarted.tmux_pane_id in panes(sock)
+    store.close()
+
+
+def test_spawn_with_worktree_and_plan(home: Path, sock: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for cmd in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "root"]):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *cmd], cwd=repo, check=True)
+    monkeypatch.setenv("CREWMUX_WORKTREES", str(tmp_path / "trees"))
+    teams = TeamStore(home)
+    teams.create("wt")
+    store = TaskStore(teams.paths("wt"))
+    store.create("edit", metadata={"command": "echo draft > notes.txt"})
+    args = ["spawn", "w", "--team", "wt", "--agent", "worker", "--plan", "--worktree", "--cwd", str(repo)]
+    crewmux(home, *args, "--backend", "tmux", "--prompt", "hello")
+    member = teams.member("wt", "w")
+    assert member.plan_mode_required and member.prompt == "hello"
+    assert member.crewmux is not None and member.crewmux.worktree == member.cwd
+    tree = Path(member.cwd)
+    assert tree.parent == tmp_path / "trees"
+
+    def plan_request() -> str | None:
+        from app.core.mailbox import Mailbox
+        from app.core.protocol import PlanApprovalRequest, parse_protocol
+
+        for m in Mailbox(teams, "wt").inbox("team-lead"):
+            p = parse_protocol(m.text)
+            if isinstance(p, PlanApprovalRequest):
+                return p.request_id
+        return None
+
+    rid = wait_until(plan_request, 30, "plan approval request")
+    from app.core.mailbox import Mailbox
+    from app.core.protocol import PlanApprovalResponse, protocol_text
+
+    answer = PlanApprovalResponse(request_id=str(rid), approved=True, sender="team-lead")
+    Mailbox(teams, "wt").send("w", protocol_text(answer), sender="team-lead")
+    wait_until(lambda: store.get("1").status == "completed", 30, "task done in the worktree")
+    assert (tree / "notes.txt").read_text() == "draft\n" and not (repo / "notes.txt").exists()
+    result = crewmux(home, "shutdown", "w", "--team", "wt", "--timeout", "15")
+    assert any("KEPT" in n for n in result["notes"]) and tree.exists()
+    listed = crewmux(home, "worktree", "list", "--repo", str(repo))
+    assert [w["branch"] for w in listed] == ["crewmux/wt/w"] and listed[0]["dirty"]
     store.close()
