@@ -1,0 +1,79 @@
+"""A tmux teammate: spawned from the form, mirrored live, jumped to, and re-attached after a restart."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from console_helpers import main_screen, noticed, until
+
+from app.console.widgets.terminal import TerminalView
+from app.core.liveness import is_alive
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from app.console.app import CrewmuxApp
+    from app.core.team import TeamStore
+
+pytestmark = [pytest.mark.tmux, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+tmux_mod = pytest.importorskip("backends.tmux", reason="the tmux backend is not installed")
+SIZE = (140, 44)
+
+
+@pytest.fixture
+def tmux_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from backends.tmux_server import TmuxServer
+
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("TMUX_PANE", raising=False)
+    socket = f"crewmux-mirror-{uuid.uuid4().hex[:10]}"
+    yield tmux_mod.TmuxBackend(TmuxServer(socket_name=socket))
+    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+
+
+def _view_text(pilot: Any) -> str:
+    view = main_screen(pilot).query_one(TerminalView)
+    return "\n".join("".join(seg.text for seg in row) for row in view._rows)
+
+
+async def _select(pilot: Any, name: str) -> None:
+    screen = main_screen(pilot)
+    await until(pilot, lambda: screen.snapshot is not None and name in screen.snapshot.names())
+    while screen.selected != name:
+        await pilot.press("shift+down")
+
+
+async def test_tmux_teammate_is_mirrored_and_survives_the_console(
+    console_factory: Callable[..., CrewmuxApp], teams: TeamStore, team: str, tmux_backend: Any, tmp_path: Path
+) -> None:
+    app = console_factory(team, backend=tmux_backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: main_screen(pilot).snapshot is not None)
+        await pilot.press("f2")
+        await until(pilot, lambda: type(app.screen).__name__ == "SpawnForm")
+        form: Any = app.screen
+        form.query_one("#name").value = "tm1"
+        form.query_one("#command").value = "sh -c 'echo MIRROR-$CREWMUX_AGENT; exec cat'"
+        form.query_one("#backend").value = "tmux"
+        form.query_one("#cwd").value = str(tmp_path)
+        await pilot.click("#ok")
+        await until(pilot, noticed(pilot, "spawn tm1: started"), timeout=20)
+        await _select(pilot, "tm1")
+        await until(pilot, lambda: "MIRROR-tm1" in _view_text(pilot))
+        await pilot.press("f4")  # jump to the real pane: no refusal
+        await pilot.press("enter")  # type through the backend into the real pane
+        await pilot.press(*"via-tmux", "enter", "escape")
+        await until(pilot, lambda: _view_text(pilot).count("via-tmux") >= 2)
+        assert not any("refused" in line and "jump" in line for line in main_screen(pilot).query_one("#notices").lines)  # type: ignore[attr-defined]
+    member = teams.member(team, "tm1")
+    assert member.crewmux is not None
+    assert is_alive(member.crewmux.pid, member.crewmux.pid_create_time), "a tmux teammate outlives the console"
+    again = console_factory(team, backend=tmux_backend)
+    async with again.run_test(size=SIZE) as pilot:
+        await _select(pilot, "tm1")
+        await until(pilot, lambda: "MIRROR-tm1" in _view_text(pilot))
