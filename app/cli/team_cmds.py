@@ -56,9 +56,19 @@ def show(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def delete(ctx: Context, args: argparse.Namespace) -> int:
+    """Refused while members run; with --force, shut them down first (request, then escalation)."""
+    stopped: list[str] = []
+    if args.force and ctx.teams.alive_members(args.name):
+        from app.lifecycle.shutdown import shutdown_team
+
+        results = shutdown_team(ctx.teams, args.name, timeout=args.timeout, force=True)
+        stopped = [r.name for r in results if r.outcome != "not_running"]
     alive = ctx.teams.delete(args.name, force=args.force)
-    note = "" if not alive else f" ({len(alive)} member process(es) were still running)"
-    ctx.emit({"deleted": args.name, "stillAlive": [m.name for m in alive]}, f"deleted team {args.name!r}{note}")
+    note = f" (shut down {', '.join(stopped)})" if stopped else ""
+    if alive:
+        note += f" ({len(alive)} member process(es) were still running)"
+    doc = {"deleted": args.name, "shutDown": stopped, "stillAlive": [m.name for m in alive]}
+    ctx.emit(doc, f"deleted team {args.name!r}{note}")
     return 0
 
 
@@ -115,7 +125,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     d = tsub.add_parser("delete", parents=[common], help="delete a team's files")
     d.add_argument("name")
-    d.add_argument("--force", action="store_true", help="even while member processes are alive")
+    d.add_argument("--force", action="store_true", help="shut live members down first, then delete")
+    d.add_argument("--timeout", type=float, default=10.0, help="seconds each member gets to approve shutdown")
     d.set_defaults(handler=delete)
 
     j = tsub.add_parser("join", parents=[common], help="register a member")
