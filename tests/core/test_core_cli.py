@@ -53,7 +53,7 @@ def test_team_commands_json_shapes(crew: Any, home: Path) -> None:
     assert crew("team", "show", "nope").code == 2
     assert crew("team", "create", "demo").code == 2
     deleted = crew("team", "delete", "demo", "--json")
-    assert deleted.code == 0 and json.loads(deleted.out) == {"deleted": "demo", "stillAlive": []}
+    assert deleted.code == 0 and json.loads(deleted.out) == {"deleted": "demo", "shutDown": [], "stillAlive": []}
     assert json.loads(crew("team", "list", "--json").out) == []
     assert crew("team", "delete", "demo").code == 2
     assert "no teams" in crew("team", "list").out
@@ -68,8 +68,12 @@ def test_team_delete_refused_while_member_alive(crew_team: Any) -> None:
         assert [m["alive"] for m in shown["members"]] == [False, False, False, True]
         refused = crew("team", "delete", "t")
         assert refused.code == 3 and "carol" in refused.err and "--force" in refused.err
-        forced = crew("team", "delete", "t", "--force", "--json")
-        assert forced.code == 0 and json.loads(forced.out)["stillAlive"] == ["carol"]
+        # --force goes through the shutdown path: the member that ignores the request is killed.
+        forced = crew("team", "delete", "t", "--force", "--timeout", "1", "--json")
+        assert forced.code == 0
+        assert json.loads(forced.out)["shutDown"] == ["carol"]
+        assert json.loads(forced.out)["stillAlive"] == []
+        assert sleeper.wait(timeout=10) != 0
     finally:
         sleeper.kill()
         sleeper.wait()
