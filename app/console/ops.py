@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +21,7 @@ from app.core.liveness import is_alive
 from app.core.mailbox import Mailbox
 from app.core.models import MemberRuntime
 from app.core.paths import LEAD_NAME
-from app.core.protocol import PlanApprovalResponse, ShutdownRequest, protocol_text, request_id
+from app.core.protocol import PlanApprovalResponse, protocol_text
 from app.core.tasks import TaskStore
 from app.core.team import TeamStore
 
@@ -160,22 +158,22 @@ def focus(ctx: TeamContext, name: str) -> None:
     backend.focus(handle_of(member))
 
 
-def argv_for(kind: str, command: str, *, team: str, name: str) -> list[str]:
-    """The command line for a new teammate: ``command`` when given, else the agent kind's."""
+def argv_for(kind: str, command: str, *, team: str, name: str, plan: bool = False) -> list[str]:
+    """The command line for a new teammate: ``command`` when given, else the agent kind's.
+
+    Agent kinds come from :func:`app.agents.adapters.agent_argv` (BadInput for an unknown kind,
+    or for plan mode on a kind that has none).
+    """
     if command.strip():
         try:
             return shlex.split(command)
         except ValueError as exc:
             raise BadInput(f"cannot read the command {command!r}: {exc}") from exc
-    if kind == "shell":
-        return [os.environ.get("SHELL") or "/bin/sh"]
-    if kind == "worker":
-        return [sys.executable, "-m", "app", "worker", "--team", team, "--as", name]
-    if kind == "claude":
-        return ["claude", "--agent-id", f"{name}@{team}", "--agent-name", name, "--team-name", team]
-    if kind in AGENT_KINDS:
-        return [kind]
-    raise BadInput(f"unknown agent kind {kind!r} (one of {', '.join(AGENT_KINDS)})")
+    if kind not in AGENT_KINDS:
+        raise BadInput(f"unknown agent kind {kind!r} (one of {', '.join(AGENT_KINDS)})")
+    from app.agents.adapters import agent_argv
+
+    return agent_argv(kind, name=name, team=team, plan=plan)
 
 
 @dataclass(frozen=True)
@@ -201,7 +199,7 @@ def spawn(ctx: TeamContext, req: SpawnRequest) -> Member:
     cwd = req.cwd or str(Path.cwd())
     if not Path(cwd).is_dir():
         raise BadInput(f"working directory {cwd!r} does not exist")
-    argv = argv_for(req.kind, req.command, team=ctx.team, name=req.name)
+    argv = argv_for(req.kind, req.command, team=ctx.team, name=req.name, plan=req.plan_mode)
     backend = ctx.backend_for(req.backend)
     env = {"CREWMUX_HOME": str(ctx.home), "CREWMUX_TEAM": ctx.team, "CREWMUX_AGENT": req.name}
     if req.plan_mode:
@@ -238,40 +236,28 @@ def spawn(ctx: TeamContext, req: SpawnRequest) -> Member:
         raise
 
 
-def shutdown(ctx: TeamContext, name: str, *, grace: float = 10.0, poll: float = 0.2) -> str:
-    """Shut a teammate down: a ShutdownRequest into its inbox, then the backend's kill after ``grace``.
+def shutdown(ctx: TeamContext, name: str, *, grace: float = 10.0) -> str:
+    """Shut a teammate down through :func:`app.lifecycle.shutdown.shutdown_member`.
 
-    Returns how it ended: ``"exited"`` (it stopped by itself) or ``"killed"``. The member is
-    marked inactive either way. Raises BackendError when the kill itself fails.
+    That is: a ShutdownRequest into its inbox, up to ``grace`` seconds for an answer, then
+    SIGTERM/SIGKILL of its process tree, its pane closed, its tasks released, the member removed.
+    Returns a one-line account (outcome, reason, what was killed). A rejection is reported, not forced.
     """
+    from app.lifecycle.shutdown import shutdown_member
+
     policy.check(ctx.paths, LEAD_NAME, "shutdown")
     if name == LEAD_NAME:
         raise BadInput("the lead is shut down by quitting the console")
-    member = _member(ctx, name)
-    rid = request_id("shutdown", name)
-    ctx.mailbox.send(name, protocol_text(ShutdownRequest(sender=LEAD_NAME, request_id=rid)), sender=LEAD_NAME)
-    rt = member.crewmux
-    deadline = time.monotonic() + grace
-    how = "killed"
-    while rt is not None and rt.pid:
-        if not is_alive(rt.pid, rt.pid_create_time):
-            how = "exited"
-            break
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(poll)
-    if how == "killed" and member.backend_type:
-        try:
-            ctx.backend_for(member.backend_type).kill(handle_of(member), grace=3.0)
-        except PaneNotFound:
-            how = "exited"
-
-    def mark(m: Member) -> None:
-        m.is_active = False
-
-    ctx.teams.set_member(ctx.team, name, mark)
-    ctx.tasks.release(name)
-    return how
+    result = shutdown_member(ctx.teams, ctx.team, name, timeout=grace, reason="asked by the lead in the console")
+    parts = [result.outcome.replace("_", " ")]
+    if result.reason:
+        parts.append(result.reason)
+    if result.killed:
+        parts.append(f"killed {len(result.killed)} process(es)")
+    if result.released:
+        parts.append(f"released task(s) {', '.join(result.released)}")
+    parts.extend(result.notes)
+    return "; ".join(parts)
 
 
 # -- tasks -------------------------------------------------------------------------------------

@@ -65,8 +65,9 @@ async def test_spawn_show_type_interrupt_jump_and_shut_down(
         await pilot.press("f3")
         await until(pilot, noticed(pilot, "shut down echo1"), timeout=20)
         assert not is_alive(pid, started)
-        assert teams.member(team, "echo1").is_active is False
-        await until(pilot, lambda: screen.snapshot is not None and screen.snapshot.rows[-1].state == "stopped")
+        assert teams.load(team).member("echo1") is None  # shut down: removed from the team
+        await until(pilot, lambda: screen.snapshot is not None and "echo1" not in screen.snapshot.names())
+        assert screen.selected == "team-lead"
 
 
 async def test_spawn_refusals_are_shown(console_factory: Callable[..., CrewmuxApp], team: str) -> None:
