@@ -73,7 +73,7 @@ def test_team_delete_refused_while_member_alive(crew_team: Any) -> None:
         assert forced.code == 0
         assert json.loads(forced.out)["shutDown"] == ["carol"]
         assert json.loads(forced.out)["stillAlive"] == []
-        assert sleeper.wait(timeout=10) != 0
+        sleeper.wait(timeout=10)  # ended (the in-process CLI may already have reaped it)
     finally:
         sleeper.kill()
         sleeper.wait()
