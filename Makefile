@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/crewmux $(ARGS)
+	$(VENV)/bin/crewmux $(if $(ARGS),$(ARGS),console)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app backends tests bench
