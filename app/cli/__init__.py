@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING
 
 from app.cli import msg_cmds, task_cmds, team_cmds
 from app.cli.context import Context, common_parser
 from app.core.errors import EXIT_FAILURE, ClaimRefused, CrewmuxError
+from app.core.interop import ENV_FLAG
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -44,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a crew of terminal agents as a team.",
         parents=[common_parser(json_flag=False)],
     )
+    parser.add_argument(
+        "--claude",
+        action="store_true",
+        default=False,
+        help="interop mode: work on Claude Code's teams under $CLAUDE_CONFIG_DIR or ~/.claude, "
+        "under Claude Code's locks (also $CREWMUX_CLAUDE=1)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in [*GROUPS, *_optional_groups()]:
         group.register(sub)
@@ -65,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="crewmux: warning: %(message)s", stream=sys.stderr)
     ctx = Context.from_args(args)
+    if ctx.interop:  # processes crewmux starts (workers, panes, claude) work on the same root
+        os.environ[ENV_FLAG] = "1"
+        os.environ["CLAUDE_CONFIG_DIR"] = str(ctx.home)
     handler = getattr(args, "handler", None)
     if handler is None:
         from app.cli.team_cmds import overview

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import BadInput
+from app.core.interop import claude_home, interop_from_env
 from app.core.mailbox import Mailbox
 from app.core.paths import resolve_home
 from app.core.tasks import TaskStore
@@ -47,14 +48,21 @@ def as_option(p: argparse.ArgumentParser, flag: str = "--as") -> None:
 class Context:
     home: Path
     json: bool
+    interop: bool = False
+    """Interop mode: ``home`` is Claude Code's root and its locks are taken too."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
-        return cls(home=resolve_home(getattr(args, "home", None)), json=bool(getattr(args, "json", False)))
+        """``--claude`` or ``$CREWMUX_CLAUDE`` switch on interop mode; its home is ``--home``
+        if given, else Claude Code's root (``$CLAUDE_CONFIG_DIR``, else ``~/.claude``)."""
+        interop = bool(getattr(args, "claude", False)) or interop_from_env()
+        explicit = getattr(args, "home", None)
+        home = claude_home() if interop and not explicit else resolve_home(explicit)
+        return cls(home=home, json=bool(getattr(args, "json", False)), interop=interop)
 
     @cached_property
     def teams(self) -> TeamStore:
-        return TeamStore(self.home)
+        return TeamStore(self.home, interop=self.interop)
 
     def team(self, args: argparse.Namespace) -> str:
         team = getattr(args, "team", None)

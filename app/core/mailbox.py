@@ -8,6 +8,13 @@ What crewmux adds on top of Claude Code's scheme:
 * read messages are compacted out of the inbox into a per-member archive (JSON lines, itself
   trimmed), so an inbox never grows without bound and a sender can still ask "was it read?";
 * a waiting recipient wakes on a file-system event, not a poll.
+
+In interop mode (Claude Code's root, see :mod:`app.core.interop`) every inbox lock is also
+Claude Code's mkdir lock ``<agent>.json.lock``; messages are written as the current Claude Code
+writes them (``type: "message"``, ``msgV: 1``, ``msg_id``); and read messages stay in the inbox,
+as Claude Code leaves them, until there are :data:`INTEROP_COMPACT_READ_AFTER` of them — only
+then are the read ones moved to crewmux's archive, which bounds the inbox without pruning it on
+every read.
 """
 
 from __future__ import annotations
@@ -20,14 +27,15 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from app.core.atomic import append_line, atomic_write, ensure_dir, read_bytes, read_model
+from app.core.atomic import append_line, atomic_write, ensure_dir, read_bytes
 from app.core.errors import BadInput, MessageNotFound, MessageTooLarge, TeammateNotFound
-from app.core.locks import file_lock
+from app.core.interop import INTEROP_COMPACT_READ_AFTER, read_shared, shared_lock
 from app.core.models import InboxAdapter, InboxMessage, inbox_json, now_iso
 from app.core.watch import DirWatcher
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from contextlib import AbstractContextManager
     from pathlib import Path
 
     from app.core.paths import TeamPaths
@@ -83,9 +91,16 @@ class Mailbox:
         self.lock_timeout = lock_timeout
 
     # -- helpers ---------------------------------------------------------------------------
-    def _read_inbox(self, path: Path) -> list[InboxMessage]:
-        found = read_model(path, InboxAdapter)
+    def _read_inbox(self, path: Path, *, held: bool = False) -> list[InboxMessage]:
+        found = read_shared(path, InboxAdapter, interop=self.paths.interop, held=held, timeout=self.lock_timeout)
         return found if isinstance(found, list) else []
+
+    def _lock(self, path: Path) -> AbstractContextManager[None]:
+        return shared_lock(path, interop=self.paths.interop, timeout=self.lock_timeout)
+
+    def _threshold(self, own: int) -> int:
+        """How many read messages an inbox may hold before they are archived."""
+        return INTEROP_COMPACT_READ_AFTER if self.paths.interop else own
 
     def _write_inbox(self, path: Path, messages: list[InboxMessage]) -> None:
         atomic_write(path, inbox_json(messages))
@@ -129,9 +144,9 @@ class Mailbox:
     def _deliver(self, to: str, message: InboxMessage) -> None:
         path = self.paths.inbox(to)
         ensure_dir(path.parent)
-        with file_lock(path, self.lock_timeout):
-            messages = self._read_inbox(path)
-            messages = self._compact(to, messages, threshold=COMPACT_READ_AFTER)
+        with self._lock(path):
+            messages = self._read_inbox(path, held=True)
+            messages = self._compact(to, messages, threshold=self._threshold(COMPACT_READ_AFTER))
             messages.append(message)
             self._write_inbox(path, messages)
 
@@ -143,7 +158,7 @@ class Mailbox:
             raise MessageTooLarge(
                 f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES} bytes (send a file path instead)"
             )
-        return InboxMessage(
+        message = InboxMessage(
             sender=sender,
             text=text,
             summary=summary,
@@ -151,6 +166,10 @@ class Mailbox:
             read=False,
             msg_id=new_msg_id(),
         )
+        if self.paths.interop:  # what the current Claude Code writes
+            message.type = "message"
+            message.msg_v = 1
+        return message
 
     def send(self, to: str, text: str, *, sender: str, summary: str | None = None, color: str | None = None) -> str:
         """Append a message to ``to``'s inbox; returns its id. Raises if it was not written."""
@@ -190,16 +209,17 @@ class Mailbox:
         self._require_member(("member", agent))
         wanted = set(msg_ids) if msg_ids is not None else None
         path = self.paths.inbox(agent)
-        with file_lock(path, self.lock_timeout):
-            messages = self._read_inbox(path)
+        with self._lock(path):
+            messages = self._read_inbox(path, held=True)
             newly: list[InboxMessage] = []
             for m in messages:
                 if not m.read and (wanted is None or m.msg_id in wanted):
                     m.read = True
                     newly.append(m)
-            if not newly and not any(m.read for m in messages):
+            kept = self._compact(agent, messages, threshold=self._threshold(1))
+            if not newly and kept is messages:
                 return []
-            self._write_inbox(path, self._compact(agent, messages, threshold=1))
+            self._write_inbox(path, kept)
             return newly
 
     def take_unread(self, agent: str) -> list[InboxMessage]:

@@ -74,6 +74,8 @@ class TeamPaths:
 
     home: Path
     team: str
+    interop: bool = False
+    """True when this is Claude Code's root and its locks must be taken too (see app.core.interop)."""
 
     @property
     def team_dir(self) -> Path:
@@ -108,6 +110,11 @@ class TeamPaths:
         return self.tasks_dir / f"{int(task_id)}.json"
 
     @property
+    def task_list_lock(self) -> Path:
+        """Claude Code's task-list lock dir ``tasks/<team>/.lock`` (taken to create a task)."""
+        return self.tasks_dir / ".lock"
+
+    @property
     def highwatermark(self) -> Path:
         return self.tasks_dir / ".highwatermark"
 
@@ -125,5 +132,6 @@ class TeamPaths:
         return self.team_dir / ".crewmux"
 
 
-def team_paths(home: Path, team: str) -> TeamPaths:
-    return TeamPaths(home=home, team=sanitize(team, "team name"))
+def team_paths(home: Path, team: str, *, interop: bool = False) -> TeamPaths:
+    """The paths of ``team`` under ``home``; ``interop`` marks Claude Code's root (its locks apply)."""
+    return TeamPaths(home=home, team=sanitize(team, "team name"), interop=interop)

@@ -15,6 +15,13 @@ crewmux keeps an index of the ids that may be available (a small SQLite table). 
 that always holds a *superset* of the available ids — ids are added before the change that
 makes them available is written, removed after — and each candidate is checked against its
 task file before it is handed out. Deleting the index only costs one rebuild.
+
+In interop mode (Claude Code's root, see :mod:`app.core.interop`) Claude Code changes a task
+under that task's mkdir lock ``<id>.json.lock`` alone, so every task crewmux reads inside a
+change is read under its mkdir lock too (taken after crewmux's own list flock, held until the
+change is written); creating also takes Claude Code's list lock ``.lock`` and numbers the task
+1 + max(highest id on disk, ``.highwatermark``). The ready index is not used there (Claude Code
+does not keep it): a claim without an id scans the task files for the lowest available id.
 """
 
 from __future__ import annotations
@@ -22,13 +29,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from app.core import journal
 from app.core.atomic import FILE_MODE, atomic_write, ensure_dir, read_bytes, read_model
 from app.core.errors import BadInput, ClaimRefused, DependencyCycle, TaskNotFound
+from app.core.interop import claude_dir_lock, claude_lock, read_shared
 from app.core.locks import file_lock
 from app.core.models import Task
 
@@ -50,18 +58,38 @@ class TaskStore:
         self.paths = paths
         self.lock_timeout = lock_timeout
         self._db: sqlite3.Connection | None = None
+        # Interop mode, inside a change: the task files whose mkdir locks this change holds.
+        self._held: ExitStack | None = None
+        self._held_paths: set[Path] = set()
 
     # -- plumbing --------------------------------------------------------------------------
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, *, creating: bool = False) -> Iterator[None]:
         ensure_dir(self.paths.tasks_dir)
-        with file_lock(self.paths.tasks_dir / "tasks", self.lock_timeout):
-            if journal.recover(self.paths.task_journal):
-                self._drop_index()
-            yield
+        interop = self.paths.interop
+        with file_lock(self.paths.tasks_dir / "tasks", self.lock_timeout), ExitStack() as held:
+            if interop and creating:
+                held.enter_context(claude_dir_lock(self.paths.task_list_lock, interop=True, timeout=self.lock_timeout))
+            if interop:
+                self._held, self._held_paths = held, set()
+            try:
+                if journal.recover(self.paths.task_journal):
+                    self._drop_index()
+                yield
+            finally:
+                self._held, self._held_paths = None, set()
 
     def _read(self, task_id: str) -> Task | None:
-        found = read_model(self.paths.task(task_id), Task)
+        path = self.paths.task(task_id)
+        if not self.paths.interop:
+            found = read_model(path, Task)
+        elif self._held is not None:  # inside a change: read under the task's mkdir lock, keep it
+            if path not in self._held_paths:
+                self._held.enter_context(claude_lock(path, interop=True, timeout=self.lock_timeout))
+                self._held_paths.add(path)
+            found = read_model(path, Task)
+        else:
+            found = read_shared(path, Task, interop=True, timeout=self.lock_timeout)
         return found if isinstance(found, Task) else None
 
     def _require(self, task_id: str) -> Task:
@@ -133,15 +161,21 @@ class TaskStore:
                 Path(str(self.paths.task_index) + suffix).unlink()
 
     def _mark_ready(self, ids: Iterable[str]) -> None:
+        if self.paths.interop:
+            return
         rows = [(int(i),) for i in ids]
         if rows:
             self._index().executemany("INSERT OR IGNORE INTO ready (id) VALUES (?)", rows)
 
     def _unmark_ready(self, task_id: str) -> None:
+        if self.paths.interop:
+            return
         self._index().execute("DELETE FROM ready WHERE id = ?", (int(task_id),))
 
     def rebuild_index(self) -> None:
-        """Forget the index and rebuild it from the task files (after hand edits)."""
+        """Forget the index and rebuild it from the task files (after hand edits; none in interop mode)."""
+        if self.paths.interop:
+            return
         with self._locked():
             self._drop_index()
             self._index()
@@ -177,7 +211,7 @@ class TaskStore:
             mark = int(raw.decode().strip()) if raw else 0
         except ValueError:
             mark = 0
-        if raw is None or mark == 0:
+        if raw is None or mark == 0 or self.paths.interop:  # Claude Code: 1 + max(disk, mark)
             ids = self._ids_on_disk()
             mark = max(mark, ids[-1] if ids else 0)
         candidate = mark + 1
@@ -197,7 +231,7 @@ class TaskStore:
         """A new pending task; ``blocked_by`` ids must exist."""
         _check_text(subject, description)
         wanted = _dedupe(_check_id(b) for b in blocked_by)
-        with self._locked():
+        with self._locked(creating=True):
             blockers = [self._require(b) for b in wanted]
             task_id = self._next_id()
             task = Task(
@@ -385,6 +419,14 @@ class TaskStore:
                     atomic_write(self.paths.task(task.id), task.to_json())
                 self._unmark_ready(task.id)
                 return task
+            if self.paths.interop:  # Claude Code keeps no index: scan, lowest id first
+                for tid in self._ids_on_disk():
+                    candidate = self._read(str(tid))
+                    if candidate is not None and self._available(candidate):
+                        candidate.owner = agent
+                        atomic_write(self.paths.task(candidate.id), candidate.to_json())
+                        return candidate
+                raise ClaimRefused("", "none_available")
             db = self._index()
             while True:
                 row = db.execute("SELECT id FROM ready ORDER BY id LIMIT 1").fetchone()

@@ -16,12 +16,11 @@ from app.core.atomic import (
     ensure_dir,
     quarantine,
     read_bytes,
-    read_model,
     report_problem,
 )
 from app.core.errors import InvalidName, MemberExists, TeamBusy, TeamExists, TeammateNotFound, TeamNotFound
+from app.core.interop import read_shared, shared_lock
 from app.core.liveness import is_alive
-from app.core.locks import file_lock
 from app.core.models import BackendType, Member, MemberRuntime, TeamFile
 from app.core.paths import LEAD_NAME, TeamPaths, check_name, sanitize, team_paths
 
@@ -40,17 +39,18 @@ def _backup(path: Path) -> Path:
 class TeamStore:
     """All teams under one root."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, *, interop: bool = False) -> None:
         self.home = home
+        self.interop = interop  # Claude Code's root: its mkdir locks are taken too (app.core.interop)
 
     def paths(self, team: str) -> TeamPaths:
-        return team_paths(self.home, team)
+        return team_paths(self.home, team, interop=self.interop)
 
     # -- reading -------------------------------------------------------------------------
-    def _read(self, paths: TeamPaths) -> TeamFile | None:
+    def _read(self, paths: TeamPaths, *, held: bool = False) -> TeamFile | None:
         if not paths.config.exists():
             return None
-        team = read_model(paths.config, TeamFile)
+        team = read_shared(paths.config, TeamFile, interop=paths.interop, held=held)
         if isinstance(team, TeamFile):
             return team
         backup = _backup(paths.config)
@@ -83,7 +83,7 @@ class TeamStore:
         teams: list[TeamFile] = []
         for entry in sorted(root.iterdir()):
             if entry.is_dir() and (entry / "config.json").exists():
-                found = self._read(TeamPaths(self.home, entry.name))
+                found = self._read(TeamPaths(self.home, entry.name, self.interop))
                 if found is not None:
                     teams.append(found)
         return teams
@@ -106,8 +106,8 @@ class TeamStore:
     def update(self, team: str, change: Callable[[TeamFile], T]) -> T:
         """Apply ``change`` to the team file under its lock and write it back atomically."""
         paths = self.paths(team)
-        with file_lock(paths.config):
-            current = self._read(paths)
+        with shared_lock(paths.config, interop=paths.interop):
+            current = self._read(paths, held=True)
             if current is None:
                 raise TeamNotFound(f"no team {team!r} under {self.home}")
             result = change(current)
@@ -121,7 +121,7 @@ class TeamStore:
         ensure_dir(paths.team_dir)
         ensure_dir(paths.inboxes)
         ensure_dir(paths.tasks_dir)
-        with file_lock(paths.config):
+        with shared_lock(paths.config, interop=paths.interop):
             if paths.config.exists():
                 raise TeamExists(f"team {name!r} already exists under {self.home}")
             lead = Member(
