@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from app.core.atomic import atomic_write, ensure_dir
 from app.core.errors import BackendError, BackendUnavailable
-from app.orchestrate.process import KILL_GRACE, Finished, ending_for, overdue, read_tail, read_usage
+from app.orchestrate.process import KILL_GRACE, Finished, finished_record, overdue
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -88,18 +88,7 @@ class PaneProcess:
         return self.handle.pid
 
     def _finished(self, code: int | None, cpu: float | None) -> Finished:
-        tokens, cost = read_usage(self.launch.usage, self.launch.log)
-        return Finished(
-            ending=ending_for(self._kill_reason, code),
-            exit_status=code,
-            started_at=self.started_at,
-            ended_at=time.time(),
-            cpu_s=cpu,
-            output_tail=read_tail(self.launch.log),
-            tokens=tokens,
-            cost_usd=cost,
-            killed_for=self._kill_reason,
-        )
+        return finished_record(self.launch, self.started_at, self._kill_reason, code, cpu)
 
     def _read_status(self) -> tuple[int | None, float | None] | None:
         try:

@@ -165,6 +165,24 @@ def ending_for(kill_reason: str | None, code: int | None) -> Ending:
     return "ok" if code == 0 else "failed"
 
 
+def finished_record(
+    launch: Launch, started_at: float, kill_reason: str | None, code: int | None, cpu: float | None
+) -> Finished:
+    """The record of an ended iteration, however it ran (headless or in a pane)."""
+    tokens, cost = read_usage(launch.usage, launch.log)
+    return Finished(
+        ending=ending_for(kill_reason, code),
+        exit_status=code,
+        started_at=started_at,
+        ended_at=time.time(),
+        cpu_s=cpu,
+        output_tail=read_tail(launch.log),
+        tokens=tokens,
+        cost_usd=cost,
+        killed_for=kill_reason,
+    )
+
+
 @dataclass
 class HeadlessProcess:
     """A plain child process in its own process group."""
@@ -237,19 +255,8 @@ class HeadlessProcess:
         self.popen.returncode = code if code is not None else -1
         if self._kill_reason is not None:
             self._signal_group(signal.SIGKILL)  # leave no stragglers of a killed iteration behind
-        tokens, cost = read_usage(self.launch.usage, self.launch.log)
         cpu = usage.ru_utime + usage.ru_stime if usage is not None else None
-        return Finished(
-            ending=ending_for(self._kill_reason, code),
-            exit_status=code,
-            started_at=self.started_at,
-            ended_at=time.time(),
-            cpu_s=cpu,
-            output_tail=read_tail(self.launch.log),
-            tokens=tokens,
-            cost_usd=cost,
-            killed_for=self._kill_reason,
-        )
+        return finished_record(self.launch, self.started_at, self._kill_reason, code, cpu)
 
     def _watch(self) -> None:
         if self._kill_sent_at is not None:
