@@ -1,18 +1,23 @@
 """One teammate on a real pseudo-terminal, its screen kept by the pyte terminal emulator.
 
 The child runs in its own session with the pty as its controlling terminal (so Ctrl-C, SIGWINCH
-and job control behave as in a real terminal). A reader thread feeds its output into
-:class:`TerminalScreen` under ``lock`` and bumps ``version``; the console draws ``screen`` under
-the same lock. Scrollback is kept by capturing the rows that scroll off the top (cheap), instead of
+and job control behave as in a real terminal). One reader thread per process (:class:`_Reader`,
+a ``selectors`` loop over every pty) feeds their output into :class:`TerminalScreen` under each
+terminal's ``lock`` and bumps ``version``; the console draws ``screen`` under the same lock. One
+thread instead of one per pty: with 16 busy teammates, 16 threads waking on every line fought the
+UI thread for the GIL; one thread wakes once for all ready ptys and pauses briefly between rounds
+so output arrives in batches. Scrollback is kept by capturing the rows that scroll off the top (cheap), instead of
 pyte's ``HistoryScreen`` (about 3x slower per byte here).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import fcntl
 import os
+import selectors
 import struct
 import subprocess
 import termios
@@ -24,6 +29,7 @@ import pyte
 
 SCROLLBACK_LINES = 2000
 _ALT_MODES = {1049 << 5, 1047 << 5, 47 << 5}
+_BATCH_PAUSE = 0.004  # seconds the reader rests after a round, so ptys are read in batches
 
 
 class TerminalScreen(pyte.Screen):
@@ -93,8 +99,55 @@ def _make_controlling() -> None:  # runs in the child, after setsid
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+class _Reader:
+    """The process's one pty reader: a selector loop that feeds every registered terminal."""
+
+    _instance: _Reader | None = None
+    _create = threading.Lock()
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._pending: list[PtyTerminal] = []
+        self._guard = threading.Lock()
+        threading.Thread(target=self._loop, name="pty-reader", daemon=True).start()
+
+    @classmethod
+    def shared(cls) -> _Reader:
+        """The process's reader, started on first use."""
+        with cls._create:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def add(self, term: PtyTerminal) -> None:
+        """Start reading ``term.master``."""
+        with self._guard:
+            self._pending.append(term)
+        with contextlib.suppress(BlockingIOError):  # a full pipe: the loop is already due to wake
+            os.write(self._wake_w, b"x")
+
+    def _loop(self) -> None:
+        while True:
+            ready = self._selector.select()
+            for key, _ in ready:
+                term: PtyTerminal | None = key.data
+                if term is None:
+                    os.read(self._wake_r, 4096)
+                    with self._guard:
+                        pending, self._pending = self._pending, []
+                    for new in pending:
+                        self._selector.register(new.master, selectors.EVENT_READ, new)
+                elif not term._read_once():
+                    self._selector.unregister(term.master)
+                    threading.Thread(target=term._finish, name=f"pty-exit-{term.pid}", daemon=True).start()
+            time.sleep(_BATCH_PAUSE)
+
+
 class PtyTerminal:
-    """A child process on a pty, with a reader thread feeding its screen.
+    """A child process on a pty, its output fed to its screen by the shared reader thread.
 
     Attributes the console uses: ``screen`` (the pyte screen), ``lock`` (guards it), ``version``
     (bumped after every feed), ``exit_status`` (None while it runs).
@@ -109,6 +162,7 @@ class PtyTerminal:
         self.version = 0
         self.exit_status: int | None = None
         self.bytes_read = 0
+        self._done = threading.Event()
         master, slave = os.openpty()
         _set_size(slave, cols, rows)
         full_env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows), **env}
@@ -128,35 +182,39 @@ class PtyTerminal:
             os.close(slave)
         self.master = master
         self.pid = self.proc.pid
-        self._reader = threading.Thread(target=self._read_loop, name=f"pty-{self.pid}", daemon=True)
-        self._reader.start()
+        _Reader.shared().add(self)
 
-    def _read_loop(self) -> None:
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            with self.lock:
-                self.stream.feed(data)
-                self.bytes_read += len(data)
-                replies, self.screen.replies = self.screen.replies, []
-                self.version += 1
-                self.changed.notify_all()
-            for reply in replies:
-                self.write(reply.encode())
+    def _read_once(self) -> bool:
+        """Read what the pty holds and feed it (reader thread); returns False at end of output."""
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            return False
+        with self.lock:
+            self.stream.feed(data)
+            self.bytes_read += len(data)
+            replies, self.screen.replies = self.screen.replies, []
+            self.version += 1
+            self.changed.notify_all()
+        for reply in replies:
+            self.write(reply.encode())
+        return True
+
+    def _finish(self) -> None:
+        """After the last output: reap the child, record its status, close the pty."""
         status = self.proc.wait()
         with self.lock:
             self.exit_status = status
             self.version += 1
             self.changed.notify_all()
         os.close(self.master)
+        self._done.set()
 
     def join(self, timeout: float = 5.0) -> None:
         """Wait until the output is drained and ``exit_status`` is set (or ``timeout`` passes)."""
-        self._reader.join(timeout)
+        self._done.wait(timeout)
 
     @property
     def alive(self) -> bool:

@@ -58,38 +58,54 @@ def _color(value: str) -> str | None:
 _style_cache: dict[tuple[Any, ...], Style] = {}
 
 
-def _style(key: tuple[str, str, bool, bool, bool, bool]) -> Style:
+def _style(key: tuple[Any, ...]) -> Style:
+    """The Rich style for a pyte char's attributes ``(fg, bg, bold, italics, underscore, strike, reverse, blink)``."""
     found = _style_cache.get(key)
     if found is None:
-        fg, bg, bold, italics, underscore, reverse = key
+        fg, bg, bold, italic, underline, strike, reverse, blink = key
+        flags = {"bold": bold, "italic": italic, "underline": underline, "strike": strike, "reverse": reverse}
         try:
-            found = Style(
-                color=_color(fg), bgcolor=_color(bg), bold=bold, italic=italics, underline=underscore, reverse=reverse
-            )
+            found = Style(color=_color(fg), bgcolor=_color(bg), blink=blink, **flags)
         except Exception:  # an odd color name from the emulator: draw it plain
-            found = Style(bold=bold, italic=italics, underline=underscore, reverse=reverse)
+            found = Style(blink=blink, **flags)
         _style_cache[key] = found
     return found
 
 
 def pyte_row(screen: Any, y: int, cursor: tuple[int, int] | None) -> list[Segment]:
-    """Segments for row ``y`` of a pyte screen: runs of equal style joined (call under its lock)."""
+    """Segments for row ``y`` of a pyte screen: runs of equal style joined (call under its lock).
+
+    Only the cells the row holds are visited (a row is a sparse dict; most are short), and the
+    blank tail is one segment, so a full-screen redraw costs a fraction of a per-cell walk.
+    """
     row = screen.buffer[y]
+    columns = screen.columns
+    default = row.default
+    cursor_x = cursor[1] if cursor is not None and cursor[0] == y and 0 <= cursor[1] < columns else -1
+    end = max(max(row, default=-1), cursor_x) + 1
+    end = min(end, columns)
+    get = row.get
     segments: list[Segment] = []
     text: list[str] = []
-    current: Style | None = None
-    for x in range(screen.columns):
-        ch = row[x]
-        style = _style((ch.fg, ch.bg, ch.bold, ch.italics, ch.underscore, ch.reverse))
-        if cursor is not None and cursor == (y, x):
-            style = style + Style(reverse=not ch.reverse)
-        if style is not current and current is not None:
-            segments.append(Segment("".join(text), current))
-            text = []
-        current = style
+    current: tuple[Any, ...] | None = None
+    for x in range(end):
+        ch = get(x, default)
+        key = ch[1:]
+        if x == cursor_x:
+            if text and current is not None:
+                segments.append(Segment("".join(text), _style(current)))
+            segments.append(Segment(ch.data or " ", _style(key) + Style(reverse=not ch.reverse)))
+            text, current = [], None
+            continue
+        if key != current:
+            if text and current is not None:
+                segments.append(Segment("".join(text), _style(current)))
+            text, current = [], key
         text.append(ch.data or " ")
     if text and current is not None:
-        segments.append(Segment("".join(text), current))
+        segments.append(Segment("".join(text), _style(current)))
+    if end < columns:
+        segments.append(Segment(" " * (columns - end), _style(default[1:])))
     return segments
 
 
@@ -117,6 +133,7 @@ class TerminalView(Widget, can_focus=True):
         self.terminal: Any = None
         self._drawn_version = -1
         self._rows: list[list[Segment]] = []
+        self._strips: dict[int, Strip] = {}  # row -> its strip at the current width, built on first draw
         self._fps = fps
         self._timer: Timer | None = None
         self._cursor: tuple[int, int] | None = None
@@ -139,6 +156,7 @@ class TerminalView(Widget, can_focus=True):
         if self._timer is not None:
             self._timer.pause()
         self._rows = [[Segment(line)] for line in lines]
+        self._strips.clear()
         self.refresh()
 
     def _poll(self) -> None:
@@ -158,9 +176,11 @@ class TerminalView(Widget, can_focus=True):
                 dirty.update(c[0] for c in (cursor, self._cursor) if c is not None)
             if full:
                 self._rows = [[] for _ in range(screen.lines)]
+                self._strips.clear()
             for y in dirty:
                 if 0 <= y < screen.lines:
                     self._rows[y] = pyte_row(screen, y, cursor)
+                    self._strips.pop(y, None)
             self._cursor = cursor
             self._drawn_version = term.version
         if full:
@@ -173,7 +193,10 @@ class TerminalView(Widget, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y < len(self._rows):
-            return Strip(self._rows[y]).adjust_cell_length(width)
+            strip = self._strips.get(y)
+            if strip is None or strip.cell_length != width:
+                strip = self._strips[y] = Strip(self._rows[y]).adjust_cell_length(width)
+            return strip
         if not self._rows and y == 0:
             return Strip([Segment(self.placeholder, Style(dim=True))]).adjust_cell_length(width)
         return Strip.blank(width)
