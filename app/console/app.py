@@ -42,12 +42,13 @@ class CrewmuxApp(App[None]):
         tick: float = 2.0,
         shutdown_grace: float = 10.0,
         remember: bool = True,
+        life: bool = True,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.settings = settings
         self.remember = remember
-        self._main = MainScreen(ctx, probe or PsutilProbe(), tick=tick, shutdown_grace=shutdown_grace)
+        self._main = MainScreen(ctx, probe or PsutilProbe(), tick=tick, shutdown_grace=shutdown_grace, life=life)
         self._unsubscribe: Callable[[], None] | None = None
         self._link: Any = None
         for theme in load_themes():
@@ -112,7 +113,8 @@ def make_app(
 ) -> CrewmuxApp:
     """The console on ``team`` under ``home`` (created on first use). Used by the CLI and tests.
 
-    ``options`` go to :class:`CrewmuxApp` (``probe``, ``tick``, ``shutdown_grace``, ``remember``).
+    ``options`` go to :class:`CrewmuxApp` (``probe``, ``tick``, ``shutdown_grace``, ``remember``,
+    ``life``: resume the team on open, watch liveness, deliver messages to typed agents — default on).
     """
     ensure_team(home, team)
     ctx = TeamContext(home=home, team=team, backend=backend)

@@ -17,6 +17,8 @@ from app.core.paths import LEAD_NAME
 from app.core.protocol import IdleNotification, parse_protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
+
     from app.core.mailbox import Mailbox
     from app.core.models import Member, Task, TeamFile
 
@@ -124,19 +126,34 @@ class TeamSnapshot:
 
 
 def member_state(
-    member: Member, *, alive: bool, idle: IdleNotification | None, now_ms: int, cpu: float | None
+    member: Member,
+    *,
+    alive: bool,
+    idle: IdleNotification | None,
+    now_ms: int,
+    cpu: float | None,
+    dead: bool = False,
+    screen: str | None = None,
 ) -> State:
     """The state shown for ``member``.
 
-    stopped: marked inactive; dead: its recorded process is gone while it should run; starting:
-    joined in the last few seconds; waiting: its last idle notice says it waits for input;
-    idle: it said it is idle and is not busy; working: otherwise.
+    stopped: marked inactive; dead: its recorded process is gone while it should run, or
+    ``dead`` (the liveness monitor found it dead); waiting: its screen shows it waiting for input
+    or a permission answer (``screen``, from its agent's rules) or its last idle notice says so;
+    working: its screen shows it busy; starting: joined in the last few seconds; idle: it said
+    it is idle and is not busy; working: otherwise.
     """
+    pid = member.crewmux.pid if member.crewmux else None
+    if dead and not alive:
+        return "dead"
     if member.is_active is False:
         return "stopped"
-    pid = member.crewmux.pid if member.crewmux else None
     if pid and not alive:
         return "dead"
+    if screen in ("waiting", "permission"):
+        return "waiting"
+    if screen == "busy":
+        return "working"
     if idle is not None:
         if idle.idle_reason == "waiting_input":
             return "waiting"
@@ -164,8 +181,20 @@ def last_idle_by_sender(mailbox: Mailbox) -> dict[str, IdleNotification]:
     return found
 
 
-def snapshot(team_file: TeamFile, mailbox: Mailbox, tasks: list[Task], probe: Probe) -> TeamSnapshot:
-    """The team's rows, the lead first. Blocking (files and psutil)."""
+def snapshot(
+    team_file: TeamFile,
+    mailbox: Mailbox,
+    tasks: list[Task],
+    probe: Probe,
+    *,
+    dead: Collection[str] = (),
+    screens: Mapping[str, str] | None = None,
+) -> TeamSnapshot:
+    """The team's rows, the lead first. Blocking (files and psutil).
+
+    ``dead``: names the liveness monitor found dead (shown dead, not merely stopped);
+    ``screens``: name → screen state from its agent's rules (see :mod:`app.console.screen_state`).
+    """
     idle = last_idle_by_sender(mailbox)
     owned: dict[str, str] = {}
     for t in tasks:
@@ -187,7 +216,15 @@ def snapshot(team_file: TeamFile, mailbox: Mailbox, tasks: list[Task], probe: Pr
         state: State = (
             "working"
             if is_lead
-            else member_state(m, alive=alive, idle=idle.get(m.name), now_ms=now, cpu=usage.cpu if usage else None)
+            else member_state(
+                m,
+                alive=alive,
+                idle=idle.get(m.name),
+                now_ms=now,
+                cpu=usage.cpu if usage else None,
+                dead=m.name in dead,
+                screen=(screens or {}).get(m.name),
+            )
         )
         rows.append(
             TeammateRow(

@@ -16,8 +16,13 @@ from app.core.liveness import create_time, is_alive
 from app.core.paths import LEAD_NAME
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from app.core.models import Member
     from app.core.team import TeamStore
+    from backends.base import PaneBackend
+
+    BackendLoader = Callable[[str], PaneBackend]
 
 
 @dataclass(frozen=True)
@@ -27,16 +32,21 @@ class ResumeEntry:
     detail: str
 
 
-def _restart(teams: TeamStore, team: str, m: Member, backend: str | None) -> ResumeEntry:
+def _restart(
+    teams: TeamStore, team: str, m: Member, backend: str | None, load_backend: BackendLoader | None
+) -> ResumeEntry:
     rt = m.crewmux
     assert rt is not None and rt.argv
     env = dict(rt.env or {})
     choice = backend or (m.backend_type if m.backend_type and m.backend_type != "in-process" else None)
+    if choice is None and load_backend is not None and m.backend_type == "in-process":
+        choice = "in-process"  # a console hosts in-process panes: restart it there, shown in the console
     if choice:
         from backends.base import PaneSpec
         from backends.registry import load
 
-        handle = load(choice).spawn(
+        loader = load_backend or load
+        handle = loader(choice).spawn(
             PaneSpec(team=team, name=m.name, argv=list(rt.argv), cwd=m.cwd or ".", env=env, color=m.color)
         )
         pid, started, pane, locator, kind = handle.pid, handle.pid_create_time, handle.pane_id, handle.locator, choice
@@ -66,8 +76,15 @@ def _restart(teams: TeamStore, team: str, m: Member, backend: str | None) -> Res
     return ResumeEntry(m.name, "restarted", f"{kind} pid {pid}: {' '.join(rt.argv)}")
 
 
-def resume_team(teams: TeamStore, team: str, *, backend: str | None = None) -> list[ResumeEntry]:
-    """Re-attach or restart every teammate; returns one entry per teammate."""
+def resume_team(
+    teams: TeamStore, team: str, *, backend: str | None = None, load_backend: BackendLoader | None = None
+) -> list[ResumeEntry]:
+    """Re-attach or restart every teammate; returns one entry per teammate.
+
+    ``backend`` forces one backend for every restart. ``load_backend`` (name → backend instance)
+    replaces the registry's loader: the console passes its own, so in-process teammates restart
+    into the console's in-process backend instead of running detached.
+    """
     out: list[ResumeEntry] = []
     for m in teams.load(team).members:
         if m.name == LEAD_NAME:
@@ -81,7 +98,7 @@ def resume_team(teams: TeamStore, team: str, *, backend: str | None = None) -> l
             out.append(ResumeEntry(m.name, "skipped", "no recorded command to restart it with"))
             continue
         try:
-            out.append(_restart(teams, team, m, backend))
+            out.append(_restart(teams, team, m, backend, load_backend))
         except CrewmuxError as exc:
             out.append(ResumeEntry(m.name, "failed", str(exc)))
     return out

@@ -36,6 +36,7 @@ def console_factory(home: Path) -> Callable[..., CrewmuxApp]:
         options.setdefault("tick", 0)
         options.setdefault("remember", True)
         options.setdefault("shutdown_grace", 1.0)
+        options.setdefault("life", False)  # resume, liveness and delivery: tests/console/test_console_life*.py
         return make_app(home, team, settings=options.pop("settings", ConsoleSettings()), **options)
 
     return build

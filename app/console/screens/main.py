@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from app.console import ops, task_ops
+from app.console.life import TeamLife
 from app.console.messages import Notice, Refreshed, ScreenUpdated
 from app.console.notices import describe
 from app.console.screens.forms import AskForm, SpawnForm, TaskForm
@@ -64,18 +65,22 @@ class MainScreen(Screen[None]):
         Binding("f8", "answer_plan(False)", "Reject plan"),
         Binding("ctrl+b", "toggle_broadcast", "Broadcast"),
         Binding("ctrl+q", "app.quit", "Quit", priority=True),
+        Binding("f10", "stop_team", "Stop team & quit"),
     ]
 
     selected: reactive[str] = reactive(LEAD_NAME, init=False)
     delegate: reactive[bool] = reactive(False)
     broadcast: reactive[bool] = reactive(False)
 
-    def __init__(self, ctx: TeamContext, probe: Probe, *, tick: float = 2.0, shutdown_grace: float = 10.0) -> None:
+    def __init__(
+        self, ctx: TeamContext, probe: Probe, *, tick: float = 2.0, shutdown_grace: float = 10.0, life: bool = True
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.probe = probe
         self.tick = tick
         self.shutdown_grace = shutdown_grace
+        self.life = TeamLife(ctx) if life else None
         self.snapshot: TeamSnapshot | None = None
         self.pending_plans: dict[str, str] = {}  # teammate -> request id
         self._dead: set[str] = set()
@@ -92,7 +97,10 @@ class MainScreen(Screen[None]):
                 yield Conversation(id="conversation")
                 yield Input(id="composer")
         yield TaskPanel(id="tasks")
-        yield TeamWatcher(self.ctx, self.probe, tick=self.tick)
+        dead = self.life.dead if self.life is not None else ()
+        yield TeamWatcher(self.ctx, self.probe, tick=self.tick, dead=dead, screens=self.life is not None)
+        if self.life is not None:
+            yield self.life
         yield Footer()
 
     def on_mount(self) -> None:
@@ -124,6 +132,8 @@ class MainScreen(Screen[None]):
         for row in event.snapshot.rows:
             if row.state == "dead" and row.name not in self._dead:
                 self._dead.add(row.name)
+                if self.life is not None:
+                    continue  # the liveness monitor tells it, with the reason and the released tasks
                 log.add(f"✖ {row.name} died (its process is gone)", severity="error", key=f"dead:{row.name}")
             elif row.state != "dead":
                 self._dead.discard(row.name)
@@ -272,6 +282,27 @@ class MainScreen(Screen[None]):
 
     def action_shutdown(self) -> None:
         self.run_op(f"shut down {self.selected}", ops.shutdown, self.ctx, self.selected, grace=self.shutdown_grace)
+
+    def action_stop_team(self) -> None:
+        """Shut every teammate down (request, then escalation), then quit."""
+        try:
+            policy.check(self.ctx.paths, LEAD_NAME, "shutdown")
+        except CrewmuxError as exc:
+            self.post_message(Notice(f"stop the team: refused: {exc}", "warning"))
+            return
+        self.post_message(Notice("stopping the team: every teammate is asked to shut down…", key="stop-team"))
+        self._stop_team()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="stop-team", description="stop the team")
+    def _stop_team(self) -> None:
+        from app.lifecycle.shutdown import shutdown_team
+
+        if self.life is not None:
+            self.life.stop.set()  # no restarts or deliveries while the team goes down
+        results = shutdown_team(self.ctx.teams, self.ctx.team, timeout=self.shutdown_grace, force=True)
+        gone = ", ".join(f"{r.name} ({r.outcome.replace('_', ' ')})" for r in results) or "no teammates"
+        self.post_message(Notice(f"team stopped: {gone}", key="stop-team"))
+        self.app.call_from_thread(self.app.exit)
 
     def action_jump(self) -> None:
         self.run_op(f"jump to {self.selected}", ops.focus, self.ctx, self.selected)

@@ -17,12 +17,14 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from app.console.messages import Refreshed, TeamChanged
 from app.console.model import snapshot
+from app.console.screen_state import screen_states
 from app.core import policy
 from app.core.atomic import ensure_dir
 from app.core.paths import LEAD_NAME
 from app.core.watch import DirWatcher
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from pathlib import Path
 
     from app.console.model import Probe
@@ -63,11 +65,15 @@ class TeamWatcher(Widget):
 
     DEFAULT_CSS = "TeamWatcher { display: none; }"
 
-    def __init__(self, ctx: TeamContext, probe: Probe, *, tick: float = 2.0) -> None:
+    def __init__(
+        self, ctx: TeamContext, probe: Probe, *, tick: float = 2.0, dead: Collection[str] = (), screens: bool = True
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.probe = probe
         self.tick = tick
+        self.dead = dead  # names the liveness monitor found dead (a live set it keeps filling)
+        self.screens = screens  # read typed-into teammates' states off their screens
         self.selected = LEAD_NAME
         self._reading = False
         self._read_again = False
@@ -129,7 +135,8 @@ class TeamWatcher(Widget):
         team_file = ctx.teams.load(ctx.team)
         tasks = ctx.tasks.list_tasks()
         blocked = ctx.tasks.blocked(tasks)
-        snap = snapshot(team_file, ctx.mailbox, tasks, self.probe)
+        states = screen_states(ctx, team_file) if self.screens else None
+        snap = snapshot(team_file, ctx.mailbox, tasks, self.probe, dead=frozenset(self.dead), screens=states)
         new = ctx.mailbox.mark_read(LEAD_NAME)
         self.post_message(
             Refreshed(

@@ -1,0 +1,115 @@
+"""An invisible widget that keeps the console's team alive: resume, liveness, message delivery.
+
+When the console opens on a team, one thread worker first resumes it (:func:`resume_team`:
+teammates whose panes live are re-attached, dead and in-process ones restarted with their
+recorded argv, cwd and tasks — in-process ones into this console's own in-process backend, so
+they show here) and says what it did; then it runs the :class:`LivenessMonitor`, so a teammate
+that dies is marked dead within seconds, its tasks released and the lead told. A second worker
+types messages into teammates that cannot read their inbox (:class:`InboxDelivery`). Both stop
+when the widget is unmounted (the console quits).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.widget import Widget
+
+from app.console.messages import Notice
+from app.core.errors import CrewmuxError
+from app.lifecycle.inbox_delivery import DeliveryEvent, InboxDelivery
+from app.lifecycle.monitor import LivenessMonitor
+from app.lifecycle.resume import ResumeEntry, resume_team
+
+if TYPE_CHECKING:
+    from app.console.ops import TeamContext
+
+
+def describe_resume(entries: list[ResumeEntry]) -> list[tuple[str, str]]:
+    """Notification lines (text, severity) for a resume: restarts and failures; re-attaches summed up."""
+    lines: list[tuple[str, str]] = []
+    attached = [e.name for e in entries if e.action == "attached"]
+    if attached:
+        lines.append((f"re-attached to {', '.join(attached)} (still running)", "information"))
+    for e in entries:
+        if e.action == "restarted":
+            lines.append((f"↻ restarted {e.name}: {e.detail}", "information"))
+        elif e.action == "failed":
+            lines.append((f"could not restart {e.name}: {e.detail}", "error"))
+    return lines
+
+
+class TeamLife(Widget):
+    """Runs the resume+liveness and delivery workers for ``ctx``; ``dead`` names who the monitor buried."""
+
+    DEFAULT_CSS = "TeamLife { display: none; }"
+
+    def __init__(self, ctx: TeamContext, *, interval: float = 1.0, resume: bool = True) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.interval = interval
+        self.resume = resume
+        self.dead: set[str] = set()
+        self.stop = threading.Event()
+        self.resumed = threading.Event()
+        self._target: Widget = self
+        self._checking = threading.Lock()  # held while resuming or checking: quitting waits for it
+
+    def on_mount(self) -> None:
+        self._target = self.screen  # workers post here; looked up once, not from their threads
+        self.watch_liveness()
+        self.deliver_messages()
+
+    def on_unmount(self) -> None:
+        """Stop both workers; wait out a check under way, so quitting never races a release."""
+        self.stop.set()
+        with self._checking:
+            pass
+
+    def _notice(self, text: str, severity: str = "information", key: str | None = None) -> None:
+        self._target.post_message(Notice(text, severity, key))
+
+    @work(thread=True, exit_on_error=False, group="life", description="resume the team and watch liveness")
+    def watch_liveness(self) -> None:
+        ctx = self.ctx
+        with self._checking:
+            if self.resume and not self.stop.is_set():
+                try:
+                    entries = resume_team(ctx.teams, ctx.team, load_backend=ctx.backend_for)
+                except CrewmuxError as exc:
+                    self._notice(f"resuming the team failed: {exc}", "error")
+                else:
+                    for text, severity in describe_resume(entries):
+                        self._notice(text, severity)
+        self.resumed.set()
+        monitor = LivenessMonitor(ctx.teams, ctx.team)
+        while not self.stop.is_set():
+            found = []
+            with self._checking:
+                if self.stop.is_set():
+                    return
+                try:
+                    found = monitor.check_once()
+                except CrewmuxError as exc:
+                    self._notice(f"liveness check failed: {exc}", "warning", key="liveness")
+            for d in found:
+                self.dead.add(d.name)
+                released = f"; released task(s) {', '.join(d.released)}" if d.released else ""
+                self._notice(f"✖ {d.name} is dead ({d.reason}){released}", "error", key=f"dead:{d.name}")
+            self.stop.wait(self.interval)
+
+    @work(thread=True, exit_on_error=False, group="deliver", description="deliver messages to typed agents")
+    def deliver_messages(self) -> None:
+        while not self.resumed.wait(0.5):  # restarted panes first, so messages go to the live ones
+            if self.stop.is_set():
+                return
+        delivery = InboxDelivery(self.ctx.mailbox, self.ctx.backend_for)
+        delivery.run(self.stop, self._delivered)
+
+    def _delivered(self, event: DeliveryEvent) -> None:
+        if event.error is not None:
+            self._notice(f"message to {event.name} not delivered: {event.error}", "error", key=f"deliver:{event.name}")
+        else:
+            self._notice(f"✉ typed a message into {event.name}", key=f"typed:{event.name}")
