@@ -7,7 +7,10 @@ terminal's ``lock`` and bumps ``version``; the console draws ``screen`` under th
 thread instead of one per pty: with 16 busy teammates, 16 threads waking on every line fought the
 UI thread for the GIL; one thread wakes once for all ready ptys and pauses briefly between rounds
 so output arrives in batches. Scrollback is kept by capturing the rows that scroll off the top (cheap), instead of
-pyte's ``HistoryScreen`` (about 3x slower per byte here).
+pyte's ``HistoryScreen`` (about 3x slower per byte here). A row that scrolls off is kept as plain
+text and style runs (:data:`FrozenRow`), not as pyte's dict of ``Char`` namedtuples: 16 teammates'
+scrollback held ~800k GC-tracked objects, and each full garbage collection walked them all (pauses
+of 100-300 ms that stalled output and the UI alike).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ import pyte
 
 SCROLLBACK_LINES = 2000
 _ALT_MODES = {1049 << 5, 1047 << 5, 47 << 5}
+FrozenRow = tuple[str, tuple[tuple[int, tuple[Any, ...]], ...]]
+"""A scrolled-off row: its text (trailing blanks stripped), and ``(column, attrs)`` where the char
+attributes (pyte ``Char`` fields after ``data``) change. Only strs, ints and bools: untracked by GC."""
 _BATCH_PAUSE = 0.004  # seconds the reader rests after a round, so ptys are read in batches
 
 
@@ -37,7 +43,7 @@ class TerminalScreen(pyte.Screen):
 
     def __init__(self, columns: int, lines: int) -> None:
         super().__init__(columns, lines)
-        self.scrollback: collections.deque[tuple[Any, int]] = collections.deque(maxlen=SCROLLBACK_LINES)
+        self.scrollback: collections.deque[FrozenRow] = collections.deque(maxlen=SCROLLBACK_LINES)
         self.replies: list[str] = []
         self._saved: tuple[dict[int, Any], Any] | None = None
 
@@ -49,9 +55,7 @@ class TerminalScreen(pyte.Screen):
     def index(self) -> None:
         top, bottom = self.margins or (0, self.lines - 1)
         if self.cursor.y == bottom and top == 0 and self._saved is None:
-            # pyte shifts row objects up and drops the top one, never mutating it again: keep the
-            # reference and render it only when asked (rendering here made feeding ~2x slower).
-            self.scrollback.append((self.buffer[0], self.columns))
+            self.scrollback.append(_freeze_row(self.buffer[0], self.columns))
         super().index()
 
     def set_mode(self, *modes: int, **kwargs: Any) -> None:
@@ -78,11 +82,36 @@ class TerminalScreen(pyte.Screen):
     def scrollback_lines(self, count: int) -> list[str]:
         """The last ``count`` rows that scrolled off the top, oldest first, as text."""
         rows = list(self.scrollback)[-count:] if count > 0 else []
-        return ["".join(row[x].data for x in range(width)).rstrip() for row, width in rows]
+        return [text for text, _ in rows]
 
     def text_lines(self) -> list[str]:
         """The visible rows as plain text, trailing spaces stripped."""
         return [line.rstrip() for line in self.display]
+
+
+def _freeze_row(row: Any, width: int) -> FrozenRow:
+    """``row`` (pyte's sparse dict of column -> Char) as text and style runs; visits only the cells it holds."""
+    blank = row.default[1:]
+    parts: list[str] = []
+    runs: list[tuple[int, tuple[Any, ...]]] = []
+    current: tuple[Any, ...] = blank
+    pos = 0
+    for x in sorted(row):
+        if x >= width:
+            break
+        ch = row[x]
+        if x > pos:
+            if current != blank:
+                runs.append((pos, blank))
+                current = blank
+            parts.append(" " * (x - pos))
+        attrs = tuple(ch[1:])
+        if attrs != current:
+            runs.append((x, attrs))
+            current = attrs
+        parts.append(ch.data)
+        pos = x + 1
+    return "".join(parts).rstrip(), tuple(runs)
 
 
 def _copy_row(row: Any) -> Any:
