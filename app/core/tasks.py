@@ -27,6 +27,7 @@ does not keep it): a claim without an id scans the task files for the lowest ava
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 from contextlib import ExitStack, contextmanager
@@ -73,6 +74,8 @@ class TaskStore:
             if interop:
                 self._held, self._held_paths = held, set()
             try:
+                for path in _journal_targets(self.paths.task_journal) if interop else []:
+                    self._hold(path)  # a journal is replayed below: under Claude Code's task locks
                 if journal.recover(self.paths.task_journal):
                     self._drop_index()
                 yield
@@ -84,13 +87,17 @@ class TaskStore:
         if not self.paths.interop:
             found = read_model(path, Task)
         elif self._held is not None:  # inside a change: read under the task's mkdir lock, keep it
-            if path not in self._held_paths:
-                self._held.enter_context(claude_lock(path, interop=True, timeout=self.lock_timeout))
-                self._held_paths.add(path)
+            self._hold(path)
             found = read_model(path, Task)
         else:
             found = read_shared(path, Task, interop=True, timeout=self.lock_timeout)
         return found if isinstance(found, Task) else None
+
+    def _hold(self, path: Path) -> None:
+        """Interop mode, inside a change: take Claude Code's lock on task file ``path`` until the change ends."""
+        if self._held is not None and path not in self._held_paths:
+            self._held.enter_context(claude_lock(path, interop=True, timeout=self.lock_timeout))
+            self._held_paths.add(path)
 
     def _require(self, task_id: str) -> Task:
         task = self._read(_check_id(task_id))
@@ -458,6 +465,20 @@ class TaskStore:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _journal_targets(path: Path) -> list[Path]:
+    """The task files a journal left by a crash would rewrite (none if there is no journal)."""
+    raw = read_bytes(path)
+    if raw is None:
+        return []
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return []  # journal.recover quarantines it
+    if not isinstance(data, dict):
+        return []
+    return sorted(Path(k) for k in data if Path(k).parent == path.parent and Path(k).name.endswith(".json"))
 
 
 def _check_id(task_id: str) -> str:

@@ -174,3 +174,22 @@ def test_a_create_waits_for_claude_codes_list_lock(teams: TeamStore) -> None:
     held.release()
     assert store.create("free").id == "1"
     store.close()
+
+
+def test_a_crash_journal_is_replayed_only_under_claude_codes_task_locks(teams: TeamStore) -> None:
+    paths = teams.paths("crew")
+    store = TaskStore(paths, lock_timeout=0.3)
+    one = store.create("one")
+    two = store.create("two")
+    replay = {str(paths.task(one.id)): one.model_copy(update={"subject": "replayed"}).to_json()}
+    paths.task_journal.write_text(json.dumps(replay))
+    claude = MkdirLock(paths.task(one.id))
+    claude.acquire()  # Claude Code is changing task 1
+    with pytest.raises(LockTimeout):
+        store.update(two.id, subject="two!")
+    assert store.get(one.id).subject == "one"  # not overwritten under Claude Code's feet
+    claude.release()
+    store.update(two.id, subject="two!")
+    assert store.get(one.id).subject == "replayed"
+    assert not paths.task_journal.exists()
+    store.close()
