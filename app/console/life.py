@@ -74,15 +74,8 @@ class TeamLife(Widget):
     @work(thread=True, exit_on_error=False, group="life", description="resume the team and watch liveness")
     def watch_liveness(self) -> None:
         ctx = self.ctx
-        with self._checking:
-            if self.resume and not self.stop.is_set():
-                try:
-                    entries = resume_team(ctx.teams, ctx.team, load_backend=ctx.backend_for)
-                except CrewmuxError as exc:
-                    self._notice(f"resuming the team failed: {exc}", "error")
-                else:
-                    for text, severity in describe_resume(entries):
-                        self._notice(text, severity)
+        if self.resume:
+            self._resume()
         self.resumed.set()
         monitor = LivenessMonitor(ctx.teams, ctx.team)
         while not self.stop.is_set():
@@ -99,6 +92,31 @@ class TeamLife(Widget):
                 released = f"; released task(s) {', '.join(d.released)}" if d.released else ""
                 self._notice(f"✖ {d.name} is dead ({d.reason}){released}", "error", key=f"dead:{d.name}")
             self.stop.wait(self.interval)
+
+    def _resume(self, *, asked: bool = False) -> None:
+        """Resume the team (under the check lock, so the monitor never sees a half-restarted member)."""
+        ctx = self.ctx
+        with self._checking:
+            if self.stop.is_set():
+                return
+            try:
+                entries = resume_team(ctx.teams, ctx.team, load_backend=ctx.backend_for)
+            except CrewmuxError as exc:
+                self._notice(f"resuming the team failed: {exc}", "error")
+                return
+        lines = describe_resume(entries)
+        for text, severity in lines:
+            self._notice(text, severity)
+        if asked and not lines:
+            self._notice("resume: no teammate to re-attach or restart", key="resume")
+        for e in entries:
+            if e.action == "restarted":
+                self.dead.discard(e.name)
+
+    @work(thread=True, exit_on_error=False, group="life-resume", description="resume the team")
+    def resume_now(self) -> None:
+        """Restart dead teammates now (the f9 key), as on opening the console."""
+        self._resume(asked=True)
 
     @work(thread=True, exit_on_error=False, group="deliver", description="deliver messages to typed agents")
     def deliver_messages(self) -> None:

@@ -59,6 +59,11 @@ async def test_sigkilled_teammate_is_shown_dead_and_its_task_released(
         assert teams.member(TEAM, "w1").is_active is False
         history = [m.text for m, _ in app.ctx.mailbox.history(LEAD_NAME)]
         assert any("teammate w1 is dead" in t and f"released task(s) {task.id}" in t for t in history)
+        await pilot.press("f9")  # restart the dead: the same command, in the console's own backend
+        await until(pilot, noticed(pilot, "restarted w1"))
+        again = teams.member(TEAM, "w1")
+        assert again.crewmux is not None and again.crewmux.pid != member.crewmux.pid and again.is_active
+        await until(pilot, lambda: _state(pilot, "w1") in ("starting", "working"))
 
 
 async def test_reopening_restarts_an_inprocess_teammate_with_its_task(

@@ -65,6 +65,7 @@ class MainScreen(Screen[None]):
         Binding("f8", "answer_plan(False)", "Reject plan"),
         Binding("ctrl+b", "toggle_broadcast", "Broadcast"),
         Binding("ctrl+q", "app.quit", "Quit", priority=True),
+        Binding("f9", "resume_team", "Restart dead"),
         Binding("f10", "stop_team", "Stop team & quit"),
     ]
 
@@ -282,6 +283,18 @@ class MainScreen(Screen[None]):
 
     def action_shutdown(self) -> None:
         self.run_op(f"shut down {self.selected}", ops.shutdown, self.ctx, self.selected, grace=self.shutdown_grace)
+
+    def action_resume_team(self) -> None:
+        """Re-attach live teammates and restart dead or in-process ones with their recorded command."""
+        try:
+            policy.check(self.ctx.paths, LEAD_NAME, "spawn")
+        except CrewmuxError as exc:
+            self.post_message(Notice(f"restart dead teammates: refused: {exc}", "warning"))
+            return
+        if self.life is None:
+            self.post_message(Notice("this console runs without the team's life support (life=False)", "warning"))
+            return
+        self.life.resume_now()
 
     def action_stop_team(self) -> None:
         """Shut every teammate down (request, then escalation), then quit."""
