@@ -45,5 +45,8 @@ def describe(message: InboxMessage) -> tuple[str, str | None, str, str | None]:
         return (f"✔ {who} {status} task #{parsed.task_id} {parsed.task_subject}", None, "information", None)
     if parsed is not None:
         return (f"{who}: {parsed.type}", None, "information", None)
+    if message.text.startswith(f"[crewmux] teammate {who} is dead"):
+        # the liveness monitor's word: one line per death, shared with the console's own notice
+        return (f"✖ {message.text.removeprefix('[crewmux] teammate ')}", f"dead:{who}", "error", None)
     first = message.summary or message.text.strip().splitlines()[0] if message.text.strip() else ""
     return (f"✉ {who}: {first}", None, "information", None)

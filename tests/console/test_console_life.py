@@ -11,7 +11,7 @@ import signal
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from console_helpers import main_screen, noticed, until
+from console_helpers import main_screen, noticed, notices, until
 
 from app.console import ops
 from app.core.liveness import is_alive
@@ -59,6 +59,9 @@ async def test_sigkilled_teammate_is_shown_dead_and_its_task_released(
         assert teams.member(TEAM, "w1").is_active is False
         history = [m.text for m, _ in app.ctx.mailbox.history(LEAD_NAME)]
         assert any("teammate w1 is dead" in t and f"released task(s) {task.id}" in t for t in history)
+        assert (
+            sum("w1 is dead" in line for line in notices(pilot)) == 1
+        )  # the monitor's word and the lead's mail: one line
         await pilot.press("f9")  # restart the dead: the same command, in the console's own backend
         await until(pilot, noticed(pilot, "restarted w1"))
         again = teams.member(TEAM, "w1")
