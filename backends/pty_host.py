@@ -19,6 +19,7 @@ import collections
 import contextlib
 import copy
 import fcntl
+import logging
 import os
 import selectors
 import struct
@@ -26,10 +27,14 @@ import subprocess
 import termios
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyte
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_log = logging.getLogger(__name__)
 SCROLLBACK_LINES = 2000
 _ALT_MODES = {1049 << 5, 1047 << 5, 47 << 5}
 FrozenRow = tuple[str, tuple[tuple[int, tuple[Any, ...]], ...]]
@@ -158,6 +163,15 @@ class _Reader:
         with contextlib.suppress(BlockingIOError):  # a full pipe: the loop is already due to wake
             os.write(self._wake_w, b"x")
 
+    @staticmethod
+    def _read(term: PtyTerminal) -> bool:
+        """One read for ``term``; an emulator error drops that chunk, never the loop all ptys share."""
+        try:
+            return term._read_once()
+        except Exception:
+            _log.exception("pty %s: output could not be emulated; chunk dropped", term.pid)
+            return True
+
     def _loop(self) -> None:
         while True:
             ready = self._selector.select()
@@ -169,7 +183,7 @@ class _Reader:
                         pending, self._pending = self._pending, []
                     for new in pending:
                         self._selector.register(new.master, selectors.EVENT_READ, new)
-                elif not term._read_once():
+                elif not self._read(term):
                     self._selector.unregister(term.master)
                     threading.Thread(target=term._finish, name=f"pty-exit-{term.pid}", daemon=True).start()
             time.sleep(_BATCH_PAUSE)
@@ -192,6 +206,7 @@ class PtyTerminal:
         self.exit_status: int | None = None
         self.bytes_read = 0
         self._done = threading.Event()
+        self._listeners: list[Callable[[], None]] = []
         master, slave = os.openpty()
         _set_size(slave, cols, rows)
         full_env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows), **env}
@@ -229,7 +244,28 @@ class PtyTerminal:
             self.changed.notify_all()
         for reply in replies:
             self.write(reply.encode())
+        self._notify()
         return True
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after each feed and at exit, from the reader thread, outside ``lock``.
+
+        It must be quick and thread-safe (e.g. schedule work on an event loop), and must not raise.
+        """
+        with self.lock:
+            self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[], None]) -> None:
+        """Stop calling ``callback`` (no error when it was not added)."""
+        with self.lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+    def _notify(self) -> None:
+        with self.lock:
+            listeners = list(self._listeners)
+        for callback in listeners:
+            callback()
 
     def _finish(self) -> None:
         """After the last output: reap the child, record its status, close the pty."""
@@ -240,6 +276,7 @@ class PtyTerminal:
             self.changed.notify_all()
         os.close(self.master)
         self._done.set()
+        self._notify()
 
     def join(self, timeout: float = 5.0) -> None:
         """Wait until the output is drained and ``exit_status`` is set (or ``timeout`` passes)."""

@@ -114,6 +114,7 @@ def _static_view() -> Any:
             term = self.terminal
             if term is None or term.version == self._drawn_version:
                 return
+            self._last_poll = time.monotonic()  # paced like the real view (one draw per frame at most)
             with term.lock:
                 lines = list(term.screen.display)
                 self._drawn_version = term.version

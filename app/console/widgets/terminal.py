@@ -1,12 +1,15 @@
 """The selected teammate's live screen, drawn row by row with the Line API.
 
 Two sources feed it: an in-process teammate's pyte screen (read under its lock, redrawn only
-when its ``version`` moved, at most ``fps`` times a second), or the text of a tmux / iTerm2 pane
+when its ``version`` moved, at most ``fps`` times a second: woken by the terminal's reader as
+soon as output arrives, with a timer as the fallback for resizes and focus changes), or the text of a tmux / iTerm2 pane
 mirrored by a worker. When the view has focus, keys go to the teammate; Escape leaves.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.segment import Segment
@@ -137,14 +140,49 @@ class TerminalView(Widget, can_focus=True):
         self._fps = fps
         self._timer: Timer | None = None
         self._cursor: tuple[int, int] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake_pending = False
+        self._last_poll = 0.0
         self.placeholder = "no teammate selected"
 
     def on_mount(self) -> None:
-        self._timer = self.set_interval(1 / self._fps, self._poll, pause=True)
+        self._loop = asyncio.get_running_loop()
+        self._timer = self.set_interval(1 / self._fps, self._paced_poll, pause=True)
+
+    def on_unmount(self) -> None:
+        self._follow(None)
+
+    def _follow(self, terminal: Any) -> None:
+        old = self.terminal
+        if old is not None and hasattr(old, "remove_listener"):
+            old.remove_listener(self._on_output)
+        self.terminal = terminal
+        if terminal is not None and hasattr(terminal, "add_listener"):
+            terminal.add_listener(self._on_output)
+
+    def _on_output(self) -> None:
+        """The terminal's reader fed output (reader thread): wake the UI once, coalesced."""
+        loop = self._loop
+        if self._wake_pending or loop is None:
+            return
+        self._wake_pending = True
+        try:
+            loop.call_soon_threadsafe(self._woken)
+        except RuntimeError:  # the loop has closed: the console is gone
+            self._wake_pending = False
+
+    def _woken(self) -> None:
+        self._wake_pending = False
+        self._paced_poll()
+
+    def _paced_poll(self) -> None:
+        """Draw unless the last draw was under a frame ago (then the timer's next tick will)."""
+        if time.monotonic() - self._last_poll >= 0.75 / self._fps:
+            self._poll()
 
     def attach(self, terminal: Any) -> None:
         """Follow an in-process terminal (with ``.screen``, ``.lock``, ``.version``)."""
-        self.terminal = terminal
+        self._follow(terminal)
         self._drawn_version = -1
         if self._timer is not None:
             self._timer.resume()
@@ -152,7 +190,7 @@ class TerminalView(Widget, can_focus=True):
 
     def show_lines(self, lines: list[str]) -> None:
         """Show plain text lines (a mirrored pane, or a message); stops following a terminal."""
-        self.terminal = None
+        self._follow(None)
         if self._timer is not None:
             self._timer.pause()
         self._rows = [[Segment(line)] for line in lines]
@@ -166,6 +204,7 @@ class TerminalView(Widget, can_focus=True):
         version = term.version
         if version == self._drawn_version:
             return
+        self._last_poll = time.monotonic()
         with term.lock:
             screen = term.screen
             cursor = None if screen.cursor.hidden or not self.has_focus else (screen.cursor.y, screen.cursor.x)
@@ -183,7 +222,7 @@ class TerminalView(Widget, can_focus=True):
                     self._strips.pop(y, None)
             self._cursor = cursor
             self._drawn_version = term.version
-        if full:
+        if full or len(dirty) * 2 > len(self._rows):  # a scroll dirties every row: one refresh, not dozens
             self.refresh()
         else:
             width = self.size.width
