@@ -175,7 +175,7 @@ async def _busy(seconds: float, baseline: bool) -> tuple[list[float], float]:
         if static_cls is not None:
             import app.console.screens.main as main_mod
 
-            main_mod.TerminalView = static_cls  # type: ignore[misc]
+            setattr(main_mod, "TerminalView", static_cls)  # noqa: B010 - swap the view class for the baseline run
         try:
             async with app.run_test(size=(160, 48), headless=True) as pilot:
                 for n in range(TEAMMATES):
@@ -205,7 +205,7 @@ async def _busy(seconds: float, baseline: bool) -> tuple[list[float], float]:
                 Static.render = original_render  # type: ignore[method-assign]
                 import app.console.screens.main as main_mod
 
-                main_mod.TerminalView = TerminalView  # type: ignore[misc]
+                setattr(main_mod, "TerminalView", TerminalView)  # noqa: B010
     return samples, cpu
 
 
