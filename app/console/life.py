@@ -46,7 +46,7 @@ class TeamLife(Widget):
 
     DEFAULT_CSS = "TeamLife { display: none; }"
 
-    def __init__(self, ctx: TeamContext, *, interval: float = 1.0, resume: bool = True) -> None:
+    def __init__(self, ctx: TeamContext, *, interval: float = 2.0, resume: bool = True) -> None:
         super().__init__()
         self.ctx = ctx
         self.interval = interval
