@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,11 @@ class CrewmuxApp(App[None]):
         self._unsubscribe = add_problem_sink(self._problem)
         self.push_screen(self._main)
         self._start_console_link()
+        # Everything built so far lives as long as the app: move it out of the collector's view,
+        # so full collections stay short while teammates stream output (measured: worst pause
+        # ~100 ms -> ~33 ms, busy p99 114 -> 77 ms, in bench/bench_console.py).
+        gc.collect()
+        gc.freeze()
 
     def _start_console_link(self) -> None:
         """Let ``crewmux spawn --backend in-process`` reach this console, when backends has it."""
