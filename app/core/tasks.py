@@ -196,6 +196,20 @@ class TaskStore:
                 tasks.append(task)
         return tasks
 
+    def _peek_scan(self) -> list[Task]:
+        """Every task, to choose which to change: in interop mode read without Claude Code's locks
+        (whatever is chosen is read again under its lock), skipping a file caught mid-write."""
+        if not self.paths.interop:
+            return self._scan()
+        tasks = []
+        for tid in self._ids_on_disk():
+            raw = read_bytes(self.paths.task(str(tid)))
+            try:
+                tasks.append(Task.model_validate_json(raw or b""))
+            except ValueError:
+                continue
+        return tasks
+
     def list_tasks(self) -> list[Task]:
         """Every task, in id order (corrupt files are quarantined and reported)."""
         return self._scan()
@@ -393,7 +407,7 @@ class TaskStore:
             self._delete(self._require(_check_id(task_id)))
 
     def _busy_with(self, agent: str, except_id: str | None = None) -> list[str]:
-        return [t.id for t in self._scan() if t.owner == agent and t.status != "completed" and t.id != except_id]
+        return [t.id for t in self._peek_scan() if t.owner == agent and t.status != "completed" and t.id != except_id]
 
     def _refusal(self, task: Task, agent: str) -> ClaimRefused | None:
         if task.status == "completed":
@@ -427,8 +441,10 @@ class TaskStore:
                 self._unmark_ready(task.id)
                 return task
             if self.paths.interop:  # Claude Code keeps no index: scan, lowest id first
-                for tid in self._ids_on_disk():
-                    candidate = self._read(str(tid))
+                for seen in self._peek_scan():
+                    if seen.status != "pending" or seen.owner:
+                        continue
+                    candidate = self._read(seen.id)  # again, under Claude Code's lock
                     if candidate is not None and self._available(candidate):
                         candidate.owner = agent
                         atomic_write(self.paths.task(candidate.id), candidate.to_json())
@@ -451,8 +467,9 @@ class TaskStore:
         """Give back every unfinished task ``agent`` owns: pending, no owner. Returns their ids."""
         with self._locked():
             released = []
-            for task in self._scan():
-                if task.owner == agent and task.status != "completed":
+            for seen in self._peek_scan():
+                task = self._read(seen.id) if self.paths.interop else seen  # interop: again, locked
+                if task is not None and task.owner == agent and task.status != "completed":
                     task.owner = None
                     task.status = "pending"
                     if not self._open_blockers(task):

@@ -193,3 +193,18 @@ def test_a_crash_journal_is_replayed_only_under_claude_codes_task_locks(teams: T
     assert store.get(one.id).subject == "replayed"
     assert not paths.task_journal.exists()
     store.close()
+
+
+def test_release_gives_back_only_the_agents_unfinished_tasks(teams: TeamStore) -> None:
+    store = TaskStore(teams.paths("crew"))
+    a, b, c = (store.create(s) for s in ("a", "b", "c"))
+    store.claim(a.id, "alice")
+    store.claim(b.id, "alice")
+    store.claim(c.id, "bob")
+    store.update(b.id, status="completed")
+    assert store.release("alice") == [a.id]
+    after = {t.id: (t.owner, t.status) for t in store.list_tasks()}
+    assert after == {a.id: (None, "pending"), b.id: ("alice", "completed"), c.id: ("bob", "pending")}
+    assert store.claim(None, "carol").id == a.id
+    assert not list(teams.paths("crew").tasks_dir.glob("*.lock"))
+    store.close()
