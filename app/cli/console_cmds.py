@@ -40,7 +40,34 @@ def console(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def attach(ctx: Context, args: argparse.Namespace) -> int:
+    """Open the console on a team Claude Code runs (its root, its locks); the team must exist.
+
+    The console only watches and coordinates such a team: it does not restart, monitor or type
+    into Claude Code's teammates (Claude Code manages their lives), so ``life`` stays off.
+    """
+    from app.console.app import make_app
+    from app.core.interop import claude_home
+
+    home = ctx.home if ctx.interop or getattr(args, "home", None) else claude_home()
+    # What the console starts (spawned teammates) works on the same root, in the same mode.
+    os.environ["CREWMUX_CLAUDE"] = "1"
+    os.environ["CLAUDE_CONFIG_DIR"] = str(home)
+    app = make_app(home, args.team, interop=True, life=False)
+    app.run()
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    a = sub.add_parser(
+        "attach",
+        help="open the console on a team Claude Code runs (interop mode)",
+        parents=[common_parser(json_flag=False)],
+        description="Open the console on a Claude Code Agent Teams team under $CLAUDE_CONFIG_DIR (else ~/.claude).",
+    )
+    a.add_argument("team", metavar="TEAM")
+    a.set_defaults(handler=attach)
+
     p = sub.add_parser(
         "console",
         help="open the lead console (the default command)",

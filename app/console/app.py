@@ -16,6 +16,7 @@ from app.console.ops import TeamContext, ensure_team
 from app.console.screens.main import MainScreen
 from app.console.themes import ConsoleSettings, load_settings, load_themes, save_settings
 from app.core.atomic import add_problem_sink
+from app.core.team import TeamStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -115,13 +116,20 @@ def make_app(
     team: str,
     backend: PaneBackend | None = None,
     settings: ConsoleSettings | None = None,
+    *,
+    interop: bool = False,
     **options: Any,
 ) -> CrewmuxApp:
     """The console on ``team`` under ``home`` (created on first use). Used by the CLI and tests.
 
     ``options`` go to :class:`CrewmuxApp` (``probe``, ``tick``, ``shutdown_grace``, ``remember``,
     ``life``: resume the team on open, watch liveness, deliver messages to typed agents — default on).
+    ``interop``: ``home`` is Claude Code's root and ``team`` a team it runs (``crewmux attach``):
+    the team is not created, and every file is shared under Claude Code's locks too.
     """
-    ensure_team(home, team)
-    ctx = TeamContext(home=home, team=team, backend=backend)
+    if interop:
+        TeamStore(home, interop=True).load(team)  # attach: the team must exist; TeamNotFound otherwise
+    else:
+        ensure_team(home, team)
+    ctx = TeamContext(home=home, team=team, backend=backend, interop=interop)
     return CrewmuxApp(ctx, settings or load_settings(home), **options)

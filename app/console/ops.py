@@ -41,13 +41,14 @@ class TeamContext:
     home: Path
     team: str
     backend: PaneBackend | None = None
+    interop: bool = False
     teams: TeamStore = field(init=False)
     mailbox: Mailbox = field(init=False)
     tasks: TaskStore = field(init=False)
     _backends: dict[str, PaneBackend] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        self.teams = TeamStore(self.home)
+        self.teams = TeamStore(self.home, interop=self.interop)
         self.mailbox = Mailbox(self.teams, self.team)
         self.tasks = TaskStore(self.teams.paths(self.team))
 
