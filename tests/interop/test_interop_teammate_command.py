@@ -15,8 +15,8 @@ from app.core.protocol import ShutdownRequest
 from app.core.tasks import TaskStore
 from app.core.team import TeamStore
 
-HERE = Path(__file__).resolve().parent
-WRAPPER = HERE / "bin" / "crewmux-teammate"
+# The console script the package installs next to the interpreter (pyproject [project.scripts]).
+WRAPPER = Path(sys.executable).parent / "crewmux-teammate"
 
 
 def test_a_worker_started_the_way_claude_code_starts_teammates_joins_its_team(tmp_path: Path) -> None:
