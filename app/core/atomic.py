@@ -194,15 +194,20 @@ def read_bytes(path: Path) -> bytes | None:
         raise StorageError(f"cannot read {path}: {exc}") from exc
 
 
+def parse_model(raw: bytes, model: type[BaseModel] | TypeAdapter[M]) -> object:
+    """Validate JSON bytes into ``model``; raises ValidationError/ValueError when they do not fit."""
+    if isinstance(model, TypeAdapter):
+        return model.validate_json(raw)
+    return model.model_validate_json(raw)
+
+
 def read_model(path: Path, model: type[BaseModel] | TypeAdapter[M]) -> object | None:
     """Parse ``path`` into ``model``; None when missing; quarantine and None when corrupt."""
     raw = read_bytes(path)
     if raw is None:
         return None
     try:
-        if isinstance(model, TypeAdapter):
-            return model.validate_json(raw)
-        return model.model_validate_json(raw)
+        return parse_model(raw, model)
     except (ValidationError, ValueError) as exc:
         quarantine(path, _reason(exc))
         return None

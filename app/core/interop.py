@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from app.core.atomic import read_bytes, read_model
+from app.core.atomic import parse_model, read_bytes, read_model
 from app.core.locks import DEFAULT_TIMEOUT, file_lock
 from app.core.mkdir_lock import STALE_SECONDS, MkdirLock
 
@@ -118,9 +118,7 @@ def read_shared(
     if raw is None:
         return None
     try:
-        if isinstance(model, TypeAdapter):
-            return model.validate_json(raw)
-        return model.model_validate_json(raw)
+        return parse_model(raw, model)
     except (ValidationError, ValueError):
         pass
     with shared_lock(path, interop=True, timeout=timeout):
