@@ -164,11 +164,15 @@ def member_state(
     return "working"
 
 
+# How many of the lead's newest read (archived) messages are searched for idle notifications.
+IDLE_LOOKBACK = 500
+
+
 def last_idle_by_sender(mailbox: Mailbox) -> dict[str, IdleNotification]:
-    """The newest idle notification each teammate sent the lead (unread or not)."""
+    """The newest idle notification each teammate sent the lead (unread, or read and archived)."""
     found: dict[str, IdleNotification] = {}
     try:
-        messages = mailbox.inbox(LEAD_NAME)
+        messages = [m for m, _ in mailbox.history(LEAD_NAME, archived=IDLE_LOOKBACK)]
     except Exception:  # a missing lead inbox is simply no news
         return found
     for m in messages:
