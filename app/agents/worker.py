@@ -306,21 +306,7 @@ class Worker:
             else:
                 self._keep_failed(task, {"by": self.name, "at": now_iso(), "exitCode": code})
                 self.say(f"task {task.id} FAILED (exit {code}); kept as pending, owned by {self.name}")
-                self.tell_lead(
-                    TaskCompleted(
-                        task_id=task.id, task_subject=task.subject, status="failed", detail=f"exit code {code}"
-                    ),
-                    f"task {task.id} failed",
-                )
-                self.tell_lead(
-                    IdleNotification(
-                        idle_reason="failed",
-                        completed_task_id=task.id,
-                        completed_status="failed",
-                        summary=f"task {task.id} failed",
-                    ),
-                    f"task {task.id} failed",
-                )
+                self._report_outcome(task, "failed", f"task {task.id} failed", detail=f"exit code {code}")
             self.last_idle = None
         finally:
             self.current = None
@@ -352,17 +338,22 @@ class Worker:
             return
         self.tasks.update(task.id, status="completed", metadata={"failure": None, "completedBy": self.name})
         self.say(f"task {task.id} completed")
+        self._report_outcome(task, "completed", f"task {task.id} done")
+
+    def _report_outcome(self, task: Task, status: str, summary: str, *, detail: str | None = None) -> None:
+        """Tell the lead how a task ended: a task_completed, then an idle notice saying why."""
         self.tell_lead(
-            TaskCompleted(task_id=task.id, task_subject=task.subject, status="completed"), f"task {task.id} completed"
+            TaskCompleted(task_id=task.id, task_subject=task.subject, status=status, detail=detail),
+            f"task {task.id} {status}",
         )
         self.tell_lead(
             IdleNotification(
-                idle_reason="task_done",
+                idle_reason="failed" if status == "failed" else "task_done",
                 completed_task_id=task.id,
-                completed_status="completed",
-                summary=f"task {task.id} done",
+                completed_status=status,
+                summary=summary,
             ),
-            f"task {task.id} done",
+            summary,
         )
 
     # -- the loop ---------------------------------------------------------------------------
