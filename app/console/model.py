@@ -17,10 +17,10 @@ from app.core.paths import LEAD_NAME
 from app.core.protocol import IdleNotification, parse_protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Collection, Iterable, Mapping
 
     from app.core.mailbox import Mailbox
-    from app.core.models import Member, Task, TeamFile
+    from app.core.models import InboxMessage, Member, Task, TeamFile
 
 State = Literal["starting", "working", "waiting", "idle", "stopped", "dead"]
 STARTING_FOR_S = 3.0
@@ -164,18 +164,11 @@ def member_state(
     return "working"
 
 
-# How many of the lead's newest read (archived) messages are searched for idle notifications.
-IDLE_LOOKBACK = 500
-
-
-def last_idle_by_sender(mailbox: Mailbox) -> dict[str, IdleNotification]:
-    """The newest idle notification each teammate sent the lead (unread, or read and archived)."""
+def last_idle_by_sender(lead_messages: Iterable[InboxMessage]) -> dict[str, IdleNotification]:
+    """The newest idle notification each teammate sent the lead, from the lead's messages
+    (archived and current, oldest first: :meth:`Mailbox.history`)."""
     found: dict[str, IdleNotification] = {}
-    try:
-        messages = [m for m, _ in mailbox.history(LEAD_NAME, archived=IDLE_LOOKBACK)]
-    except Exception:  # a missing lead inbox is simply no news
-        return found
-    for m in messages:
+    for m in lead_messages:
         parsed = parse_protocol(m.text)
         if isinstance(parsed, IdleNotification):
             found[m.sender] = parsed
@@ -191,15 +184,17 @@ def snapshot(
     tasks: list[Task],
     probe: Probe,
     *,
+    lead_messages: Iterable[InboxMessage] = (),
     dead: Collection[str] = (),
     screens: Mapping[str, str] | None = None,
 ) -> TeamSnapshot:
     """The team's rows, the lead first. Blocking (files and psutil).
 
+    ``lead_messages``: the lead's history (read once per refresh by the caller), for idle notices;
     ``dead``: names the liveness monitor found dead (shown dead, not merely stopped);
     ``screens``: name → screen state from its agent's rules (see :mod:`app.console.screen_state`).
     """
-    idle = last_idle_by_sender(mailbox)
+    idle = last_idle_by_sender(lead_messages)
     owned: dict[str, str] = {}
     for t in tasks:
         if t.owner and t.status != "completed" and t.owner not in owned:

@@ -226,15 +226,11 @@ class Mailbox:
         """Read and mark read every unread message in one step (what a worker does)."""
         return self.mark_read(agent)
 
-    def history(self, agent: str, *, archived: int | None = None) -> list[tuple[InboxMessage, str | None]]:
-        """Archived (with the time they were read) then current messages, oldest first.
-
-        ``archived`` keeps only that many of the newest archived messages (all when None).
-        """
+    def history(self, agent: str) -> list[tuple[InboxMessage, str | None]]:
+        """Archived (with the time they were read) then current messages, oldest first."""
         out: list[tuple[InboxMessage, str | None]] = []
         raw = read_bytes(self.paths.archive(agent)) or b""
-        lines = raw.splitlines()
-        for line in lines if archived is None else lines[-archived:] if archived > 0 else []:
+        for line in raw.splitlines():
             try:
                 entry = ArchivedMessage.model_validate_json(line)
             except ValidationError:

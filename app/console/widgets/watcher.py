@@ -29,17 +29,23 @@ if TYPE_CHECKING:
 
     from app.console.model import Probe
     from app.console.ops import TeamContext
+    from app.core.models import InboxMessage
 
 
-def conversation(ctx: TeamContext, name: str) -> list[tuple[str, str, str]]:
+def lead_history(ctx: TeamContext) -> list[InboxMessage]:
+    """The lead's messages, archived and current, oldest first ([] when unreadable). Blocking."""
+    with contextlib.suppress(Exception):
+        return [m for m, _read_at in ctx.mailbox.history(LEAD_NAME)]
+    return []
+
+
+def conversation(ctx: TeamContext, name: str, lead_messages: list[InboxMessage]) -> list[tuple[str, str, str]]:
     """The lead's exchange with ``name``: (direction, text, receipt), oldest first. Blocking."""
     if name == LEAD_NAME:
         return []
-    rows: list[tuple[str, str, str, str]] = []
-    with contextlib.suppress(Exception):
-        for m, _read_at in ctx.mailbox.history(LEAD_NAME):
-            if m.sender == name:
-                rows.append((m.timestamp, "received", m.text, ""))
+    rows: list[tuple[str, str, str, str]] = [
+        (m.timestamp, "received", m.text, "") for m in lead_messages if m.sender == name
+    ]
     with contextlib.suppress(Exception):
         for m, read_at in ctx.mailbox.history(name):
             if m.sender == LEAD_NAME:
@@ -136,7 +142,16 @@ class TeamWatcher(Widget):
         tasks = ctx.tasks.list_tasks()
         blocked = ctx.tasks.blocked(tasks)
         states = screen_states(ctx, team_file) if self.screens else None
-        snap = snapshot(team_file, ctx.mailbox, tasks, self.probe, dead=frozenset(self.dead), screens=states)
+        lead_messages = lead_history(ctx)  # read once: idle states and the conversation both use it
+        snap = snapshot(
+            team_file,
+            ctx.mailbox,
+            tasks,
+            self.probe,
+            lead_messages=lead_messages,
+            dead=frozenset(self.dead),
+            screens=states,
+        )
         new = ctx.mailbox.mark_read(LEAD_NAME)
         self.post_message(
             Refreshed(
@@ -144,7 +159,7 @@ class TeamWatcher(Widget):
                 tasks=tasks,
                 blocked=blocked,
                 new_for_lead=new,
-                conversation=conversation(ctx, selected),
+                conversation=conversation(ctx, selected, lead_messages),
                 delegate=policy.is_delegate(ctx.paths),
             )
         )
