@@ -16,13 +16,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.core.errors import BadInput, DependencyCycle, Timeout
+from app.core.errors import BadInput, DependencyCycle
 from app.orchestrate import learnings as learn
-from app.orchestrate.checkpoint import Checkpoint, CheckpointStore, Intent, Loaded, TaskResult, TaskSpec
-from app.orchestrate.loop import load_checkpoint, orchestrator_lock, record_of, recovered_record
-from app.orchestrate.panes import load_backend
-from app.orchestrate.runner import Options, RunDir, fault, start
-from app.orchestrate.summary import Summary, summarize
+from app.orchestrate.checkpoint import Checkpoint, Intent, Loaded, TaskResult, TaskSpec
+from app.orchestrate.loop import Orchestration, record_of, recovered_record
+from app.orchestrate.runner import Options, fault, start
 from app.orchestrate.teamsync import TeamMirror, default_team
 
 if TYPE_CHECKING:
@@ -82,40 +80,28 @@ class Running:
     slot: int
 
 
-class ParallelRun:
+class ParallelRun(Orchestration):
     """Runs a checkpoint's tasks, up to ``options.parallel`` at once."""
 
     def __init__(self, options: Options) -> None:
-        self.options = options
-        self.store = CheckpointStore(options.checkpoint)
-        self.run_dir = RunDir(options.checkpoint)
-        self.started = time.time()
-        self.stop_reason = ""
+        super().__init__(options)
         self.running: dict[str, Running] = {}
         self.mirror: TeamMirror | None = None
-        self.backend = load_backend(options.backend) if options.backend else None
 
-    def run(self) -> Summary:
-        """Run until every task is done, one fails past the retry limit, or the cap; returns the summary."""
+    def _drive(self, cp: Checkpoint) -> Checkpoint:
+        order = topo_order(cp)
+        team = self.options.team or default_team(self.options.checkpoint)
+        self.mirror = TeamMirror(self.options.home, team, self.options.checkpoint)
         try:
-            with orchestrator_lock(self.options):
-                cp = self._settle(load_checkpoint(self.store, self.options))
-                order = topo_order(cp)
-                team = self.options.team or default_team(self.options.checkpoint)
-                self.mirror = TeamMirror(self.options.home, team, self.options.checkpoint)
-                try:
-                    if self.mirror.sync(cp, order):
-                        self.store.save(cp)
-                    cp = self._loop(cp, team)
-                except BaseException:  # Ctrl-C, SIGTERM: leave no orphans; --resume re-runs them
-                    for item in self.running.values():
-                        item.proc.stop()
-                    raise
-                finally:
-                    self.mirror.close()
-        except Timeout as exc:
-            raise BadInput(f"another orchestrator is running on {self.options.checkpoint}") from exc
-        return summarize(cp, self.started, self.stop_reason)
+            if self.mirror.sync(cp, order):
+                self.store.save(cp)
+            return self._loop(cp, team)
+        except BaseException:  # Ctrl-C, SIGTERM: leave no orphans; --resume re-runs them
+            for item in self.running.values():
+                item.proc.stop()
+            raise
+        finally:
+            self.mirror.close()
 
     def _settle(self, loaded: Loaded) -> Checkpoint:
         base = loaded.last_good

@@ -11,6 +11,7 @@ first: a write that landed is committed, one that did not is run again (see ``ch
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 from app.core.errors import BadInput, Timeout
@@ -86,8 +87,9 @@ def load_checkpoint(store: CheckpointStore, options: Options) -> Loaded:
     return loaded
 
 
-class SerialLoop:
-    """Runs iterations one after another."""
+class Orchestration(ABC):
+    """What the serial and the parallel runner share: the checkpoint, the run dir, the backend, and
+    the frame of a run — one orchestrator per checkpoint, settle what a crash left, drive, summarize."""
 
     def __init__(self, options: Options) -> None:
         self.options = options
@@ -98,14 +100,31 @@ class SerialLoop:
         self.backend = load_backend(options.backend) if options.backend else None
 
     def run(self) -> Summary:
-        """Loop until done, failed, out of retries or at the iteration cap; returns the summary."""
+        """Run until done, failed, out of retries or at the cap; returns the summary.
+
+        Raises :class:`BadInput` when another orchestrator holds this checkpoint.
+        """
         try:
             with orchestrator_lock(self.options):
-                cp = self._settle(load_checkpoint(self.store, self.options))
-                cp = self._loop(cp)
+                cp = self._drive(self._settle(load_checkpoint(self.store, self.options)))
         except Timeout as exc:
             raise BadInput(f"another orchestrator is running on {self.options.checkpoint}") from exc
         return summarize(cp, self.started, self.stop_reason)
+
+    @abstractmethod
+    def _settle(self, loaded: Loaded) -> Checkpoint:
+        """Fold in or roll back the work a previous orchestrator left in flight."""
+
+    @abstractmethod
+    def _drive(self, cp: Checkpoint) -> Checkpoint:
+        """Run the work under the orchestrator lock; returns the final checkpoint."""
+
+
+class SerialLoop(Orchestration):
+    """Runs iterations one after another."""
+
+    def _drive(self, cp: Checkpoint) -> Checkpoint:
+        return self._loop(cp)
 
     def _settle(self, loaded: Loaded) -> Checkpoint:
         """Fold in or roll back an iteration the previous orchestrator left in flight."""
