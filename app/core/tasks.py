@@ -42,7 +42,7 @@ from app.core.locks import file_lock
 from app.core.models import Task
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
 
     from app.core.paths import TeamPaths
 
@@ -115,7 +115,9 @@ class TaskStore:
                 ids.append(int(stem))
         return sorted(ids)
 
-    def _open_blockers(self, task: Task, cache: dict[str, Task | None] | None = None) -> list[str]:
+    def _open_blockers(self, task: Task, cache: Mapping[str, Task | None] | None = None) -> list[str]:
+        """Ids of ``task``'s blockers that are not completed; blockers are taken from ``cache``
+        (tasks already read, or changed but not yet written) before the disk."""
         open_ids = []
         for bid in task.blocked_by:
             blocker = cache.get(bid) if cache is not None and bid in cache else self._read(bid)
@@ -123,8 +125,17 @@ class TaskStore:
                 open_ids.append(bid)
         return open_ids
 
-    def _available(self, task: Task) -> bool:
-        return task.status == "pending" and not task.owner and not self._open_blockers(task)
+    def _available(self, task: Task, cache: Mapping[str, Task | None] | None = None) -> bool:
+        """The one availability rule: pending, no owner, every blocker completed."""
+        return task.status == "pending" and not task.owner and not self._open_blockers(task, cache)
+
+    def _take(self, task: Task, agent: str) -> Task:
+        """Write ``agent`` as the owner of ``task`` (already checked) and drop it from the index."""
+        if task.owner != agent:
+            task.owner = agent
+            atomic_write(self.paths.task(task.id), task.to_json())
+        self._unmark_ready(task.id)
+        return task
 
     # -- the ready index -------------------------------------------------------------------
     def _index(self) -> sqlite3.Connection:
@@ -147,12 +158,7 @@ class TaskStore:
         db = self._db
         assert db is not None
         tasks = {t.id: t for t in self._scan()}
-        cache: dict[str, Task | None] = dict(tasks)
-        ready = [
-            (int(t.id),)
-            for t in tasks.values()
-            if t.status == "pending" and not t.owner and not self._open_blockers(t, cache)
-        ]
+        ready = [(int(t.id),) for t in tasks.values() if self._available(t, tasks)]
         with db:
             db.execute("BEGIN")
             db.execute("DELETE FROM ready")
@@ -376,11 +382,9 @@ class TaskStore:
             return task
 
     def _is_available_after(self, task_id: str, cache: dict[str, Task]) -> bool:
+        """Whether ``task_id`` is available once the changed tasks in ``cache`` are written."""
         task = cache.get(task_id) or self._read(task_id)
-        if task is None:
-            return False
-        lookup: dict[str, Task | None] = dict(cache)
-        return task.status == "pending" and not task.owner and not self._open_blockers(task, lookup)
+        return task is not None and self._available(task, cache)
 
     def _delete(self, task: Task) -> None:
         writes: journal.Writes = {self.paths.task(task.id): None}
@@ -435,20 +439,14 @@ class TaskStore:
                 refused = self._refusal(task, agent)
                 if refused is not None:
                     raise refused
-                if task.owner != agent:
-                    task.owner = agent
-                    atomic_write(self.paths.task(task.id), task.to_json())
-                self._unmark_ready(task.id)
-                return task
+                return self._take(task, agent)
             if self.paths.interop:  # Claude Code keeps no index: scan, lowest id first
                 for seen in self._peek_scan():
                     if seen.status != "pending" or seen.owner:
                         continue
                     candidate = self._read(seen.id)  # again, under Claude Code's lock
                     if candidate is not None and self._available(candidate):
-                        candidate.owner = agent
-                        atomic_write(self.paths.task(candidate.id), candidate.to_json())
-                        return candidate
+                        return self._take(candidate, agent)
                 raise ClaimRefused("", "none_available")
             db = self._index()
             while True:
@@ -457,10 +455,7 @@ class TaskStore:
                     raise ClaimRefused("", "none_available")
                 candidate = self._read(str(row[0]))
                 if candidate is not None and self._available(candidate):
-                    candidate.owner = agent
-                    atomic_write(self.paths.task(candidate.id), candidate.to_json())
-                    self._unmark_ready(candidate.id)
-                    return candidate
+                    return self._take(candidate, agent)
                 self._unmark_ready(str(row[0]))
 
     def release(self, agent: str) -> list[str]:
