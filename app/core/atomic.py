@@ -18,7 +18,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -108,14 +108,18 @@ def atomic_write(path: Path, data: bytes | str, *, fsync: bool | None = None) ->
         raise StorageError(f"cannot write {path}: {exc}") from exc
 
 
-def append_line(path: Path, line: str) -> None:
-    """Append one line to a log file (O_APPEND, one write call, fsynced like ``atomic_write``)."""
+def append_lines(path: Path, lines: Iterable[str]) -> None:
+    """Append lines to a log file: O_APPEND, one write of them all, fsynced like ``atomic_write``."""
+    data = b"".join((line.rstrip("\n") + "\n").encode("utf-8") for line in lines)
+    if not data:
+        return
     ensure_dir(path.parent)
-    data = (line.rstrip("\n") + "\n").encode("utf-8")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         try:
-            os.write(fd, data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if fsync_enabled():
                 os.fsync(fd)
         finally:

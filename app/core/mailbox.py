@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from app.core.atomic import append_line, atomic_write, ensure_dir, read_bytes
+from app.core.atomic import append_lines, atomic_write, ensure_dir, read_bytes
 from app.core.errors import BadInput, MessageNotFound, MessageTooLarge, TeammateNotFound
 from app.core.interop import INTEROP_COMPACT_READ_AFTER, read_shared, shared_lock
 from app.core.models import InboxAdapter, InboxMessage, inbox_json, now_iso
@@ -108,8 +108,9 @@ class Mailbox:
     def _archive(self, agent: str, messages: Iterable[InboxMessage]) -> None:
         archive = self.paths.archive(agent)
         stamp = now_iso()
-        for m in messages:
-            append_line(archive, ArchivedMessage(message=m, read_at=stamp).model_dump_json(by_alias=True))
+        append_lines(
+            archive, (ArchivedMessage(message=m, read_at=stamp).model_dump_json(by_alias=True) for m in messages)
+        )
         try:
             size = archive.stat().st_size
         except OSError:
@@ -203,8 +204,7 @@ class Mailbox:
         """Mark messages read (all unread ones, or those named) and compact them into the archive.
 
         Returns the messages that were newly marked read. Messages without an id (written by an
-        older Claude Code) are matched by their position-independent content when ``msg_ids``
-        is None only.
+        older Claude Code) can only be marked by marking all (``msg_ids`` None).
         """
         self._require_member(("member", agent))
         wanted = set(msg_ids) if msg_ids is not None else None
