@@ -1,29 +1,22 @@
 """Wake a waiting teammate when a file it cares about changes, or when something else happens.
 
-One inotify instance watches several directories, filtered by a name predicate (task files are
-``<digits>.json``; lock files and temp files are ignored, so a process never wakes itself by
-taking a lock). Other threads (a child process waiter) can :meth:`Waker.poke` it. Without inotify
-it falls back to comparing the matching files' stat every ``poll_interval`` seconds.
+A :class:`Waker` runs one :class:`app.core.watch.DirWatcher` over several directories on a
+background thread (task files are ``<digits>.json``; lock and temp files are filtered out, so a
+process never wakes itself by taking a lock), and other threads (a child process waiter) can
+:meth:`Waker.poke` it.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import TYPE_CHECKING
+
+from app.core.watch import DirWatcher
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
     from types import TracebackType
-
-try:  # pragma: no cover - platform dependent
-    from inotify_simple import INotify
-    from inotify_simple import flags as iflags
-
-    _HAVE_INOTIFY = True
-except (ImportError, OSError):  # pragma: no cover
-    _HAVE_INOTIFY = False
 
 
 def task_file(name: str) -> bool:
@@ -37,57 +30,21 @@ class Waker:
 
     def __init__(self, watches: list[tuple[Path, Callable[[str], bool]]], *, poll_interval: float = 0.25) -> None:
         self.event = threading.Event()
-        self._watches = watches
-        self._poll_interval = poll_interval
         self._stop = threading.Event()
-        self._inotify: INotify | None = None
-        self._wd: dict[int, Callable[[str], bool]] = {}
-        if _HAVE_INOTIFY and not os.environ.get("CREWMUX_NO_INOTIFY"):
-            try:
-                ino = INotify()
-                mask = iflags.CLOSE_WRITE | iflags.MOVED_TO | iflags.CREATE | iflags.DELETE
-                for directory, pred in watches:
-                    directory.mkdir(parents=True, exist_ok=True)
-                    self._wd[ino.add_watch(str(directory), mask)] = pred
-                self._inotify = ino
-            except OSError:
-                self._inotify = None
+        for directory, _ in watches:
+            directory.mkdir(parents=True, exist_ok=True)
+        (first_dir, first_filter), *more = watches
+        self._watcher = DirWatcher(first_dir, name_filter=first_filter, more=more, poll_interval=poll_interval)
         self._thread = threading.Thread(target=self._run, name="waker", daemon=True)
         self._thread.start()
 
-    def _snapshot(self) -> dict[str, tuple[int, int, int]]:
-        snap: dict[str, tuple[int, int, int]] = {}
-        for directory, pred in self._watches:
-            try:
-                entries = list(os.scandir(directory))
-            except OSError:
-                continue
-            for e in entries:
-                if pred(e.name):
-                    try:
-                        st = e.stat()
-                    except OSError:
-                        continue
-                    snap[e.path] = (st.st_ino, st.st_mtime_ns, st.st_size)
-        return snap
-
     def _run(self) -> None:
-        if self._inotify is not None:
-            ino = self._inotify
-            while not self._stop.is_set():
-                try:
-                    events = ino.read(timeout=500)
-                except (OSError, ValueError):
-                    return
-                if any(e.wd in self._wd and self._wd[e.wd](e.name) for e in events):
+        while not self._stop.is_set():
+            try:
+                if self._watcher.wait(0.5):
                     self.event.set()
-            return
-        last = self._snapshot()
-        while not self._stop.wait(self._poll_interval):
-            now = self._snapshot()
-            if now != last:
-                last = now
-                self.event.set()
+            except (OSError, ValueError):  # the watcher was closed under us
+                return
 
     def poke(self) -> None:
         """Wake the waiter from another thread."""
@@ -102,9 +59,7 @@ class Waker:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)
-        if self._inotify is not None:
-            self._inotify.close()
-            self._inotify = None
+        self._watcher.close()
 
     def __enter__(self) -> Waker:
         return self

@@ -1,9 +1,13 @@
-"""Wait for a file in a directory to change, without busy polling.
+"""Wait for files in directories to change, without busy polling.
 
-On Linux this is raw inotify (through ``inotify_simple``): a rename into the directory wakes the
-waiter within a millisecond. Elsewhere, or when inotify cannot be had (out of watches), it falls
-back to polling the files' stat every ``poll_interval`` seconds. Create the watcher *before*
-checking for the thing you wait on, then ``wait()``: nothing that happens in between is missed.
+On Linux this is raw inotify (through ``inotify_simple``): a rename into a watched directory
+wakes the waiter within a millisecond. Elsewhere, or when inotify cannot be had (out of watches),
+it falls back to polling the matching files' stat every ``poll_interval`` seconds. Create the
+watcher *before* checking for the thing you wait on, then ``wait()``: nothing that happens in
+between is missed.
+
+A watch is a directory and a filter on file names, so a process never wakes itself by taking a
+lock (``.<name>.flock`` files are written and closed on every lock).
 """
 
 from __future__ import annotations
@@ -11,11 +15,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
     from types import TracebackType
+
+    NameFilter = Callable[[str], bool]
 
 try:  # pragma: no cover - platform dependent
     from inotify_simple import INotify
@@ -26,28 +33,39 @@ except (ImportError, OSError):  # pragma: no cover
     _HAVE_INOTIFY = False
 
 
-def _stat_key(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
+def _any_name(name: str) -> bool:
+    return True
 
 
 class DirWatcher:
-    """Tells when any of ``names`` (or anything, if None) in ``directory`` is written or moved in."""
+    """Tells when a file matching a watch's filter is written, created, moved in or removed.
 
-    def __init__(self, directory: Path, names: set[str] | None = None, *, poll_interval: float = 0.25) -> None:
-        self.directory = directory
-        self.names = names
+    ``DirWatcher(directory, names)`` watches one directory for the given names (any name when
+    None), or for the names ``name_filter`` accepts; ``more`` adds further ``(directory, filter)``
+    watches (each directory once) to the same waiter.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        names: set[str] | None = None,
+        *,
+        name_filter: NameFilter | None = None,
+        more: Sequence[tuple[Path, NameFilter]] = (),
+        poll_interval: float = 0.25,
+    ) -> None:
+        first: NameFilter = name_filter or (_any_name if names is None else names.__contains__)
+        self._watches: list[tuple[Path, NameFilter]] = [(directory, first), *more]
         self.poll_interval = poll_interval
         self._inotify: INotify | None = None
-        self._snapshot: dict[str, tuple[int, int, int] | None] = {}
+        self._filters: dict[int, NameFilter] = {}
+        self._snapshot: dict[str, tuple[int, int, int]] = {}
         if _HAVE_INOTIFY and not os.environ.get("CREWMUX_NO_INOTIFY"):
             try:
                 ino = INotify()
                 mask = iflags.CLOSE_WRITE | iflags.MOVED_TO | iflags.CREATE | iflags.DELETE | iflags.ATTRIB
-                ino.add_watch(str(directory), mask)
+                for watched, accepts in self._watches:
+                    self._filters[ino.add_watch(str(watched), mask)] = accepts
                 self._inotify = ino
             except OSError:
                 self._inotify = None
@@ -58,13 +76,21 @@ class DirWatcher:
     def uses_events(self) -> bool:
         return self._inotify is not None
 
-    def _take_snapshot(self) -> dict[str, tuple[int, int, int] | None]:
-        if self.names is not None:
-            return {n: _stat_key(self.directory / n) for n in self.names}
-        try:
-            return {e.name: _stat_key(Path(e.path)) for e in os.scandir(self.directory)}
-        except OSError:
-            return {}
+    def _take_snapshot(self) -> dict[str, tuple[int, int, int]]:
+        snap: dict[str, tuple[int, int, int]] = {}
+        for watched, accepts in self._watches:
+            try:
+                entries = list(os.scandir(watched))
+            except OSError:
+                continue
+            for entry in entries:
+                if accepts(entry.name):
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    snap[entry.path] = (st.st_ino, st.st_mtime_ns, st.st_size)
+        return snap
 
     def wait(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds; True as soon as a watched file changed."""
@@ -75,7 +101,7 @@ class DirWatcher:
                 if left <= 0:
                     return False
                 events = self._inotify.read(timeout=max(1, int(left * 1000)))
-                if any(self.names is None or e.name in self.names for e in events):
+                if any(e.wd in self._filters and self._filters[e.wd](e.name) for e in events):
                     return True
         while True:
             current = self._take_snapshot()
