@@ -10,36 +10,24 @@ Rules (the same as Claude Code's, kept stricter):
 * a claim is refused with a reason: ``already_claimed``, ``already_resolved``, ``blocked``
   (naming the blockers), or ``agent_busy`` (when asked to check).
 
-Every change runs under the list lock. To keep a claim's cost flat however long the list is,
-crewmux keeps an index of the ids that may be available (a small SQLite table). It is a cache
-that always holds a *superset* of the available ids — ids are added before the change that
-makes them available is written, removed after — and each candidate is checked against its
-task file before it is handed out. Deleting the index only costs one rebuild.
-
-In interop mode (Claude Code's root, see :mod:`app.core.interop`) Claude Code changes a task
-under that task's mkdir lock ``<id>.json.lock`` alone, so every task crewmux reads inside a
-change is read under its mkdir lock too (taken after crewmux's own list flock, held until the
-change is written); creating also takes Claude Code's list lock ``.lock`` and numbers the task
-1 + max(highest id on disk, ``.highwatermark``). The ready index is not used there (Claude Code
-does not keep it): a claim without an id scans the task files for the lowest available id.
+Every change runs under the list's locks (:mod:`app.core.task_locks`, Claude Code's too in
+interop mode). A claim's cost stays flat however long the list is through the ready index
+(:mod:`app.core.ready_index`), a cache checked against the task file before a task is handed out.
+In interop mode (Claude Code's root) there is no index: a claim without an id scans for the lowest
+available id, and creating numbers the task 1 + max(highest id on disk, ``.highwatermark``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import sqlite3
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 from app.core import journal
-from app.core.atomic import FILE_MODE, atomic_write, ensure_dir, read_bytes, read_model
+from app.core.atomic import atomic_write, read_bytes
 from app.core.errors import BadInput, ClaimRefused, DependencyCycle, TaskNotFound
-from app.core.interop import claude_dir_lock, claude_lock, read_shared
-from app.core.locks import file_lock
 from app.core.models import Task
+from app.core.ready_index import ReadyIndex
+from app.core.task_locks import TaskLocks
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -58,46 +46,19 @@ class TaskStore:
     def __init__(self, paths: TeamPaths, *, lock_timeout: float = 30.0) -> None:
         self.paths = paths
         self.lock_timeout = lock_timeout
-        self._db: sqlite3.Connection | None = None
-        # Interop mode, inside a change: the task files whose mkdir locks this change holds.
-        self._held: ExitStack | None = None
-        self._held_paths: set[Path] = set()
+        self._locks = TaskLocks(paths, lock_timeout)
+        self._ready = ReadyIndex(paths.task_index, self._available_ids, kept=not paths.interop)
 
     # -- plumbing --------------------------------------------------------------------------
     @contextmanager
     def _locked(self, *, creating: bool = False) -> Iterator[None]:
-        ensure_dir(self.paths.tasks_dir)
-        interop = self.paths.interop
-        with file_lock(self.paths.tasks_dir / "tasks", self.lock_timeout), ExitStack() as held:
-            if interop and creating:
-                held.enter_context(claude_dir_lock(self.paths.task_list_lock, interop=True, timeout=self.lock_timeout))
-            if interop:
-                self._held, self._held_paths = held, set()
-            try:
-                for path in _journal_targets(self.paths.task_journal) if interop else []:
-                    self._hold(path)  # a journal is replayed below: under Claude Code's task locks
-                if journal.recover(self.paths.task_journal):
-                    self._drop_index()
-                yield
-            finally:
-                self._held, self._held_paths = None, set()
+        with self._locks.change(creating=creating):
+            if journal.recover(self.paths.task_journal):
+                self._ready.drop()
+            yield
 
     def _read(self, task_id: str) -> Task | None:
-        path = self.paths.task(task_id)
-        if not self.paths.interop:
-            found = read_model(path, Task)
-        elif self._held is not None:  # inside a change: read under the task's mkdir lock, keep it
-            self._hold(path)
-            found = read_model(path, Task)
-        else:
-            found = read_shared(path, Task, interop=True, timeout=self.lock_timeout)
-        return found if isinstance(found, Task) else None
-
-    def _hold(self, path: Path) -> None:
-        """Interop mode, inside a change: take Claude Code's lock on task file ``path`` until the change ends."""
-        if self._held is not None and path not in self._held_paths:
-            self._held.enter_context(claude_lock(path, interop=True, timeout=self.lock_timeout))
-            self._held_paths.add(path)
+        return self._locks.read(self.paths.task(task_id))
 
     def _require(self, task_id: str) -> Task:
         task = self._read(_check_id(task_id))
@@ -134,87 +95,27 @@ class TaskStore:
         if task.owner != agent:
             task.owner = agent
             atomic_write(self.paths.task(task.id), task.to_json())
-        self._unmark_ready(task.id)
+        self._ready.unmark(task.id)
         return task
 
     # -- the ready index -------------------------------------------------------------------
-    def _index(self) -> sqlite3.Connection:
-        if self._db is None:
-            fresh = not self.paths.task_index.exists()
-            # Made 0600 before SQLite opens it: SQLite gives its -wal/-shm files the same mode.
-            os.close(os.open(self.paths.task_index, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE))
-            db = sqlite3.connect(self.paths.task_index, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("CREATE TABLE IF NOT EXISTS ready (id INTEGER PRIMARY KEY)")
-            db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
-            built = db.execute("SELECT v FROM meta WHERE k='built'").fetchone()
-            self._db = db
-            if fresh or built is None:
-                self._rebuild_index()
-        return self._db
-
-    def _rebuild_index(self) -> None:
-        db = self._db
-        assert db is not None
-        tasks = {t.id: t for t in self._scan()}
-        ready = [(int(t.id),) for t in tasks.values() if self._available(t, tasks)]
-        with db:
-            db.execute("BEGIN")
-            db.execute("DELETE FROM ready")
-            db.executemany("INSERT INTO ready (id) VALUES (?)", ready)
-            db.execute("INSERT OR REPLACE INTO meta (k, v) VALUES ('built', '1')")
-
-    def _drop_index(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                Path(str(self.paths.task_index) + suffix).unlink()
-
-    def _mark_ready(self, ids: Iterable[str]) -> None:
-        if self.paths.interop:
-            return
-        rows = [(int(i),) for i in ids]
-        if rows:
-            self._index().executemany("INSERT OR IGNORE INTO ready (id) VALUES (?)", rows)
-
-    def _unmark_ready(self, task_id: str) -> None:
-        if self.paths.interop:
-            return
-        self._index().execute("DELETE FROM ready WHERE id = ?", (int(task_id),))
+    def _available_ids(self) -> list[str]:
+        tasks: dict[str, Task | None] = {t.id: t for t in self._scan()}
+        return [tid for tid, t in tasks.items() if t is not None and self._available(t, tasks)]
 
     def rebuild_index(self) -> None:
         """Forget the index and rebuild it from the task files (after hand edits; none in interop mode)."""
-        if self.paths.interop:
-            return
-        with self._locked():
-            self._drop_index()
-            self._index()
+        if self._ready.kept:
+            with self._locked():
+                self._ready.rebuild()
 
     # -- reading ---------------------------------------------------------------------------
-    def _scan(self) -> list[Task]:
-        tasks = []
-        for tid in self._ids_on_disk():
-            task = self._read(str(tid))
-            if task is not None:
-                tasks.append(task)
-        return tasks
-
-    def _peek_scan(self) -> list[Task]:
-        """Every task, to choose which to change: in interop mode read without Claude Code's locks
-        (whatever is chosen is read again under its lock), skipping a file caught mid-write."""
-        if not self.paths.interop:
-            return self._scan()
-        tasks = []
-        for tid in self._ids_on_disk():
-            raw = read_bytes(self.paths.task(str(tid)))
-            try:
-                tasks.append(Task.model_validate_json(raw or b""))
-            except ValueError:
-                continue
-        return tasks
+    def _scan(self, *, peek: bool = False) -> list[Task]:
+        """Every task, in id order. ``peek``: to choose which to change; in interop mode that reads
+        without Claude Code's locks (whatever is chosen is read again under its lock)."""
+        read = self._locks.peek if peek else self._locks.read
+        found = (read(self.paths.task(str(tid))) for tid in self._ids_on_disk())
+        return [task for task in found if task is not None]
 
     def list_tasks(self) -> list[Task]:
         """Every task, in id order (corrupt files are quarantined and reported)."""
@@ -275,7 +176,7 @@ class TaskStore:
                 writes[self.paths.task(b.id)] = b.to_json()
             atomic_write(self.paths.highwatermark, task_id)
             if not self._open_blockers(task, {b.id: b for b in blockers}):
-                self._mark_ready([task_id])
+                self._ready.mark([task_id])
             journal.commit(self.paths.task_journal, writes)
             return task
 
@@ -376,7 +277,7 @@ class TaskStore:
             maybe_ready = [tid]
             if task.status == "completed":
                 maybe_ready.extend(task.blocks)
-            self._mark_ready(i for i in maybe_ready if self._is_available_after(i, cache))
+            self._ready.mark(i for i in maybe_ready if self._is_available_after(i, cache))
             writes: journal.Writes = {self.paths.task(t.id): t.to_json() for t in cache.values()}
             journal.commit(self.paths.task_journal, writes)
             return task
@@ -401,9 +302,9 @@ class TaskStore:
             writes[self.paths.task(other.id)] = other.to_json()
             if had:
                 freed.append(other.id)
-        self._mark_ready(i for i in freed if self._is_available_after(i, cache))
+        self._ready.mark(i for i in freed if self._is_available_after(i, cache))
         journal.commit(self.paths.task_journal, writes)
-        self._unmark_ready(task.id)
+        self._ready.unmark(task.id)
 
     def delete(self, task_id: str) -> None:
         """Remove a task and strip its id from every edge."""
@@ -411,7 +312,8 @@ class TaskStore:
             self._delete(self._require(_check_id(task_id)))
 
     def _busy_with(self, agent: str, except_id: str | None = None) -> list[str]:
-        return [t.id for t in self._peek_scan() if t.owner == agent and t.status != "completed" and t.id != except_id]
+        mine = (t for t in self._scan(peek=True) if t.owner == agent and t.id != except_id)
+        return [t.id for t in mine if t.status != "completed"]
 
     def _refusal(self, task: Task, agent: str) -> ClaimRefused | None:
         if task.status == "completed":
@@ -440,57 +342,38 @@ class TaskStore:
                 if refused is not None:
                     raise refused
                 return self._take(task, agent)
-            if self.paths.interop:  # Claude Code keeps no index: scan, lowest id first
-                for seen in self._peek_scan():
+            if not self._ready.kept:  # interop mode, no index: scan, lowest id first
+                for seen in self._scan(peek=True):
                     if seen.status != "pending" or seen.owner:
                         continue
                     candidate = self._read(seen.id)  # again, under Claude Code's lock
                     if candidate is not None and self._available(candidate):
                         return self._take(candidate, agent)
                 raise ClaimRefused("", "none_available")
-            db = self._index()
-            while True:
-                row = db.execute("SELECT id FROM ready ORDER BY id LIMIT 1").fetchone()
-                if row is None:
-                    raise ClaimRefused("", "none_available")
-                candidate = self._read(str(row[0]))
+            while (lowest := self._ready.lowest()) is not None:
+                candidate = self._read(lowest)
                 if candidate is not None and self._available(candidate):
                     return self._take(candidate, agent)
-                self._unmark_ready(str(row[0]))
+                self._ready.unmark(lowest)
+            raise ClaimRefused("", "none_available")
 
     def release(self, agent: str) -> list[str]:
         """Give back every unfinished task ``agent`` owns: pending, no owner. Returns their ids."""
         with self._locked():
             released = []
-            for seen in self._peek_scan():
+            for seen in self._scan(peek=True):
                 task = self._read(seen.id) if self.paths.interop else seen  # interop: again, locked
                 if task is not None and task.owner == agent and task.status != "completed":
                     task.owner = None
                     task.status = "pending"
                     if not self._open_blockers(task):
-                        self._mark_ready([task.id])
+                        self._ready.mark([task.id])
                     atomic_write(self.paths.task(task.id), task.to_json())
                     released.append(task.id)
             return released
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-
-def _journal_targets(path: Path) -> list[Path]:
-    """The task files a journal left by a crash would rewrite (none if there is no journal)."""
-    raw = read_bytes(path)
-    if raw is None:
-        return []
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return []  # journal.recover quarantines it
-    if not isinstance(data, dict):
-        return []
-    return sorted(Path(k) for k in data if Path(k).parent == path.parent and Path(k).name.endswith(".json"))
+        self._ready.close()
 
 
 def _check_id(task_id: str) -> str:
@@ -510,7 +393,4 @@ def _check_text(subject: str, description: str) -> None:
 
 
 def _dedupe(ids: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for i in ids:
-        seen.setdefault(i, None)
-    return list(seen)
+    return list(dict.fromkeys(ids))

@@ -190,7 +190,7 @@ def test_index_is_only_a_cache(tasks: TaskStore) -> None:
     tasks.paths.task(a).write_text(json.dumps(raw))
     assert tasks.claim(None, "alice").id == b
     tasks.close()
-    tasks._drop_index()
+    tasks._ready.drop()
     fresh = TaskStore(tasks.paths)
     try:
         assert refusal(fresh, None, "bob").reason == "none_available"
