@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench test-fast test-snapshot-update clean
+.PHONY: run test lint bench test-fast test-snapshot-update clean agent-clis
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -19,7 +19,11 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint
+# The pinned real agent CLIs (app/agents/clis.json) in the git-ignored .agent-clis/; quick when present.
+agent-clis: $(STAMP)
+	$(PY) -m app.agents.install_clis
+
+test: lint agent-clis
 	$(PY) -m pytest -q -ra $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
@@ -32,4 +36,4 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .agent-clis

@@ -31,7 +31,8 @@ def _optional_groups() -> list[ModuleType]:
     import importlib
 
     found = []
-    for name in ("app.cli.pane_cmds", "app.cli.agent_cmds", "app.cli.console_cmds", "app.cli.iterate_cmds"):
+    later = ("pane_cmds", "agent_cmds", "console_cmds", "iterate_cmds", "doctor_cmds")
+    for name in (f"app.cli.{module}" for module in later):
         try:
             found.append(importlib.import_module(name))
         except ModuleNotFoundError as exc:
