@@ -24,6 +24,7 @@ from app.core.paths import LEAD_NAME
 from app.core.protocol import PlanApprovalResponse, protocol_text
 from app.core.tasks import TaskStore
 from app.core.team import TeamStore
+from app.lifecycle.lead_inbox import LeadInbox
 
 if TYPE_CHECKING:
     from app.core.models import Member, Task
@@ -55,6 +56,11 @@ class TeamContext:
     @property
     def paths(self) -> TeamPaths:
         return self.teams.paths(self.team)
+
+    @property
+    def lead_inbox(self) -> LeadInbox:
+        """The one reader of the lead's inbox (this process's, shared with any waiting shutdown)."""
+        return LeadInbox.of(self.mailbox)
 
     def backend_for(self, name: str) -> PaneBackend:
         """The backend called ``name`` (the injected one when its name matches).

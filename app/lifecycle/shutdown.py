@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Literal
 
 import psutil
 
-from app.agents.wake import Waker
 from app.core.errors import CrewmuxError
 from app.core.heartbeat import clear_heartbeat, read_heartbeat
 from app.core.liveness import is_alive
@@ -26,11 +25,11 @@ from app.core.protocol import (
     ShutdownApproved,
     ShutdownRejected,
     ShutdownRequest,
-    parse_protocol,
     protocol_text,
     request_id,
 )
 from app.core.tasks import TaskStore
+from app.lifecycle.lead_inbox import LeadInbox
 from app.lifecycle.proctree import terminate_tree, tree
 
 if TYPE_CHECKING:
@@ -70,22 +69,9 @@ def _running(pids: list[tuple[int, float | None]]) -> bool:
 
 
 def _wait_answer(mail: Mailbox, rid: str, timeout: float) -> ShutdownApproved | ShutdownRejected | None:
-    """Wait for the lead's inbox to hold the answer to ``rid``; marks only that message read."""
-    inbox = mail.paths.inbox(LEAD_NAME)
-    deadline = time.monotonic() + timeout
-    with Waker([(inbox.parent, lambda n: n == inbox.name)]) as waker:
-        while True:
-            waker.event.clear()
-            for m in mail.inbox(LEAD_NAME, unread_only=True):
-                proto = parse_protocol(m.text)
-                if isinstance(proto, ShutdownApproved | ShutdownRejected) and proto.request_id == rid:
-                    if m.msg_id:
-                        mail.mark_read(LEAD_NAME, [m.msg_id])
-                    return proto
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            waker.wait(min(left, 1.0))
+    """The teammate's answer to ``rid``, wherever it is in the lead's history (see :mod:`.lead_inbox`)."""
+    answer = LeadInbox.of(mail).wait_answer(rid, timeout)
+    return answer if isinstance(answer, ShutdownApproved | ShutdownRejected) else None
 
 
 def _wait_exit(pids: list[tuple[int, float | None]], seconds: float) -> bool:

@@ -152,7 +152,7 @@ class TeamWatcher(Widget):
             dead=frozenset(self.dead),
             screens=states,
         )
-        new = ctx.mailbox.mark_read(LEAD_NAME)
+        new = ctx.lead_inbox.take()  # the lead's one consumer: waiting shutdowns still get their answer
         self.post_message(
             Refreshed(
                 snapshot=snap,
