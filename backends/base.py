@@ -20,6 +20,19 @@ if TYPE_CHECKING:
     from app.core.models import BackendType
 
 Key = Literal["Enter", "Escape", "C-c", "C-d", "Tab", "Up", "Down", "Left", "Right", "BSpace"]
+# What a terminal receives for each key, for backends that write to the pane's input themselves.
+KEY_BYTES: dict[Key, bytes] = {
+    "Enter": b"\r",
+    "Escape": b"\x1b",
+    "C-c": b"\x03",
+    "C-d": b"\x04",
+    "Tab": b"\t",
+    "Up": b"\x1b[A",
+    "Down": b"\x1b[B",
+    "Right": b"\x1b[C",
+    "Left": b"\x1b[D",
+    "BSpace": b"\x7f",
+}
 Layout = Literal["main-vertical", "tiled", "windows"]
 
 

@@ -17,25 +17,13 @@ from typing import TYPE_CHECKING, ClassVar
 from app.core.errors import BackendError, PaneNotFound
 from app.core.liveness import create_time
 from app.core.paths import sanitize
-from backends.base import Key, PaneHandle, PaneSpec, ScreenText
-from backends.proctree import kill_tree
+from app.core.proctree import kill_tree
+from backends.base import KEY_BYTES, Key, PaneHandle, PaneSpec, ScreenText
 from backends.pty_host import PtyTerminal
 
 if TYPE_CHECKING:
     from app.core.models import BackendType
 
-KEY_BYTES: dict[str, bytes] = {
-    "Enter": b"\r",
-    "Escape": b"\x1b",
-    "C-c": b"\x03",
-    "C-d": b"\x04",
-    "Tab": b"\t",
-    "Up": b"\x1b[A",
-    "Down": b"\x1b[B",
-    "Right": b"\x1b[C",
-    "Left": b"\x1b[D",
-    "BSpace": b"\x7f",
-}
 PASTE_START, PASTE_END = b"\x1b[200~", b"\x1b[201~"
 
 

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from app.core.errors import BackendError, BackendUnavailable, PaneNotFound
 from app.core.liveness import create_time, is_alive
 from app.core.paths import sanitize
-from backends.base import Key, PaneHandle, PaneSpec, ScreenText
-from backends.proctree import kill_tree
+from app.core.proctree import kill_tree
+from backends.base import KEY_BYTES, Key, PaneHandle, PaneSpec, ScreenText
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine, Mapping
@@ -39,8 +39,6 @@ API_FIX = (
     "enable iTerm2's Python API (iTerm2 > Settings > General > Magic > Enable Python API) "
     "and install it: pip install 'crewmux[iterm2]'"
 )
-_KEYS = {"Enter": "\r", "Escape": "\x1b", "C-c": "\x03", "C-d": "\x04", "Tab": "\t", "BSpace": "\x7f",
-         "Up": "\x1b[A", "Down": "\x1b[B", "Right": "\x1b[C", "Left": "\x1b[D"}  # fmt: skip
 _RGB = {"blue": (59, 130, 246), "green": (34, 197, 94), "yellow": (234, 179, 8), "purple": (168, 85, 247),
         "orange": (249, 115, 22), "pink": (236, 72, 153), "cyan": (6, 182, 212), "red": (239, 68, 68)}  # fmt: skip
 
@@ -163,7 +161,7 @@ class ITermBackend:
         """Send one key as its terminal bytes."""
 
         async def go() -> None:
-            await (await self._session(handle.pane_id)).async_send_text(_KEYS[key])
+            await (await self._session(handle.pane_id)).async_send_text(KEY_BYTES[key].decode())
 
         self._call(go())
 

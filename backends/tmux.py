@@ -29,8 +29,8 @@ from app.core.errors import BackendError, PaneNotFound
 from app.core.liveness import create_time, is_alive
 from app.core.locks import file_lock
 from app.core.paths import sanitize
+from app.core.proctree import kill_tree
 from backends.base import Key, PaneHandle, PaneSpec, ScreenText
-from backends.proctree import kill_tree
 from backends.tmux_follow import TmuxControl
 from backends.tmux_server import TmuxServer
 

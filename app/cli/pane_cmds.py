@@ -155,8 +155,8 @@ def _next_color(ctx: Context, team: str) -> str:
 
 def _kill(ctx: Context, team: str, handle: PaneHandle, *, grace: float) -> None:
     if handle.backend == "in-process":
+        from app.core.proctree import kill_tree
         from backends.console_link import request_kill
-        from backends.proctree import kill_tree
 
         try:
             request_kill(ctx.teams.paths(team), handle)

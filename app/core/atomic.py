@@ -180,12 +180,14 @@ def quarantine(path: Path, reason: str) -> CorruptFile:
     return err
 
 
-def _reason(exc: Exception) -> str:
+def why_invalid(exc: Exception) -> str:
+    """Why bytes did not validate, in one line: the first pydantic error and its place, else ``exc``'s first line."""
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
         return f"{loc}: {first.get('msg', 'invalid')}"
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def read_bytes(path: Path) -> bytes | None:
@@ -213,5 +215,5 @@ def read_model(path: Path, model: type[BaseModel] | TypeAdapter[M]) -> object | 
     try:
         return parse_model(raw, model)
     except (ValidationError, ValueError) as exc:
-        quarantine(path, _reason(exc))
+        quarantine(path, why_invalid(exc))
         return None

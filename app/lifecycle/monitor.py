@@ -19,8 +19,8 @@ from app.core.heartbeat import DEFAULT_STALE_AFTER, read_heartbeat
 from app.core.liveness import is_alive
 from app.core.mailbox import Mailbox
 from app.core.paths import LEAD_NAME
+from app.core.proctree import terminate_tree, tree
 from app.core.tasks import TaskStore
-from app.lifecycle.proctree import terminate_tree, tree
 
 if TYPE_CHECKING:
     from app.core.models import Member

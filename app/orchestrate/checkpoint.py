@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core import journal
-from app.core.atomic import quarantine, read_bytes
+from app.core.atomic import quarantine, read_bytes, why_invalid
 from app.core.errors import CorruptFile
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ class CheckpointStore:
         try:
             current = parse(raw)
         except (ValidationError, ValueError) as exc:
-            err = quarantine(self.path, _first_line(exc))
+            err = quarantine(self.path, why_invalid(exc))
             if twin is None:
                 raise CorruptFile(self.path, err.quarantined, f"{err.reason}; no last good copy") from exc
             self.save(twin)
@@ -225,7 +225,7 @@ class CheckpointStore:
         try:
             return parse(raw), None
         except (ValidationError, ValueError) as exc:
-            reason = _first_line(exc)
+            reason = why_invalid(exc)
             quarantine(self.path, reason)
             return None, f"the checkpoint it wrote does not validate: {reason}"
 
@@ -235,14 +235,5 @@ class CheckpointStore:
         try:
             return parse(raw)
         except (ValidationError, ValueError) as exc:
-            quarantine(self.twin, _first_line(exc))
+            quarantine(self.twin, why_invalid(exc))
             return None
-
-
-def _first_line(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
-        return f"{loc}: {first.get('msg', 'invalid')}"
-    text = str(exc)
-    return text.splitlines()[0] if text else type(exc).__name__
