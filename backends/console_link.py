@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from app.core.atomic import ensure_dir
 from app.core.errors import BackendError, BackendUnavailable
 from backends.base import PaneHandle, PaneSpec
 
@@ -92,7 +93,7 @@ class ConsoleLinkServer:
     def __init__(self, paths: TeamPaths, handler: Callable[[LinkRequest], dict[str, Any]]) -> None:
         """Bind the team's socket (replacing a stale one). Raises BackendError if another console answers."""
         self.path = socket_path(paths)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.path.parent)
         if self.path.exists():
             if _ping(self.path):
                 raise BackendError(f"a crewmux console is already running for team {paths.team!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from app.core.atomic import ensure_dir
 from app.core.watch import DirWatcher
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class Waker:
         self.event = threading.Event()
         self._stop = threading.Event()
         for directory, _ in watches:
-            directory.mkdir(parents=True, exist_ok=True)
+            ensure_dir(directory)
         (first_dir, first_filter), *more = watches
         self._watcher = DirWatcher(first_dir, name_filter=first_filter, more=more, poll_interval=poll_interval)
         self._thread = threading.Thread(target=self._run, name="waker", daemon=True)

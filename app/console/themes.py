@@ -99,6 +99,5 @@ def load_settings(home: Path) -> ConsoleSettings:
 
 
 def save_settings(home: Path, settings: ConsoleSettings) -> None:
-    """Write the settings atomically. Raises StorageError."""
-    home.mkdir(parents=True, exist_ok=True)
+    """Write the settings atomically (their folder made 0700 if missing). Raises StorageError."""
     atomic_write(settings_path(home), settings.model_dump_json(indent=2))

@@ -91,9 +91,7 @@ def claude_dir_lock(lock_dir: Path, *, interop: bool, timeout: float = DEFAULT_T
     if not interop:
         yield
         return
-    lock = MkdirLock(lock_dir, timeout=timeout)
-    lock.lock_dir = lock_dir
-    with lock:
+    with MkdirLock(lock_dir, timeout=timeout, lock_dir=lock_dir):
         yield
 
 

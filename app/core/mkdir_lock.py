@@ -21,6 +21,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from app.core.atomic import ensure_dir
 from app.core.errors import LockTimeout
 
 if TYPE_CHECKING:
@@ -36,11 +37,17 @@ def mkdir_lock_path(path: Path) -> Path:
 
 
 class MkdirLock:
-    """Hold ``<path>.lock`` the way Claude Code does; a context manager."""
+    """Hold ``<path>.lock`` the way Claude Code does; a context manager.
 
-    def __init__(self, path: Path, *, timeout: float = 30.0, stale: float = STALE_SECONDS) -> None:
+    ``lock_dir`` names the lock directory outright (proper-lockfile's ``lockfilePath`` option,
+    e.g. the task list's ``.lock``) instead of deriving it from ``path``.
+    """
+
+    def __init__(
+        self, path: Path, *, timeout: float = 30.0, stale: float = STALE_SECONDS, lock_dir: Path | None = None
+    ) -> None:
         self.path = path
-        self.lock_dir = mkdir_lock_path(path)
+        self.lock_dir = mkdir_lock_path(path) if lock_dir is None else lock_dir
         self.timeout = timeout
         self.stale = stale
         self._stop = threading.Event()
@@ -72,7 +79,7 @@ class MkdirLock:
 
     def acquire(self) -> None:
         """Take the lock, waiting with a 5–100 ms backoff; :class:`LockTimeout` at the deadline."""
-        self.lock_dir.parent.mkdir(parents=True, exist_ok=True)
+        ensure_dir(self.lock_dir.parent)
         deadline = time.monotonic() + self.timeout
         step = 0.005
         while not self._try_take():
