@@ -14,31 +14,15 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli import msg_cmds, task_cmds, team_cmds
+from app.cli import agent_cmds, console_cmds, doctor_cmds, iterate_cmds, msg_cmds, pane_cmds, task_cmds, team_cmds
 from app.cli.context import Context, common_parser
 from app.core.errors import EXIT_FAILURE, ClaimRefused, CrewmuxError
 from app.core.interop import ENV_FLAG
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from types import ModuleType
 
-GROUPS = [team_cmds, task_cmds, msg_cmds]
-
-
-def _optional_groups() -> list[ModuleType]:
-    """Command groups from later layers (panes, console, worker), loaded when present."""
-    import importlib
-
-    found = []
-    later = ("pane_cmds", "agent_cmds", "console_cmds", "iterate_cmds", "doctor_cmds")
-    for name in (f"app.cli.{module}" for module in later):
-        try:
-            found.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return found
+GROUPS = [team_cmds, task_cmds, msg_cmds, pane_cmds, agent_cmds, console_cmds, iterate_cmds, doctor_cmds]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         "under Claude Code's locks (also $CREWMUX_CLAUDE=1)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in [*GROUPS, *_optional_groups()]:
+    for group in GROUPS:
         group.register(sub)
     return parser
 
@@ -83,13 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli.team_cmds import overview
 
         handler = overview
-        if sys.stdin.isatty() and sys.stdout.isatty():
-            try:  # a bare `crewmux` on a terminal opens the console (when that layer is installed)
-                from app.cli.console_cmds import console
-
-                handler = console
-            except ImportError:
-                pass
+        if sys.stdin.isatty() and sys.stdout.isatty():  # a bare `crewmux` on a terminal opens the console
+            handler = console_cmds.console
     try:
         result = handler(ctx, args)
         return int(result or 0)

@@ -17,6 +17,7 @@ from app.console.screens.main import MainScreen
 from app.console.themes import ConsoleSettings, load_settings, load_themes, save_settings
 from app.core.atomic import add_problem_sink
 from app.core.team import TeamStore
+from backends.console_link import ConsoleLinkServer, inprocess_handler
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -68,11 +69,7 @@ class CrewmuxApp(App[None]):
         gc.freeze()
 
     def _start_console_link(self) -> None:
-        """Let ``crewmux spawn --backend in-process`` reach this console, when backends has it."""
-        try:
-            from backends.console_link import ConsoleLinkServer, inprocess_handler
-        except ImportError:
-            return
+        """Let ``crewmux spawn --backend in-process`` reach this console."""
         try:
             self._link = ConsoleLinkServer(self.ctx.paths, inprocess_handler(self.ctx.backend_for("in-process")))
         except Exception as exc:  # the console works without it; say why

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.core import policy
-from app.core.errors import BackendUnavailable, BadInput, CrewmuxError, PaneNotFound
+from app.core.errors import BadInput, CrewmuxError, PaneNotFound
 from app.core.liveness import is_alive
 from app.core.mailbox import Mailbox
 from app.core.models import MemberRuntime
@@ -25,6 +25,7 @@ from app.core.protocol import PlanApprovalResponse, protocol_text
 from app.core.tasks import TaskStore
 from app.core.team import TeamStore
 from app.lifecycle.lead_inbox import LeadInbox
+from backends import registry
 
 if TYPE_CHECKING:
     from app.core.models import Member, Task
@@ -65,18 +66,12 @@ class TeamContext:
     def backend_for(self, name: str) -> PaneBackend:
         """The backend called ``name`` (the injected one when its name matches).
 
-        Raises :class:`BackendUnavailable` when the backends layer or that backend is missing.
+        Raises :class:`BackendUnavailable` when that backend is missing.
         """
         if self.backend is not None and self.backend.name == name:
             return self.backend
         if name in self._backends:
             return self._backends[name]
-        try:
-            from backends import registry
-        except ImportError as exc:
-            raise BackendUnavailable(
-                f"backend {name!r} is not available: the pane backends (backends/registry.py) are not installed"
-            ) from exc
         found: PaneBackend = registry.load(registry.choose(name))
         self._backends[name] = found
         return found

@@ -21,6 +21,7 @@ from app.core.heartbeat import clear_heartbeat, read_heartbeat
 from app.core.liveness import is_alive
 from app.core.mailbox import Mailbox
 from app.core.paths import LEAD_NAME
+from app.core.proctree import terminate_tree, tree
 from app.core.protocol import (
     ShutdownApproved,
     ShutdownRejected,
@@ -30,7 +31,8 @@ from app.core.protocol import (
 )
 from app.core.tasks import TaskStore
 from app.lifecycle.lead_inbox import LeadInbox
-from app.lifecycle.proctree import terminate_tree, tree
+from backends.base import PaneHandle
+from backends.registry import load
 
 if TYPE_CHECKING:
     from app.core.models import Member
@@ -88,11 +90,6 @@ def close_pane(member: Member) -> bool:
     """Close the member's pane through its backend when crewmux created it. True when closed."""
     rt = member.crewmux
     if rt is None or not rt.created_by_crewmux or member.backend_type in (None, "in-process"):
-        return False
-    try:
-        from backends.base import PaneHandle
-        from backends.registry import load
-    except ImportError:
         return False
     handle = PaneHandle(
         backend=member.backend_type,

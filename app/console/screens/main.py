@@ -194,7 +194,7 @@ class MainScreen(Screen[None]):
                 backend: Any = self.ctx.backend_for("in-process")
                 member = self.ctx.teams.member(self.ctx.team, row.name)
                 view.attach(backend.terminal(ops.handle_of(member)))
-            except (CrewmuxError, ImportError, AttributeError, KeyError) as exc:
+            except (CrewmuxError, AttributeError, KeyError) as exc:
                 view.show_lines([f"{row.name}: its in-process screen is not available: {exc}"])
             return
         if not row.pane_id:
