@@ -14,7 +14,17 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli import agent_cmds, console_cmds, doctor_cmds, iterate_cmds, msg_cmds, pane_cmds, task_cmds, team_cmds
+from app.cli import (
+    agent_cmds,
+    console_cmds,
+    doctor_cmds,
+    iterate_cmds,
+    mcp_cmds,
+    msg_cmds,
+    pane_cmds,
+    task_cmds,
+    team_cmds,
+)
 from app.cli.context import Context, common_parser
 from app.core.errors import EXIT_FAILURE, ClaimRefused, CrewmuxError
 from app.core.interop import ENV_FLAG
@@ -22,7 +32,7 @@ from app.core.interop import ENV_FLAG
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-GROUPS = [team_cmds, task_cmds, msg_cmds, pane_cmds, agent_cmds, console_cmds, iterate_cmds, doctor_cmds]
+GROUPS = [team_cmds, task_cmds, msg_cmds, pane_cmds, agent_cmds, console_cmds, iterate_cmds, doctor_cmds, mcp_cmds]
 
 
 def build_parser() -> argparse.ArgumentParser:

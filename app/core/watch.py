@@ -113,6 +113,21 @@ class DirWatcher:
                 return False
             time.sleep(min(self.poll_interval, left))
 
+    def fileno(self) -> int | None:
+        """The inotify descriptor (readable when events are queued), for an event loop to wait on;
+        None when this watcher polls. Follow a readable descriptor with :meth:`changed`."""
+        return self._inotify.fileno() if self._inotify is not None else None
+
+    def changed(self) -> bool:
+        """Without blocking: True if a watched file changed since the last look (events drained)."""
+        if self._inotify is not None:
+            return any(e.wd in self._filters and self._filters[e.wd](e.name) for e in self._inotify.read(timeout=0))
+        current = self._take_snapshot()
+        if current != self._snapshot:
+            self._snapshot = current
+            return True
+        return False
+
     def close(self) -> None:
         """Stop watching. The descriptor is closed on a helper thread: closing an inotify
         descriptor waits out a kernel grace period (10-20 ms measured), which must not delay
