@@ -9,12 +9,12 @@ otherwise in-process. An explicit backend that cannot work raises BackendUnavail
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import shutil
 from typing import TYPE_CHECKING, Any, cast
 
 from app.core.errors import BadInput
+from app.core.settings import read_settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,15 +40,8 @@ def backend_class(name: str) -> type[PaneBackend]:
 
 
 def team_setting(settings: Path | None) -> str | None:
-    """The ``backend`` key of a team's ``crewmux.json``, when the file exists and sets it."""
-    if settings is None or not settings.exists():
-        return None
-    try:
-        doc: Any = json.loads(settings.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"cannot read team settings {settings}: {exc}") from exc
-    value = doc.get("backend") if isinstance(doc, dict) else None
-    return str(value) if value else None
+    """The ``backend`` key of a team's ``crewmux.json`` (:mod:`app.core.settings`), when it sets one."""
+    return None if settings is None else read_settings(settings).backend
 
 
 def detect(env: Mapping[str, str] | None = None) -> str:

@@ -1,6 +1,6 @@
 """TeammateIdle / TaskCompleted hooks, run the way Claude Code runs them.
 
-The team settings file (``teams/<team>/crewmux.json``) names the commands::
+The team settings file (``teams/<team>/crewmux.json``, :mod:`app.core.settings`) names the commands::
 
     {"hooks": {"TeammateIdle": ["./check-idle.sh"],
                "TaskCompleted": [{"command": "make test", "timeout": 120}]}}
@@ -24,55 +24,15 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from app.core.atomic import Problem, read_bytes, report_problem
+from app.core.atomic import Problem, report_problem
+from app.core.settings import load_settings
 
 if TYPE_CHECKING:
     from app.core.paths import TeamPaths
+    from app.core.settings import HookCommand
 
 HookEvent = Literal["TeammateIdle", "TaskCompleted"]
-DEFAULT_TIMEOUT = 60.0
 MAX_FEEDBACK = 8 * 1024
-
-
-class HookCommand(BaseModel):
-    """One command to run for an event."""
-
-    model_config = ConfigDict(extra="allow")
-    command: str = Field(description="Shell command, run with sh -c in the teammate's cwd.")
-    timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, description="Seconds before it is killed.")
-
-
-class TeamSettings(BaseModel):
-    """The parts of ``crewmux.json`` this module reads; other keys are kept and ignored."""
-
-    model_config = ConfigDict(extra="allow")
-    hooks: dict[str, list[Any]] = Field(default_factory=dict, description="Event name to commands.")
-
-    def commands(self, event: str) -> list[HookCommand]:
-        """The commands for ``event``, flattening Claude Code's nested matcher groups."""
-        out: list[HookCommand] = []
-        for entry in self.hooks.get(event, []):
-            if isinstance(entry, str):
-                out.append(HookCommand(command=entry))
-            elif isinstance(entry, dict) and isinstance(entry.get("hooks"), list):
-                out.extend(HookCommand.model_validate(h) for h in entry["hooks"] if isinstance(h, dict))
-            elif isinstance(entry, dict):
-                out.append(HookCommand.model_validate(entry))
-        return out
-
-
-def load_settings(paths: TeamPaths) -> TeamSettings:
-    """The team's settings; defaults when the file is missing or unreadable (the problem is reported)."""
-    raw = read_bytes(paths.settings)
-    if raw is None:
-        return TeamSettings()
-    try:
-        return TeamSettings.model_validate_json(raw)
-    except (ValidationError, ValueError) as exc:
-        report_problem(Problem(path=paths.settings, message=f"team settings {paths.settings} ignored: {exc}"))
-        return TeamSettings()
 
 
 @dataclass

@@ -6,7 +6,7 @@ a task, type into its own pane, or run commands. The check is UI-free: the conso
 anything else call :func:`check` (or :meth:`LeadPolicy.check`) before doing the operation, and a
 refusal is a :class:`PolicyRefused` that says why.
 
-The switch lives in the team's crewmux settings file (``teams/<team>/crewmux.json``), so every
+The switch lives in the team's crewmux settings file (:mod:`app.core.settings`), so every
 process of the team sees the same mode. The policy never applies to teammates.
 """
 
@@ -14,12 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from app.core.atomic import atomic_write, read_model
 from app.core.errors import PolicyRefused
-from app.core.locks import file_lock
 from app.core.paths import LEAD_NAME
+from app.core.settings import TeamSettings, load_settings, update_settings
 
 if TYPE_CHECKING:
     from app.core.paths import TeamPaths
@@ -47,22 +44,6 @@ _WHY: dict[str, str] = {
 }
 
 
-class TeamSettings(BaseModel):
-    """``teams/<team>/crewmux.json``: crewmux's own per-team settings (not shared with Claude Code)."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    delegate_mode: bool = Field(
-        default=False, alias="delegateMode", description="True while the lead may only coordinate."
-    )
-
-
-def load_settings(paths: TeamPaths) -> TeamSettings:
-    """The team's settings; defaults when the file is missing (a corrupt one is quarantined)."""
-    found = read_model(paths.settings, TeamSettings)
-    return found if isinstance(found, TeamSettings) else TeamSettings()
-
-
 def is_delegate(paths: TeamPaths) -> bool:
     """True when the team's lead is in delegate mode."""
     return load_settings(paths).delegate_mode
@@ -70,11 +51,11 @@ def is_delegate(paths: TeamPaths) -> bool:
 
 def set_delegate(paths: TeamPaths, on: bool) -> TeamSettings:
     """Turn delegate mode on or off; returns the settings as written. Raises StorageError."""
-    with file_lock(paths.settings):
-        settings = load_settings(paths)
+
+    def switch(settings: TeamSettings) -> None:
         settings.delegate_mode = on
-        atomic_write(paths.settings, settings.model_dump_json(by_alias=True, indent=2))
-        return settings
+
+    return update_settings(paths, switch)
 
 
 def refusal(actor: str, operation: Operation, *, delegate_mode: bool) -> PolicyRefused | None:

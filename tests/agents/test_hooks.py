@@ -7,10 +7,11 @@ import time
 from typing import TYPE_CHECKING
 
 from app.core.atomic import Problem, add_problem_sink
-from app.core.hooks import hook_payload, load_settings, run_hooks
+from app.core.hooks import hook_payload, run_hooks
 from app.core.mailbox import Mailbox
 from app.core.paths import LEAD_NAME
 from app.core.protocol import IdleNotification, TaskCompleted, parse_protocol
+from app.core.settings import load_settings
 from app.core.tasks import TaskStore
 from tests.agents.teammate_helpers import Workers, wait_until
 
@@ -61,9 +62,13 @@ def test_completion_hook_refuses_and_task_stays_in_progress(teams: TeamStore, wo
     workers.start("c", "w")
     wait_until(lambda: (store.get(task.id).metadata or {}).get("hookFeedback"), 20, "hook feedback recorded")
     assert store.get(task.id).status == "in_progress"
-    msgs = [parse_protocol(m.text) for m in Mailbox(teams, "c").inbox(LEAD_NAME)]
-    refused = [p for p in msgs if isinstance(p, TaskCompleted) and p.status == "refused"]
-    assert refused and refused[0].detail == "no tests were run"
+
+    def refused() -> list[TaskCompleted]:  # the worker tells the lead after it records the feedback
+        msgs = [parse_protocol(m.text) for m in Mailbox(teams, "c").inbox(LEAD_NAME)]
+        return [p for p in msgs if isinstance(p, TaskCompleted) and p.status == "refused"]
+
+    wait_until(refused, 20, "the refusal reaches the lead")
+    assert refused()[0].detail == "no tests were run"
     assert "refused by hook: no tests were run" in workers.log("w")
     store.close()
 

@@ -59,3 +59,10 @@ def test_backends_load_lazily() -> None:
     registry.backend_class("in-process")
     assert "backends.iterm2" not in sys.modules
     assert registry.load("in-process").name == "in-process"
+
+
+def test_corrupt_team_settings_are_quarantined_and_detection_decides(tmp_path: Path) -> None:
+    settings = tmp_path / "crewmux.json"
+    settings.write_text('{"backend": ')
+    assert registry.choose(None, settings=settings, env={}) == registry.detect({})
+    assert not settings.exists() and list(tmp_path.glob("crewmux.json.corrupt-*"))
