@@ -17,6 +17,7 @@ def task_doc(task: Task, blockers: list[str] | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(task.to_json())
     if blockers is not None:
         doc["blocked"] = bool(blockers)
+        doc["availability"] = task.availability(blockers)
     return doc
 
 

@@ -106,6 +106,21 @@ def overview(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def delegate(ctx: Context, args: argparse.Namespace) -> int:
+    """``team delegate T on|off``: the lead may only coordinate while on (enforced in the core)."""
+    from app.core.policy import set_delegate
+
+    ctx.teams.load(args.name)
+    on = args.state == "on"
+    set_delegate(ctx.teams.paths(args.name), on)
+    ctx.emit(
+        {"team": args.name, "delegateMode": on},
+        f"delegate mode {args.state} for team {args.name!r}"
+        + (": the lead may spawn, message, manage tasks, approve plans and shut down, not work" if on else ""),
+    )
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common = common_parser()
     p = sub.add_parser("team", help="create, list, show, join, leave, delete teams")
@@ -135,6 +150,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     j.add_argument("--pid", type=int, default=None)
     j.add_argument("--agent-type", default=None)
     j.set_defaults(handler=join)
+
+    dm = tsub.add_parser("delegate", parents=[common], help="turn delegate mode on or off (the lead only coordinates)")
+    dm.add_argument("name", metavar="TEAM")
+    dm.add_argument("state", choices=("on", "off"))
+    dm.set_defaults(handler=delegate)
 
     lv = tsub.add_parser("leave", parents=[common], help="remove a member")
     lv.add_argument("name")

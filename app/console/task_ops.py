@@ -33,11 +33,8 @@ def edit(ctx: TeamContext, task_id: str, subject: str, description: str) -> Task
 
 def next_status(ctx: TeamContext, task_id: str) -> Task | None:
     """Move a task to its next status (pending → in_progress → completed → pending)."""
-    _allowed(ctx)
-    task = ctx.tasks.get(task_id)
-    if task.owner == LEAD_NAME:
-        policy.check(ctx.paths, LEAD_NAME, "own_task")
-    return ctx.tasks.update(task_id, status=STATUS_NEXT[task.status])
+    _allowed(ctx)  # the lead working its own task in delegate mode: TaskStore refuses it
+    return ctx.tasks.update(task_id, status=STATUS_NEXT[ctx.tasks.get(task_id).status])
 
 
 def add_blocker(ctx: TeamContext, task_id: str, blocker_id: str) -> Task | None:

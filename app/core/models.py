@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 BackendType = Literal["tmux", "iterm2", "in-process"]
 TaskStatus = Literal["pending", "in_progress", "completed"]
@@ -108,6 +111,18 @@ class Task(SharedModel):
     blocks: list[str] = Field(default_factory=list, description="Tasks waiting on this one.")
     blocked_by: list[str] = Field(default_factory=list, description="Tasks this one waits on.")
     metadata: dict[str, Any] | None = Field(default=None, description="Free-form; crewmux uses 'command'.")
+
+    def availability(self, open_blockers: Sequence[str]) -> str:
+        """The one availability rule, with the reason: ``available`` only when pending, with no
+        owner and no open blocker (``open_blockers``: its blockers not completed); else ``done``,
+        ``blocked by 1, 2``, ``owned`` or ``in progress``. Claims and the console both use it."""
+        if self.status == "completed":
+            return "done"
+        if open_blockers:
+            return "blocked by " + ", ".join(open_blockers)
+        if self.owner:
+            return "owned"
+        return "available" if self.status == "pending" else "in progress"
 
 
 class InboxMessage(SharedModel):

@@ -5,10 +5,10 @@ Rules (the same as Claude Code's, kept stricter):
 * a task is *available* when it is pending, has no owner and every ``blockedBy`` task is
   completed; completing a blocker makes its dependents available with no further step;
 * ``blocks``/``blockedBy`` are always written together (through the journal), cycles refused;
-* deleting a task strips its id from every edge; ids are never handed out twice
-  (``.highwatermark``);
+* deleting a task strips its id from every edge; ids are never handed out twice (``.highwatermark``);
 * a claim is refused with a reason: ``already_claimed``, ``already_resolved``, ``blocked``
-  (naming the blockers), or ``agent_busy`` (when asked to check).
+  (naming the blockers), or ``agent_busy`` (when asked to check); in delegate mode the lead may
+  not claim, own or work a task (:mod:`app.core.policy`), whoever asks (CLI, console, MCP).
 
 Every change runs under the list's locks (:mod:`app.core.task_locks`, Claude Code's too in
 interop mode). A claim's cost stays flat however long the list is through the ready index
@@ -22,10 +22,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
-from app.core import journal
+from app.core import journal, policy
 from app.core.atomic import atomic_write, read_bytes
 from app.core.errors import BadInput, ClaimRefused, DependencyCycle, TaskNotFound
 from app.core.models import Task
+from app.core.paths import LEAD_NAME
 from app.core.ready_index import ReadyIndex
 from app.core.task_locks import TaskLocks
 
@@ -87,8 +88,9 @@ class TaskStore:
         return open_ids
 
     def _available(self, task: Task, cache: Mapping[str, Task | None] | None = None) -> bool:
-        """The one availability rule: pending, no owner, every blocker completed."""
-        return task.status == "pending" and not task.owner and not self._open_blockers(task, cache)
+        """:meth:`Task.availability` says ``available`` (blockers read only for a pending unowned task)."""
+        ready = task.status == "pending" and not task.owner
+        return ready and task.availability(self._open_blockers(task, cache)) == "available"
 
     def _take(self, task: Task, agent: str) -> Task:
         """Write ``agent`` as the owner of ``task`` (already checked) and drop it from the index."""
@@ -158,7 +160,7 @@ class TaskStore:
     ) -> Task:
         """A new pending task; ``blocked_by`` ids must exist."""
         _check_text(subject, description)
-        wanted = _dedupe(_check_id(b) for b in blocked_by)
+        wanted = list(dict.fromkeys(_check_id(b) for b in blocked_by))
         with self._locked(creating=True):
             blockers = [self._require(b) for b in wanted]
             task_id = self._next_id()
@@ -217,11 +219,13 @@ class TaskStore:
     ) -> Task | None:
         """Change a task; returns it, or None when ``status='deleted'`` removed it.
 
-        ``metadata`` is merged key by key; a key set to None is removed.
+        ``metadata`` is merged key by key; a key set to None is removed. In delegate mode making
+        the lead the owner, or changing the status of a task it owns, is :class:`PolicyRefused`.
         """
         tid = _check_id(task_id)
-        new_blockers = _dedupe(_check_id(b) for b in add_blocked_by)
-        new_dependents = _dedupe(_check_id(b) for b in add_blocks)
+        policy.check_task_owner(self.paths, None if owner is _UNSET else owner or None)
+        new_blockers = list(dict.fromkeys(_check_id(b) for b in add_blocked_by))
+        new_dependents = list(dict.fromkeys(_check_id(b) for b in add_blocks))
         if status is not _UNSET and status not in ("pending", "in_progress", "completed", "deleted"):
             raise BadInput(f"status {status!r} is not one of pending, in_progress, completed, deleted")
         with self._locked():
@@ -229,6 +233,8 @@ class TaskStore:
             if status == "deleted":
                 self._delete(task)
                 return None
+            if status is not _UNSET and (task.owner if owner is _UNSET else owner) == LEAD_NAME:
+                policy.check(self.paths, LEAD_NAME, "own_task")
             cache: dict[str, Task] = {tid: task}
             for sub in (subject, description):
                 if sub is not _UNSET and not isinstance(sub, str):
@@ -291,7 +297,7 @@ class TaskStore:
         writes: journal.Writes = {self.paths.task(task.id): None}
         freed: list[str] = []
         cache: dict[str, Task] = {}
-        for other_id in _dedupe([*task.blocks, *task.blocked_by]):
+        for other_id in list(dict.fromkeys([*task.blocks, *task.blocked_by])):
             other = self._read(other_id)
             if other is None:
                 continue
@@ -329,8 +335,9 @@ class TaskStore:
         """Make ``agent`` the owner of a task: the one named, or the lowest-id available one.
 
         Raises :class:`ClaimRefused` with the reason; ``none_available`` when no id was named
-        and nothing is available.
+        and nothing is available; :class:`PolicyRefused` for the lead in delegate mode.
         """
+        policy.check(self.paths, agent, "claim_task")
         with self._locked():
             if check_busy:
                 busy = self._busy_with(agent, except_id=task_id)
@@ -390,7 +397,3 @@ def _check_text(subject: str, description: str) -> None:
         raise BadInput(f"subject is longer than {MAX_SUBJECT} characters")
     if len(description) > MAX_DESCRIPTION:
         raise BadInput(f"description is longer than {MAX_DESCRIPTION} characters")
-
-
-def _dedupe(ids: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(ids))

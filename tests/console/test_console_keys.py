@@ -164,7 +164,7 @@ async def test_delegate_mode_toggles_persists_and_refuses(
         await pilot.press("enter")  # the lead's own pane
         await until(pilot, noticed(pilot, "cannot type into its own pane"))
         await pilot.press("ctrl+t", "a")  # assign the task to the selected row: the lead
-        await until(pilot, noticed(pilot, "cannot own a task"))
+        await until(pilot, noticed(pilot, "cannot claim a task"))  # TaskStore.claim refuses it
         assert tasks.get("1").owner is None
         await pilot.press("shift+down", "a")  # a teammate may own it
         await until(pilot, lambda: tasks.get("1").owner == "alice")

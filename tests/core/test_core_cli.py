@@ -91,6 +91,7 @@ def test_task_commands_json_shapes_and_codes(crew_team: Any) -> None:
         "blockedBy": [],
         "metadata": {"command": "echo hi"},
         "blocked": False,
+        "availability": "available",
     }
     second = json.loads(crew("task", "add", "second", "--team", "t", "--blocked-by", "1", "--json").out)
     assert second["blockedBy"] == ["1"] and second["blocked"] is True

@@ -1,5 +1,7 @@
 """The task panel (Ctrl+T): the team's tasks with status, owner, blockers and availability.
 
+Availability is the core's rule (:meth:`app.core.models.Task.availability`), drawn as it says.
+
 It only draws and asks: each key posts a :class:`TaskPanel.Action` naming the task, and the
 screen does the change through the core in a worker (so a refusal comes back as a notice).
 """
@@ -16,17 +18,6 @@ if TYPE_CHECKING:
     from app.core.models import Task
 
 STATUS_NEXT = {"pending": "in_progress", "in_progress": "completed", "completed": "pending"}
-
-
-def availability(task: Task, blockers: list[str]) -> str:
-    """'available', 'blocked by 1, 2', 'owned', or 'done'."""
-    if task.status == "completed":
-        return "done"
-    if blockers:
-        return "blocked by " + ", ".join(blockers)
-    if task.owner:
-        return "owned"
-    return "available"
 
 
 class TaskPanel(DataTable[str]):
@@ -68,7 +59,7 @@ class TaskPanel(DataTable[str]):
         self.tasks = tasks
         self.clear()
         for t in tasks:
-            self.add_row(t.id, t.status, t.owner or "-", t.subject, availability(t, blocked.get(t.id, [])), key=t.id)
+            self.add_row(t.id, t.status, t.owner or "-", t.subject, t.availability(blocked.get(t.id, [])), key=t.id)
         if current is not None:
             for i, t in enumerate(tasks):
                 if t.id == current:
