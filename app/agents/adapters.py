@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import sys
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -123,16 +124,28 @@ def agent_argv(
     plan: bool = False,
     model: str | None = None,
     extra: list[str] | None = None,
+    home: Path | None = None,
+    cwd: Path | None = None,
+    permission_mode: str = "default",
 ) -> list[str]:
     """The command line that starts an agent of ``kind``, environment included (``env K=V ...``).
 
     ``extra`` is the user's argv after ``--``: for ``shell`` it is the command itself, for the
     others extra arguments. BadInput for an unknown kind or ``--plan`` where there is no plan mode.
+    For ``claude``, ``home`` (crewmux's root) and ``cwd`` choose the config dir it finds its team
+    in, and ``permission_mode`` is the team's (see :mod:`app.agents.claude_config`).
     """
     if kind == "worker":
         argv = [sys.executable, "-m", "app", "worker", "--team", team, "--as", name]
         return argv + (["--plan"] if plan else [])
     rules = load_rules(kind)
+    env = dict(rules.env)
+    if kind == "claude":
+        from app.agents import claude_config
+
+        session = session if _is_uuid(session) else claude_config.session_uuid(home or Path.cwd(), team)
+        if home is not None:
+            env.update(claude_config.teammate_env(home, cwd or Path.cwd()))
     values = {
         "name": name,
         "team": team,
@@ -151,14 +164,26 @@ def agent_argv(
         if rules.plan_args is None:
             raise BadInput(f"agent kind {kind!r} has no plan mode; drop --plan or use --agent worker/claude")
         argv += rules.plan_args
+    if kind == "claude":
+        from app.agents.claude_config import permission_args
+
+        argv += permission_args(permission_mode, plan=plan)
     argv += extra or []
     if prompt and rules.prompt == "arg":
         argv.append(prompt)
     elif prompt and rules.prompt == "flag":
         argv += [a.format(**values) for a in rules.prompt_args]
-    if rules.env:
-        argv = ["env", *(f"{k}={v}" for k, v in rules.env.items()), *argv]
+    if env:
+        argv = ["env", *(f"{k}={v}" for k, v in env.items()), *argv]
     return argv
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def describe(argv: list[str]) -> str:

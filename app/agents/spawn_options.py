@@ -32,10 +32,11 @@ def add_agent_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--worktree", action="store_true", help="give it its own git worktree and branch")
 
 
-def agent_command(args: argparse.Namespace) -> list[str]:
+def agent_command(args: argparse.Namespace, home: Path | None = None) -> list[str]:
     """The argv for ``--agent`` (anything after ``--`` is passed through / is the shell command).
 
-    With ``--worktree`` it creates the worktree and points ``args.cwd`` at it.
+    With ``--worktree`` it creates the worktree and points ``args.cwd`` at it. ``home`` is
+    crewmux's root: a claude teammate gets the team's permission mode and finds its team there.
     """
     extra = [a for a in (getattr(args, "command_argv", None) or []) if a != "--"]
     if getattr(args, "worktree", False):
@@ -45,6 +46,12 @@ def agent_command(args: argparse.Namespace) -> list[str]:
         path = create_worktree(base, str(args.team), str(args.name))
         args.cwd = str(path)
         args.worktree_path = str(path)
+    permission_mode = "default"
+    if home is not None and args.agent == "claude":
+        from app.core.paths import team_paths
+        from app.core.settings import load_settings
+
+        permission_mode = load_settings(team_paths(home, str(args.team))).permission_mode
     return agent_argv(
         str(args.agent),
         name=str(args.name),
@@ -55,6 +62,9 @@ def agent_command(args: argparse.Namespace) -> list[str]:
         plan=bool(args.plan),
         model=args.model,
         extra=extra,
+        home=home,
+        cwd=Path(args.cwd).resolve() if getattr(args, "cwd", None) else Path.cwd(),
+        permission_mode=permission_mode,
     )
 
 

@@ -231,7 +231,7 @@ class Worker:
 
     # -- running a task ---------------------------------------------------------------------
     def _wait_plan(self, task: Task, command: str) -> bool:
-        rid = request_id("plan", self.name)
+        rid = request_id("plan_approval", self.name, self.cfg.team)
         self.plan_answer = None
         self.beats.set("waiting_plan", task.id)
         self.tell_lead(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -27,7 +26,7 @@ from app.cli import (
 )
 from app.cli.context import Context, common_parser
 from app.core.errors import EXIT_FAILURE, ClaimRefused, CrewmuxError
-from app.core.interop import ENV_FLAG
+from app.core.interop import export_interop
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -69,9 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="crewmux: warning: %(message)s", stream=sys.stderr)
     ctx = Context.from_args(args)
-    if ctx.interop:  # processes crewmux starts (workers, panes, claude) work on the same root
-        os.environ[ENV_FLAG] = "1"
-        os.environ["CLAUDE_CONFIG_DIR"] = str(ctx.home)
+    if ctx.interop:  # processes crewmux starts (workers, panes) work on the same root
+        export_interop(ctx.home)
     handler = getattr(args, "handler", None)
     if handler is None:
         from app.cli.team_cmds import overview

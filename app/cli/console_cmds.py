@@ -47,12 +47,10 @@ def attach(ctx: Context, args: argparse.Namespace) -> int:
     into Claude Code's teammates (Claude Code manages their lives), so ``life`` stays off.
     """
     from app.console.app import make_app
-    from app.core.interop import claude_home
+    from app.core.interop import claude_home, export_interop
 
     home = ctx.home if ctx.interop or getattr(args, "home", None) else claude_home()
-    # What the console starts (spawned teammates) works on the same root, in the same mode.
-    os.environ["CREWMUX_CLAUDE"] = "1"
-    os.environ["CLAUDE_CONFIG_DIR"] = str(home)
+    export_interop(home)  # what the console starts works on the same root, in the same mode
     app = make_app(home, args.team, interop=True, life=False)
     app.run()
     return 0

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import BadInput
-from app.core.interop import claude_home, interop_from_env
+from app.core.interop import interop_from_env, interop_root
 from app.core.mailbox import Mailbox
 from app.core.paths import resolve_home
 from app.core.tasks import TaskStore
@@ -57,7 +57,7 @@ class Context:
         if given, else Claude Code's root (``$CLAUDE_CONFIG_DIR``, else ``~/.claude``)."""
         interop = bool(getattr(args, "claude", False)) or interop_from_env()
         explicit = getattr(args, "home", None)
-        home = claude_home() if interop and not explicit else resolve_home(explicit)
+        home = interop_root() if interop and not explicit else resolve_home(explicit)
         return cls(home=home, json=bool(getattr(args, "json", False)), interop=interop)
 
     @cached_property

@@ -66,12 +66,12 @@ def _parse_rest(ctx: Context, args: argparse.Namespace) -> None:
     ctx.json = bool(args.json)
 
 
-def build_command(args: argparse.Namespace) -> list[str]:
+def build_command(args: argparse.Namespace, home: Path | None = None) -> list[str]:
     """The argv the teammate runs (everything after ``--``). BadInput when there is none."""
     if getattr(args, "agent", None):  # crewmux spawn NAME --agent KIND (app/agents adapters)
         from app.agents.spawn_options import agent_command
 
-        return agent_command(args)
+        return agent_command(args, home)
     argv = list(args.command_argv or [])
     if not argv:
         raise BadInput("nothing to run: give the command after '--', e.g. crewmux spawn NAME --team T -- bash")
@@ -104,7 +104,7 @@ def spawn(ctx: Context, args: argparse.Namespace) -> int:
         or (existing.crewmux and is_alive(existing.crewmux.pid, existing.crewmux.pid_create_time))
     ):
         raise MemberExists(f"{args.name!r} is already a running member of team {team!r}")
-    argv = build_command(args)
+    argv = build_command(args, ctx.home)
     cwd = str(Path(args.cwd).resolve()) if args.cwd else os.getcwd()
     color = args.color or _next_color(ctx, team)
     spec = PaneSpec(

@@ -20,7 +20,7 @@ from app.core.errors import BadInput, CrewmuxError, PaneNotFound
 from app.core.liveness import is_alive
 from app.core.mailbox import Mailbox
 from app.core.models import MemberRuntime
-from app.core.paths import LEAD_NAME
+from app.core.paths import LEAD_NAME, team_paths
 from app.core.protocol import PlanApprovalResponse, protocol_text
 from app.core.tasks import TaskStore
 from app.core.team import TeamStore
@@ -160,7 +160,9 @@ def focus(ctx: TeamContext, name: str) -> None:
     backend.focus(handle_of(member))
 
 
-def argv_for(kind: str, command: str, *, team: str, name: str, plan: bool = False) -> list[str]:
+def argv_for(
+    kind: str, command: str, *, team: str, name: str, plan: bool = False, home: Path | None = None, cwd: str = ""
+) -> list[str]:
     """The command line for a new teammate: ``command`` when given, else the agent kind's.
 
     Agent kinds come from :func:`app.agents.adapters.agent_argv` (BadInput for an unknown kind,
@@ -175,7 +177,9 @@ def argv_for(kind: str, command: str, *, team: str, name: str, plan: bool = Fals
         raise BadInput(f"unknown agent kind {kind!r} (one of {', '.join(AGENT_KINDS)})")
     from app.agents.adapters import agent_argv
 
-    return agent_argv(kind, name=name, team=team, plan=plan)
+    mode = policy.load_settings(team_paths(home, team)).permission_mode if home is not None else "default"
+    where = Path(cwd) if cwd else None
+    return agent_argv(kind, name=name, team=team, plan=plan, home=home, cwd=where, permission_mode=mode)
 
 
 @dataclass(frozen=True)
@@ -201,7 +205,7 @@ def spawn(ctx: TeamContext, req: SpawnRequest) -> Member:
     cwd = req.cwd or str(Path.cwd())
     if not Path(cwd).is_dir():
         raise BadInput(f"working directory {cwd!r} does not exist")
-    argv = argv_for(req.kind, req.command, team=ctx.team, name=req.name, plan=req.plan_mode)
+    argv = argv_for(req.kind, req.command, team=ctx.team, name=req.name, plan=req.plan_mode, home=ctx.home, cwd=cwd)
     backend = ctx.backend_for(req.backend)
     env = {"CREWMUX_HOME": str(ctx.home), "CREWMUX_TEAM": ctx.team, "CREWMUX_AGENT": req.name}
     if req.plan_mode:

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 M = TypeVar("M")
 
 ENV_FLAG = "CREWMUX_CLAUDE"
+ROOT_ENV = "CREWMUX_CLAUDE_ROOT"
+"""The interop root handed to crewmux's own children (never ``CLAUDE_CONFIG_DIR``: Claude Code
+reads its ``.claude.json`` from there once it is set, so only the user may set it)."""
 # Claude Code's own inbox is never pruned; crewmux leaves read messages in it (Claude Code's
 # readers may still look at them) until it holds this many read ones, then archives those.
 INTEROP_COMPACT_READ_AFTER = 200
@@ -45,6 +48,18 @@ def claude_home() -> Path:
     if env:
         return Path(env).expanduser().resolve()
     return (Path.home() / ".claude").resolve()
+
+
+def interop_root() -> Path:
+    """The root of interop mode: ``$CREWMUX_CLAUDE_ROOT`` (set for crewmux's children), else Claude Code's."""
+    env = os.environ.get(ROOT_ENV)
+    return Path(env).expanduser().resolve() if env else claude_home()
+
+
+def export_interop(home: Path) -> None:
+    """Make the processes crewmux starts work in interop mode on ``home``."""
+    os.environ[ENV_FLAG] = "1"
+    os.environ[ROOT_ENV] = str(home)
 
 
 def interop_from_env() -> bool:

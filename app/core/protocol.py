@@ -7,7 +7,10 @@ not a protocol message: a person may well send ``{"a": 1}`` as a message).
 from __future__ import annotations
 
 import json
-import uuid
+import re
+import secrets
+import threading
+import time
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -17,10 +20,42 @@ from app.core.models import SharedModel, now_iso
 IdleReason = Literal["available", "no_task", "blocked", "task_done", "failed", "interrupted", "waiting_input"]
 
 
-def request_id(prefix: str, target: str = "") -> str:
-    """A fresh request id like ``shutdown-1a2b3c4d@worker-1``."""
-    rid = f"{prefix}-{uuid.uuid4().hex[:12]}"
-    return f"{rid}@{target}" if target else rid
+RequestKind = Literal["shutdown", "plan_approval", "perm"]
+
+# The request ids Claude Code 2.1.332 accepts (from its bundle); any other shape reaches its
+# model as "[invalid id]" and cannot be answered.
+REQUEST_ID_PATTERNS: dict[str, re.Pattern[str]] = {
+    "shutdown": re.compile(r"^shutdown-[0-9]{1,20}@[\w.-]{1,64}$"),
+    "plan_approval": re.compile(r"^plan_approval-[0-9]{1,20}@[^@\n]{1,300}(?:@[^@\n]{1,300})?$"),
+    "perm": re.compile(r"^perm-[0-9]{1,20}-[0-9a-z]{1,12}$"),
+}
+_stamp_lock = threading.Lock()
+_last_stamp = 0
+
+
+def _stamp() -> int:
+    """Milliseconds since the epoch (as Claude Code's ids carry), strictly increasing in this process."""
+    global _last_stamp
+    with _stamp_lock:
+        _last_stamp = max(time.time_ns() // 1_000_000, _last_stamp + 1)
+        return _last_stamp
+
+
+def request_id(kind: RequestKind, target: str = "", team: str = "") -> str:
+    """A fresh request id in Claude Code's shapes.
+
+    ``shutdown-<ms>@<name>``, ``plan_approval-<ms>@<name>@<team>``, ``perm-<ms>-<base36>``.
+    """
+    if kind == "perm":
+        alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+        return f"perm-{_stamp()}-{''.join(secrets.choice(alphabet) for _ in range(7))}"
+    rid = f"{kind}-{_stamp()}@{target}"
+    return f"{rid}@{team}" if team else rid
+
+
+def is_valid_request_id(kind: RequestKind, rid: str) -> bool:
+    """True when Claude Code would accept ``rid`` as a ``kind`` request id."""
+    return REQUEST_ID_PATTERNS[kind].match(rid) is not None
 
 
 class _Protocol(SharedModel):

@@ -49,6 +49,11 @@ class TeamSettings(BaseModel):
         default=None, description="The team's pane backend (auto, tmux, in-process, iterm2); flag and env win."
     )
     hooks: dict[str, list[Any]] = Field(default_factory=dict, description="Hook event name to commands.")
+    permission_mode: str = Field(
+        default="default",
+        alias="permissionMode",
+        description="The lead's Claude Code permission mode, passed to claude teammates as Claude Code's lead does.",
+    )
 
     def commands(self, event: str) -> list[HookCommand]:
         """The hook commands for ``event``, flattening Claude Code's nested matcher groups."""

@@ -1,0 +1,74 @@
+"""A claude teammate crewmux starts, with the real Claude Code against the fake Anthropic server."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+
+from tests.claudecode.harness import ClaudeRig
+from tests.fakemodels.anthropic import Block, LoggedRequest, answers_tool, tool_use, user_says
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
+
+
+def _member(rig: ClaudeRig, team: str, name: str) -> dict[str, object]:
+    doc = json.loads((rig.root / "teams" / team / "config.json").read_text())
+    return next(m for m in doc["members"] if m["name"] == name)
+
+
+def _spawn_claude(rig: ClaudeRig, team: str, name: str, prompt: str, *extra: str) -> dict[str, object]:
+    doc = rig.crewmux(
+        *extra, "spawn", name, "--team", team, "--agent", "claude", "--prompt", prompt,
+        "--backend", "tmux", "--cwd", str(rig.project), "--json",
+    )  # fmt: skip
+    assert isinstance(doc, dict)
+    return doc
+
+
+def test_default_mode_teammate_reads_its_first_prompt(claude_rig: ClaudeRig) -> None:
+    rig = claude_rig
+    rig.crewmux("team", "create", "t")
+    spawned = _spawn_claude(rig, "t", "alice", "Say the word PINEAPPLE")
+    req = rig.fake.wait_for(user_says("PINEAPPLE"), 90)
+    assert '<teammate-message teammate_id="team-lead"' in req.user_text
+    # The user's own Claude Code dir is untouched: the team lives under crewmux's root only.
+    assert not (rig.home / ".claude" / "teams").exists()
+    argv = _member(rig, "t", "alice")["crewmux"]["argv"]  # type: ignore[index]
+    assert argv[argv.index("--permission-mode") + 1] == "default"
+    uuid.UUID(argv[argv.index("--parent-session-id") + 1])  # a session UUID, as Claude Code's lead passes
+    env = _environ(int(str(spawned["pid"])))
+    assert env["CLAUDE_CONFIG_DIR"] == str(rig.root / "claude-config")
+
+
+def test_interop_mode_passes_no_config_dir_the_user_did_not_set(claude_rig: ClaudeRig) -> None:
+    rig = claude_rig
+    rig.crewmux("--claude", "team", "create", "t")
+    assert (rig.home / ".claude" / "teams" / "t" / "config.json").is_file()
+    spawned = _spawn_claude(rig, "t", "bob", "Say the word MANGO", "--claude")
+    rig.fake.wait_for(user_says("MANGO"), 90)
+    assert "CLAUDE_CONFIG_DIR" not in _environ(int(str(spawned["pid"])))
+
+
+def _shutdown_reply(req: LoggedRequest) -> list[Block]:
+    rid = re.search(r"shutdown-[0-9]+@[\w.-]+", req.all_text)
+    assert rid is not None, "the model was not shown a valid shutdown request id"
+    message = {"type": "shutdown_response", "request_id": rid.group(0), "approve": True}
+    return [tool_use("SendMessage", {"to": "team-lead", "message": message})]
+
+
+def test_shutdown_of_a_claude_teammate_is_approved_not_killed(claude_rig: ClaudeRig) -> None:
+    rig = claude_rig
+    rig.crewmux("team", "create", "t")
+    _spawn_claude(rig, "t", "carol", "Wait for instructions")
+    rig.fake.wait_for(user_says("Wait for instructions"), 90)
+    rig.fake.reply(tool_use("ToolSearch", {"query": "select:SendMessage"}), when=user_says("shutdown_request"))
+    rig.fake.respond(_shutdown_reply, when=answers_tool("ToolSearch"))
+    doc = rig.crewmux("shutdown", "carol", "--team", "t", "--timeout", "60", "--json", timeout=120)
+    assert doc["outcome"] == "approved", doc
+    assert doc["removed"] is True
+    assert "[invalid id]" not in rig.fake.requests[-1].all_text
