@@ -5,24 +5,26 @@ from __future__ import annotations
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.claudecode.harness import ClaudeRig, find_claude, make_rig
-from tests.fakemodels.anthropic import AnthropicFake
+from tests.claudecode.harness import ClaudeRig, make_rig
+from tests.fakemodels.anthropic import AnthropicServer
+from tests.realcli.conftest import real_cli
+
+__all__ = ["claude_rig", "real_cli"]
 
 
 @pytest.fixture
-def claude_rig(tmp_path: Path) -> Iterator[ClaudeRig]:
-    claude = find_claude()
-    if claude is None:
-        pytest.skip("the real claude is not installed (make test installs it)")
+def claude_rig(tmp_path: Path, real_cli: Callable[[str], Path]) -> Iterator[ClaudeRig]:
+    """The real claude, the fake Anthropic server, a private HOME and tmux socket (see harness)."""
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
+    claude = real_cli("claude")
     sock = f"crewmux-cc-{uuid.uuid4().hex[:8]}"
-    with AnthropicFake() as fake:
+    with AnthropicServer() as fake:
         rig = make_rig(tmp_path, fake, claude, sock)
         try:
             yield rig

@@ -1,6 +1,7 @@
 """Run the REAL Claude Code against :mod:`tests.fakemodels.anthropic` in a private HOME.
 
-The ``claude_rig`` fixture (see ``conftest.py``) gives a :class:`ClaudeRig`: a fake Anthropic
+The ``claude_rig`` fixture (see ``conftest.py``; the pinned binary comes from the project's
+``real_cli`` fixture, ``tests/realcli``) gives a :class:`ClaudeRig`: a fake Anthropic
 server, a private ``HOME`` whose ``~/.claude.json`` skips Claude Code's first-run screens
 (``hasCompletedOnboarding``, the fake key approved, the project dir trusted), a crewmux root, a
 project dir, and a private tmux socket. ``rig.env`` is the environment for every process of the
@@ -12,23 +13,21 @@ test (crewmux commands and the claude they start)::
         rig.fake.reply(tool_use("SendMessage", {"to": "team-lead", "message": "PONG"}))
         rig.crewmux("team", "create", "t")
         rig.crewmux("spawn", "alice", "--team", "t", "--agent", "claude", "--prompt", "PING", "--backend", "tmux")
-        rig.fake.wait_for(user_says("PING"), 90)
+        rig.fake.wait_for(user_says("PING"), timeout=90)
 
-Scripting a tool call: ``fake.reply(tool_use(NAME, INPUT), when=MATCHER)``. Claude Code 2.1.332
-defers ``SendMessage`` (and the task tools) behind ``ToolSearch``: script
-``tool_use("ToolSearch", {"query": "select:SendMessage"})`` first, then the call itself as the
-next reply (it answers the request carrying the ToolSearch result). ``fake.respond(fn, when=…)``
-builds the reply from the request (e.g. to echo a request id the model was shown).
-
-The binary: ``$CREWMUX_TEST_CLAUDE``, the project's ``.agent-clis`` install, ``claude`` on PATH,
-or the exploration copy in ``/tmp/clitest``; tests skip when none is found.
+Scripting a tool call: ``fake.reply(tool_use(NAME, INPUT), when=MATCHER)`` (matchers in
+``tests/fakemodels/anthropic.py``: ``user_says``, ``answers_tool``, ``in_conversation``).
+Claude Code 2.1.332 defers ``SendMessage`` (and the task tools) behind ``ToolSearch``: script
+``tool_use("ToolSearch", {"query": "select:SendMessage"})`` first, then the call itself
+``when=answers_tool("ToolSearch")``. ``fake.respond(fn, when=…)`` builds the reply from the
+request (e.g. to echo a request id the model was shown). Extra environment for claude (e.g.
+``--mcp-config`` files, ``CLAUDE_CODE_ENABLE_TODO_TOOLS``) goes into ``rig.env`` before spawning.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -37,23 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fakemodels.anthropic import FAKE_KEY, AnthropicFake
+from tests.fakemodels.anthropic import FAKE_KEY, AnthropicServer
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def find_claude() -> Path | None:
-    """The real ``claude`` binary to test with, or None."""
-    env = os.environ.get("CREWMUX_TEST_CLAUDE")
-    candidates = [Path(env)] if env else []
-    candidates += sorted(REPO.glob(".agent-clis/**/bin/claude"))
-    on_path = shutil.which("claude")
-    candidates += [Path(on_path)] if on_path else []
-    candidates.append(Path("/tmp/clitest/node_modules/.bin/claude"))
-    for c in candidates:
-        if c.exists() and os.access(c, os.X_OK):
-            return c
-    return None
 
 
 def write_claude_json(path: Path, *, trusted: list[Path], key: str = FAKE_KEY) -> None:
@@ -68,7 +53,7 @@ def write_claude_json(path: Path, *, trusted: list[Path], key: str = FAKE_KEY) -
 
 @dataclass
 class ClaudeRig:
-    fake: AnthropicFake
+    fake: AnthropicServer
     claude: Path
     home: Path
     """The private HOME (its ``.claude.json`` and ``.claude/`` are the user's, for claude)."""
@@ -114,7 +99,8 @@ class ClaudeRig:
             time.sleep(0.1)
 
 
-def make_rig(tmp_path: Path, fake: AnthropicFake, claude: Path, sock: str) -> ClaudeRig:
+def make_rig(tmp_path: Path, fake: AnthropicServer, claude: Path, sock: str) -> ClaudeRig:
+    """Dirs, ``.claude.json`` and environment for one test (claude first on PATH)."""
     home, root, project = tmp_path / "userhome", tmp_path / "root", tmp_path / "project"
     for d in (home, root, project):
         d.mkdir()

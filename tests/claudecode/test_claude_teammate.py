@@ -8,7 +8,8 @@ import uuid
 from pathlib import Path
 
 from tests.claudecode.harness import ClaudeRig
-from tests.fakemodels.anthropic import Block, LoggedRequest, answers_tool, tool_use, user_says
+from tests.fakemodels.anthropic import Block, all_text, answers_tool, tool_use, user_says, user_text
+from tests.fakemodels.base import LoggedRequest
 
 
 def _environ(pid: int) -> dict[str, str]:
@@ -34,8 +35,8 @@ def test_default_mode_teammate_reads_its_first_prompt(claude_rig: ClaudeRig) -> 
     rig = claude_rig
     rig.crewmux("team", "create", "t")
     spawned = _spawn_claude(rig, "t", "alice", "Say the word PINEAPPLE")
-    req = rig.fake.wait_for(user_says("PINEAPPLE"), 90)
-    assert '<teammate-message teammate_id="team-lead"' in req.user_text
+    req = rig.fake.wait_for(user_says("PINEAPPLE"), timeout=90)
+    assert '<teammate-message teammate_id="team-lead"' in user_text(req)
     # The user's own Claude Code dir is untouched: the team lives under crewmux's root only.
     assert not (rig.home / ".claude" / "teams").exists()
     argv = _member(rig, "t", "alice")["crewmux"]["argv"]  # type: ignore[index]
@@ -50,12 +51,12 @@ def test_interop_mode_passes_no_config_dir_the_user_did_not_set(claude_rig: Clau
     rig.crewmux("--claude", "team", "create", "t")
     assert (rig.home / ".claude" / "teams" / "t" / "config.json").is_file()
     spawned = _spawn_claude(rig, "t", "bob", "Say the word MANGO", "--claude")
-    rig.fake.wait_for(user_says("MANGO"), 90)
+    rig.fake.wait_for(user_says("MANGO"), timeout=90)
     assert "CLAUDE_CONFIG_DIR" not in _environ(int(str(spawned["pid"])))
 
 
 def _shutdown_reply(req: LoggedRequest) -> list[Block]:
-    rid = re.search(r"shutdown-[0-9]+@[\w.-]+", req.all_text)
+    rid = re.search(r"shutdown-[0-9]+@[\w.-]+", all_text(req))
     assert rid is not None, "the model was not shown a valid shutdown request id"
     message = {"type": "shutdown_response", "request_id": rid.group(0), "approve": True}
     return [tool_use("SendMessage", {"to": "team-lead", "message": message})]
@@ -65,10 +66,10 @@ def test_shutdown_of_a_claude_teammate_is_approved_not_killed(claude_rig: Claude
     rig = claude_rig
     rig.crewmux("team", "create", "t")
     _spawn_claude(rig, "t", "carol", "Wait for instructions")
-    rig.fake.wait_for(user_says("Wait for instructions"), 90)
+    rig.fake.wait_for(user_says("Wait for instructions"), timeout=90)
     rig.fake.reply(tool_use("ToolSearch", {"query": "select:SendMessage"}), when=user_says("shutdown_request"))
     rig.fake.respond(_shutdown_reply, when=answers_tool("ToolSearch"))
     doc = rig.crewmux("shutdown", "carol", "--team", "t", "--timeout", "60", "--json", timeout=120)
     assert doc["outcome"] == "approved", doc
     assert doc["removed"] is True
-    assert "[invalid id]" not in rig.fake.requests[-1].all_text
+    assert "[invalid id]" not in all_text(rig.fake.requests[-1])
