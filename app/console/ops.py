@@ -22,6 +22,7 @@ from app.core.mailbox import Mailbox
 from app.core.models import MemberRuntime
 from app.core.paths import LEAD_NAME, team_paths
 from app.core.protocol import PlanApprovalResponse, protocol_text
+from app.core.settings import load_settings
 from app.core.tasks import TaskStore
 from app.core.team import TeamStore
 from app.lifecycle.lead_inbox import LeadInbox
@@ -177,7 +178,7 @@ def argv_for(
         raise BadInput(f"unknown agent kind {kind!r} (one of {', '.join(AGENT_KINDS)})")
     from app.agents.adapters import agent_argv
 
-    mode = policy.load_settings(team_paths(home, team)).permission_mode if home is not None else "default"
+    mode = load_settings(team_paths(home, team)).permission_mode if home is not None else "default"
     where = Path(cwd) if cwd else None
     return agent_argv(kind, name=name, team=team, plan=plan, home=home, cwd=where, permission_mode=mode)
 
