@@ -18,6 +18,7 @@ from app.core.errors import BackendError, PaneNotFound
 from app.core.liveness import create_time
 from app.core.paths import sanitize
 from app.core.proctree import kill_tree
+from app.core.sanitize import paste_safe
 from backends.base import KEY_BYTES, Key, PaneHandle, PaneSpec, ScreenText
 from backends.pty_host import PtyTerminal
 
@@ -65,14 +66,19 @@ class InProcessBackend:
         return entry[2]
 
     def write(self, handle: PaneHandle, text: str, *, paste: bool = True, enter: bool = True) -> None:
-        """Type ``text`` (bracketed when ``paste`` and the program asked for it), then Enter."""
+        """Type ``text`` (bracketed when ``paste`` and the program asked for it), then Enter.
+
+        A paste holds no escape sequence and no control character but newline and tab
+        (:func:`app.core.sanitize.paste_safe`); when the program did not ask for bracketed
+        paste, its line breaks become spaces, as each would otherwise act as Enter.
+        """
         term = self.terminal(handle)
         data = text.encode()
         if paste and data:
             with term.lock:
                 bracketed = (2004 << 5) in term.screen.mode
-            if bracketed:
-                data = PASTE_START + data + PASTE_END
+            safe = paste_safe(text)
+            data = PASTE_START + safe.encode() + PASTE_END if bracketed else safe.replace("\n", " ").encode()
         if data:
             term.write(data)
         if enter:

@@ -28,6 +28,7 @@ from app.core.errors import BackendError, BackendUnavailable, PaneNotFound
 from app.core.liveness import create_time, is_alive
 from app.core.paths import sanitize
 from app.core.proctree import kill_tree
+from app.core.sanitize import paste_safe
 from backends.base import KEY_BYTES, Key, PaneHandle, PaneSpec, ScreenText
 
 if TYPE_CHECKING:
@@ -146,7 +147,13 @@ class ITermBackend:
 
     # -- using a pane --------------------------------------------------------------------
     def write(self, handle: PaneHandle, text: str, *, paste: bool = True, enter: bool = True) -> None:
-        """Type ``text`` then Enter as a separate send (the API has no bracketed-paste call)."""
+        """Type ``text`` then Enter as a separate send (the API has no bracketed-paste call).
+
+        With ``paste``, escape sequences and control characters are removed and line breaks
+        become spaces: without a bracketed paste each of them would act as a key.
+        """
+        if paste:
+            text = paste_safe(text).replace("\n", " ")
 
         async def go() -> None:
             session = await self._session(handle.pane_id)

@@ -30,6 +30,7 @@ from app.core.liveness import create_time, is_alive
 from app.core.locks import file_lock
 from app.core.paths import sanitize
 from app.core.proctree import kill_tree
+from app.core.sanitize import paste_safe
 from backends.base import Key, PaneHandle, PaneSpec, ScreenText
 from backends.tmux_follow import TmuxControl
 from backends.tmux_server import TmuxServer
@@ -199,9 +200,15 @@ class TmuxBackend:
         return TmuxServer.from_locator(handle.locator) if handle.locator else self.server
 
     def write(self, handle: PaneHandle, text: str, *, paste: bool = True, enter: bool = True) -> None:
-        """Type ``text`` (as a bracketed paste when ``paste``), then Enter as a separate key."""
+        """Type ``text`` (as a bracketed paste when ``paste``), then Enter as a separate key.
+
+        A paste holds no escape sequence and no control character but newline and tab
+        (:func:`app.core.sanitize.paste_safe`), so nothing in it can end the paste early.
+        """
         srv, pane = self._server(handle), handle.pane_id
         args: list[str] = []
+        if paste:
+            text = paste_safe(text)
         if text and paste:
             buf = f"crewmux-{uuid.uuid4().hex[:12]}"
             args += ["set-buffer", "-b", buf, "--", text, ";", "paste-buffer", "-p", "-d", "-b", buf, "-t", pane]

@@ -18,8 +18,11 @@ from app.agents.adapters import classify, input_text
 from app.core.atomic import Problem, report_problem
 from app.core.errors import CrewmuxError
 from app.core.paths import LEAD_NAME
+from app.core.sanitize import for_typing
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from app.agents.adapters import AgentRules
     from app.core.mailbox import Mailbox
     from backends.base import PaneBackend, PaneHandle
@@ -28,7 +31,14 @@ POLL = 0.05
 
 
 class DeliveryFailed(CrewmuxError):
-    """A message could not be seen submitted to the agent (it stays unread)."""
+    """A message could not be seen submitted to the agent (it stays unread).
+
+    ``msg_id`` names the message (set by :func:`deliver_unread`); ``typed`` says its text had
+    been pasted already, so an automatic deliverer leaves it alone until someone decides.
+    """
+
+    msg_id: str | None = None
+    typed: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,9 +88,14 @@ def _wait_for(backend: PaneBackend, handle: PaneHandle, seconds: float, ok: obje
 def type_message(
     backend: PaneBackend, handle: PaneHandle, rules: AgentRules, text: str, *, timeout: float = 30.0, check: float = 3.0
 ) -> int:
-    """Type ``text`` and submit it; returns how many Enters it took (1 or 2). Raises DeliveryFailed."""
+    """Type ``text`` and submit it; returns how many Enters it took (1 or 2). Raises DeliveryFailed.
+
+    ``text`` is first made safe for ``rules.kind`` (:func:`app.core.sanitize.for_typing`): no
+    escape sequence can end the paste early and no control character acts as a key.
+    """
     if rules.reads_inbox:
         raise DeliveryFailed(f"{rules.kind} reads its own inbox; crewmux does not type into it")
+    text = for_typing(text, rules.kind) or "(a message that held only control characters)"
     wait_for_input(backend, handle, rules, timeout=timeout)
     probe = _first_words(text)
     backend.write(handle, text, paste=True, enter=False)
@@ -90,7 +105,7 @@ def type_message(
         return now is not None and probe in now
 
     if not _wait_for(backend, handle, check, typed):
-        raise DeliveryFailed(f"the text never appeared on {rules.kind}'s input line")
+        raise _typed(DeliveryFailed(f"the text never appeared on {rules.kind}'s input line"))
 
     def submitted(lines: list[str]) -> bool:
         state = classify(lines, rules)
@@ -101,7 +116,12 @@ def type_message(
         backend.send_key(handle, "Enter")
         if _wait_for(backend, handle, check, submitted):
             return enters
-    raise DeliveryFailed(f"{rules.kind} did not take the message: still on its input line after two Enters")
+    raise _typed(DeliveryFailed(f"{rules.kind} did not take the message: still on its input line after two Enters"))
+
+
+def _typed(exc: DeliveryFailed) -> DeliveryFailed:
+    exc.typed = True
+    return exc
 
 
 def deliver_unread(
@@ -112,14 +132,18 @@ def deliver_unread(
     rules: AgentRules,
     *,
     timeout: float = 30.0,
+    skip: Collection[str] = (),
 ) -> list[Delivered]:
     """Type every unread message into ``agent``'s pane, oldest first; mark each read once submitted.
 
     Stops at the first failure: that message stays unread, the lead is told, a problem is
-    reported, and DeliveryFailed is raised.
+    reported, and DeliveryFailed (with its ``msg_id``) is raised. Messages whose id is in
+    ``skip`` (failed before, waiting for a decision) are not typed again.
     """
     done: list[Delivered] = []
     for m in mailbox.inbox(agent, unread_only=True):
+        if m.msg_id is not None and m.msg_id in skip:
+            continue
         body = m.text if m.sender == LEAD_NAME else f"[message from {m.sender}] {m.text}"
         try:
             enters = type_message(backend, handle, rules, body, timeout=timeout)
@@ -128,6 +152,7 @@ def deliver_unread(
             report_problem(Problem(path=mailbox.paths.inbox(agent), message=note, at=time.time()))
             if agent != LEAD_NAME:
                 mailbox.send(LEAD_NAME, f"[crewmux] {note}", sender=agent, summary="delivery failed")
+            exc.msg_id = m.msg_id
             raise
         if m.msg_id:
             mailbox.mark_read(agent, [m.msg_id])

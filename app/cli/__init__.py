@@ -2,14 +2,17 @@
 
 Each command group lives in its own module and registers itself through ``register(subparsers)``;
 this module only builds the parser, runs the chosen handler and maps errors to exit codes:
-0 ok, 1 unexpected failure, 2 bad input, 3 refused, 4 timed out.
+0 ok, 1 unexpected failure, 2 bad input (an argument that is not UTF-8, too), 3 refused, 4 timed
+out; 141 (as for a writer killed by SIGPIPE) when the reader closed stdout early.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -24,14 +27,15 @@ from app.cli import (
     task_cmds,
     team_cmds,
 )
-from app.cli.context import Context, common_parser
-from app.core.errors import EXIT_FAILURE, ClaimRefused, CrewmuxError
+from app.cli.context import Context, common_parser, say
+from app.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ClaimRefused, CrewmuxError
 from app.core.interop import export_interop
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 GROUPS = [team_cmds, task_cmds, msg_cmds, pane_cmds, agent_cmds, console_cmds, iterate_cmds, doctor_cmds, mcp_cmds]
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,10 +64,43 @@ def _report(ctx: Context, exc: CrewmuxError) -> None:
             doc.update(reason=exc.reason, taskId=exc.task_id or None, owner=exc.owner, blockers=list(exc.blockers))
         print(json.dumps(doc), file=sys.stderr)
     else:
-        print(f"crewmux: {exc}", file=sys.stderr)
+        say(f"crewmux: {exc}", err=True)
+
+
+def _undecodable(argv: Sequence[str]) -> str | None:
+    """The first argument holding bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    for arg in argv:
+        if any("\udc80" <= ch <= "\udcff" for ch in arg):
+            return arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return None
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader closed stdout early (``crewmux ... | head -c1``): stop quietly, as Unix tools do.
+
+    stdout is pointed at /dev/null so the interpreter's final flush does not complain again;
+    the status is the shell's for a writer killed by SIGPIPE (128 + 13).
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    bad = _undecodable(arguments)
+    if bad is not None:
+        print(f"crewmux: argument {bad!r} is not valid UTF-8", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return _run(arguments)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="crewmux: warning: %(message)s", stream=sys.stderr)
@@ -79,7 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             handler = console_cmds.console
     try:
         result = handler(ctx, args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
         return int(result or 0)
+    except BrokenPipeError:
+        raise
     except CrewmuxError as exc:
         _report(ctx, exc)
         return exc.exit_code
@@ -87,5 +127,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the one place that turns a bug into exit 1 with a message
         logging.getLogger("crewmux").debug("unexpected failure", exc_info=True)
-        print(f"crewmux: unexpected failure: {type(exc).__name__}: {exc}", file=sys.stderr)
+        say(f"crewmux: unexpected failure: {type(exc).__name__}: {exc}", err=True)
         return EXIT_FAILURE

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.context import Context, as_option, common_parser, team_option
+from app.cli.context import Context, as_option, common_parser, say, team_option
 from app.core.errors import BadInput
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def monitor(ctx: Context, args: argparse.Namespace) -> int:
     try:
         while not stop.is_set():
             for d in mon.check_once():
-                print(f"{d.name} dead: {d.reason}; released {', '.join(d.released) or 'nothing'}", flush=True)
+                say(f"{d.name} dead: {d.reason}; released {', '.join(d.released) or 'nothing'}", flush=True)
             stop.wait(args.interval)
     except KeyboardInterrupt:
         return 130
@@ -118,7 +118,7 @@ def deliver(ctx: Context, args: argparse.Namespace) -> int:
         while True:
             waker.event.clear()
             for d in deliver_unread(mail, args.name, backend, handle, rules, timeout=args.timeout):
-                print(f"delivered {d.msg_id} to {args.name}" + (" (second Enter)" if d.enters > 1 else ""), flush=True)
+                say(f"delivered {d.msg_id} to {args.name}" + (" (second Enter)" if d.enters > 1 else ""), flush=True)
             if not args.follow or not backend.is_alive(handle):
                 return 0
             waker.wait(30.0)

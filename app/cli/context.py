@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,11 +15,41 @@ from app.core.errors import BadInput
 from app.core.interop import interop_from_env, interop_root
 from app.core.mailbox import Mailbox
 from app.core.paths import resolve_home
+from app.core.sanitize import for_display
 from app.core.tasks import TaskStore
 from app.core.team import TeamStore
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import TextIO
+
+# C1 controls and DEL: JSON leaves them raw (with ensure_ascii=False); a terminal may obey them.
+_JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
+
+
+def shown(text: str, stream: TextIO | None = None) -> str:
+    """``text`` as it may be written to ``stream`` (stdout by default): made safe for display
+    (:func:`app.core.sanitize.for_display`) when the stream is a terminal, as it is when piped."""
+    out = sys.stdout if stream is None else stream
+    try:
+        tty = out.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return for_display(text) if tty else text
+
+
+def say(text: str, *, err: bool = False, flush: bool = False) -> None:
+    """Print a line of output that may hold a teammate's text (names, messages, subjects)."""
+    stream = sys.stderr if err else sys.stdout
+    print(shown(text, stream), file=stream, flush=flush)
+
+
+def json_text(doc: Any, *, indent: int | None = 2) -> str:
+    """``doc`` as JSON; on a terminal with DEL and C1 controls written as ``\\u`` escapes too."""
+    text = json.dumps(doc, indent=indent, ensure_ascii=False)
+    if sys.stdout.isatty():
+        text = _JSON_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
 
 
 def common_parser(*, json_flag: bool = True) -> argparse.ArgumentParser:
@@ -86,7 +117,6 @@ class Context:
     def emit(self, doc: Any, text: str | None = None) -> None:
         """``doc`` as JSON under ``--json``; otherwise ``text`` (if any)."""
         if self.json:
-            json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
-            sys.stdout.write("\n")
+            sys.stdout.write(json_text(doc) + "\n")
         elif text is not None:
-            print(text)
+            say(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from app.cli.context import Context, common_parser, team_option
+from app.cli.context import Context, common_parser, say, team_option
 from app.core.liveness import is_alive
 from app.core.models import MemberRuntime, TeamFile
 
@@ -100,9 +100,9 @@ def overview(ctx: Context, args: argparse.Namespace) -> int:
     for team in teams:
         tasks = ctx.tasks(team.name).list_tasks()
         done = sum(t.status == "completed" for t in tasks)
-        print(f"{team.name}: {len(team.members)} members, {done}/{len(tasks)} tasks completed")
+        say(f"{team.name}: {len(team.members)} members, {done}/{len(tasks)} tasks completed")
         for m in team.members:
-            print(_member_line(m))
+            say(_member_line(m))
     return 0
 
 

@@ -4,8 +4,10 @@ For every active teammate whose agent kind has screen rules with ``reads_inbox: 
 gemini, aider, shell) and that has unread messages, :class:`InboxDelivery` looks at its screen;
 when the screen shows it waiting for input, it hands over to :func:`app.agents.delivery.deliver_unread`
 (which types, checks submission, and marks each message read only once submitted). A teammate
-that is busy is looked at again shortly; a failed delivery (told loudly by ``deliver_unread``) is
-not retried for ``backoff`` seconds, so one stuck agent does not flood the lead.
+that is busy is looked at again shortly; after a failed delivery (told loudly by ``deliver_unread``)
+the teammate is left alone for ``backoff`` seconds, so one stuck agent does not flood the lead,
+and a message that failed after its text was pasted is never typed again by this loop: it may
+have been taken in part already, so retyping it waits for a decision (``crewmux deliver NAME``).
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class InboxDelivery:
         self.recheck = recheck
         self.backoff = backoff
         self._failed_at: dict[str, float] = {}
+        self._held: set[str] = set()  # ids of messages whose delivery failed: never retyped here
 
     def _targets(self) -> list[tuple[Member, AgentRules, PaneHandle]]:
         found = []
@@ -94,7 +97,7 @@ class InboxDelivery:
             if rules is None or handle is None:
                 continue
             try:
-                if self.mailbox.inbox(m.name, unread_only=True):
+                if any(u.msg_id not in self._held for u in self.mailbox.inbox(m.name, unread_only=True)):
                     found.append((m, rules, handle))
             except CrewmuxError:
                 continue
@@ -114,10 +117,14 @@ class InboxDelivery:
                 pending = True  # busy, or something is typed there: look again shortly
                 continue
             try:
-                for d in deliver_unread(self.mailbox, m.name, backend, handle, rules, timeout=self.timeout):
-                    events.append(DeliveryEvent(m.name, msg_id=d.msg_id))
+                delivered = deliver_unread(
+                    self.mailbox, m.name, backend, handle, rules, timeout=self.timeout, skip=self._held
+                )
+                events.extend(DeliveryEvent(m.name, msg_id=d.msg_id) for d in delivered)
             except DeliveryFailed as exc:
                 self._failed_at[m.name] = time.monotonic()
+                if exc.typed and exc.msg_id is not None:
+                    self._held.add(exc.msg_id)
                 events.append(DeliveryEvent(m.name, error=str(exc)))
             except CrewmuxError as exc:  # the pane went away meanwhile
                 events.append(DeliveryEvent(m.name, error=str(exc)))

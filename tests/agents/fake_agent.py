@@ -6,6 +6,7 @@ Reads the keyboard in raw mode with bracketed paste on, echoes what is typed on 
 and on Enter writes the line to LOG, shows the STYLE's busy marker for a moment, then a fresh
 prompt. ``--drop-enters N`` ignores the first N Enters (a prompt typed but not submitted).
 A line holding "permission" makes it ask the STYLE's permission question and wait for "y".
+Ctrl-C ends it (exit 130); Ctrl-U clears the input line.
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ def main() -> None:
                     break
                 if ch == "\x03":
                     raise SystemExit(130)
+                if ch == "\x15":  # Ctrl-U: clear the input line, as readline does
+                    line = ""
+                    out("\r\x1b[2K" + PROMPT[args.style])
+                    continue
                 line += ch
                 out(ch)
             out("\r\n")

@@ -25,6 +25,6 @@ async def test_in_progress_unowned_task_is_not_shown_available(
     async with app.run_test(size=(140, 44)) as pilot:
         panel = main_screen(pilot).query_one(TaskPanel)
         await until(pilot, lambda: len(panel.tasks) == 2)
-        drawn = {tid: panel.get_row(tid)[-1] for tid in ("1", "2")}
+        drawn = {tid: str(panel.get_row(tid)[-1]) for tid in ("1", "2")}  # cells are plain Text
         assert drawn == {"1": "available", "2": "in progress"}
         assert tasks.claim(None, "alice").id == "1"  # and claims agree: only task 1 was available

@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from app.console.ops import AGENT_KINDS, BACKENDS, SpawnRequest
+from app.core.sanitize import for_display
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -92,8 +93,9 @@ class TaskForm(ModalScreen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="form"):
             yield Label(self._title)
-            yield Input(value=self._subject, placeholder="subject", id="subject")
-            yield Input(value=self._description, placeholder="description", id="description")
+            subject, description = for_display(self._subject, one_line=True), for_display(self._description)
+            yield Input(value=subject, placeholder="subject", id="subject")
+            yield Input(value=description, placeholder="description", id="description")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", variant="primary", id="ok")

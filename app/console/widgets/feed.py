@@ -1,4 +1,9 @@
-"""Notifications (idle coalesced to one line per teammate) and the conversation with a teammate."""
+"""Notifications (idle coalesced to one line per teammate) and the conversation with a teammate.
+
+Every line is shown through :func:`app.core.sanitize.for_display` (one line each): a teammate's
+text never reaches the lead's terminal as an escape sequence, and it is drawn as plain
+:class:`rich.text.Text`, never read as markup.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
+
+from app.core.sanitize import for_display
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -39,7 +46,7 @@ class NotificationLog(Widget):
         self._n += 1
         k = key or f"#{self._n}"
         self._lines.pop(k, None)
-        self._lines[k] = (text, severity)
+        self._lines[k] = (for_display(text, one_line=True), severity)
         while len(self._lines) > MAX_NOTICES:
             self._lines.popitem(last=False)
         self.version += 1
@@ -83,7 +90,7 @@ class Conversation(Widget):
                 out.append("\n")
             arrow = "→" if direction == "sent" else "←"
             out.append(f"{arrow} ", style="bold")
-            out.append(text.replace("\n", " ⏎ "))
+            out.append(for_display(text, one_line=True))
             if receipt:
                 out.append(f"  [{receipt}]", style="dim")
         if not self.entries:

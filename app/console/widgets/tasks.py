@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
+
+from app.core.sanitize import for_display
 
 if TYPE_CHECKING:
     from app.core.models import Task
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
 STATUS_NEXT = {"pending": "in_progress", "in_progress": "completed", "completed": "pending"}
 
 
-class TaskPanel(DataTable[str]):
+class TaskPanel(DataTable[Text]):
     """A table of tasks; its bindings act on the highlighted task."""
 
     DEFAULT_CSS = """
@@ -59,7 +62,8 @@ class TaskPanel(DataTable[str]):
         self.tasks = tasks
         self.clear()
         for t in tasks:
-            self.add_row(t.id, t.status, t.owner or "-", t.subject, t.availability(blocked.get(t.id, [])), key=t.id)
+            cells = (t.id, t.status, t.owner or "-", t.subject, t.availability(blocked.get(t.id, [])))
+            self.add_row(*(Text(for_display(c, one_line=True)) for c in cells), key=t.id)
         if current is not None:
             for i, t in enumerate(tasks):
                 if t.id == current:

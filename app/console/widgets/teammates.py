@@ -9,6 +9,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from app.core.sanitize import for_display
+
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
@@ -28,10 +30,15 @@ COLOR_NAMES = {"purple": "magenta", "orange": "bright_red", "pink": "bright_mage
 
 def _name(row: TeammateRow) -> Text:
     color = COLOR_NAMES.get(row.color or "", row.color or "")
-    text = Text(row.name, style=f"bold {color}".strip() if color else "bold")
+    text = Text(for_display(row.name, one_line=True), style=f"bold {color}".strip() if color else "bold")
     if row.unread:
         text.append(f" ✉{row.unread}", style="reverse")
     return text
+
+
+def _plain(value: str) -> Text:
+    """A teammate's string as plain text (no markup), escape sequences removed."""
+    return Text(for_display(value, one_line=True))
 
 
 class TeammateList(Widget):
@@ -57,10 +64,10 @@ class TeammateList(Widget):
             usage = row.usage
             table.add_row(
                 _name(row),
-                row.kind,
-                row.backend,
+                _plain(row.kind),
+                _plain(row.backend),
                 Text(row.state, style=STATE_STYLE.get(row.state, "")),
-                row.task or "-",
+                _plain(row.task or "-"),
                 f"{usage.cpu:.0f}" if usage else "-",
                 f"{usage.mem_mb:.0f}" if usage else "-",
                 style="reverse" if row.name == self.selected else "",
