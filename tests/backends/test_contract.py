@@ -14,9 +14,17 @@ from backends.base import PaneBackend, PaneHandle
 ECHO_LOOP = ["sh", "-c", 'echo "ready $CREWMUX_X"; while read -r l; do echo "got:$l"; done']
 
 
-def test_flags_are_declared(backend: PaneBackend) -> None:
+def test_flags_are_declared_and_survival_is_true(backend: PaneBackend, tmp_path: Path) -> None:
+    cls = type(backend)
     assert isinstance(backend, PaneBackend)
-    assert {type(backend).CAN_FOCUS, type(backend).SURVIVES_CONSOLE, type(backend).CAN_STYLE} <= {True, False}
+    for flag in ("CAN_FOCUS", "SURVIVES_CONSOLE", "CAN_STYLE"):
+        assert type(getattr(cls, flag)) is bool, f"{cls.__name__}.{flag} is not declared as a bool"
+    handle = backend.spawn(spec("frank", ECHO_LOOP, tmp_path))
+    wait_until(screen_has(backend, handle, "ready"), what="pane up")
+    # A fresh backend object stands for a console that was restarted: it finds the pane again
+    # exactly when the backend says its panes survive the console.
+    fresh = cls()
+    assert [h.pid for h in fresh.list_panes("t")] == ([handle.pid] if cls.SURVIVES_CONSOLE else [])
 
 
 def test_spawn_write_read(backend: PaneBackend, tmp_path: Path) -> None:

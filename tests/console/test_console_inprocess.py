@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from console_helpers import main_screen, noticed, until
 
 from app.console.widgets.terminal import TerminalView
+from app.core.heartbeat import read_heartbeat
 from app.core.liveness import is_alive
+from tests.agents.teammate_helpers import REPO
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,14 +35,18 @@ async def test_spawn_show_type_interrupt_jump_and_shut_down(
     console_factory: Callable[..., CrewmuxApp], teams: TeamStore, team: str, tmp_path: Path
 ) -> None:
     backend = inprocess.InProcessBackend()
-    app = console_factory(team, backend=backend, tick=0.5)
+    app = console_factory(team, backend=backend, tick=0.5, shutdown_grace=15.0)  # a worker answers at once
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: main_screen(pilot).snapshot is not None)
         await pilot.press("f2")
         await until(pilot, lambda: type(app.screen).__name__ == "SpawnForm")
         await pilot.press(*"echo1")
         form = app.screen
-        form.query_one("#command").value = "sh -c 'echo READY-$CREWMUX_AGENT; exec cat'"  # type: ignore[attr-defined]
+        # A line is read first (the typing below), then the real built-in worker takes the pane,
+        # so the shutdown at the end is answered by a teammate that follows the protocol.
+        worker = f"env PYTHONPATH={shlex.quote(str(REPO))} {shlex.quote(sys.executable)} -m app worker"
+        command = f"echo READY-$CREWMUX_AGENT; head -n1; exec {worker}"
+        form.query_one("#command").value = f"sh -c {shlex.quote(command)}"  # type: ignore[attr-defined]
         form.query_one("#cwd").value = str(tmp_path)  # type: ignore[attr-defined]
         form.query_one("#plan").value = True  # type: ignore[attr-defined]
         await pilot.click("#ok")
@@ -56,14 +64,15 @@ async def test_spawn_show_type_interrupt_jump_and_shut_down(
         view = screen.query_one(TerminalView)
         assert view.has_focus
         await pilot.press(*"ping-42", "enter")
-        await until(pilot, lambda: _screen_text(pilot).count("ping-42") >= 2)  # tty echo + cat's copy
+        await until(pilot, lambda: _screen_text(pilot).count("ping-42") >= 2)  # tty echo + head's copy
         await pilot.press("escape")
         assert not view.has_focus
         await pilot.press("f4")
         await until(pilot, noticed(pilot, "no pane to jump to"))
-        await pilot.press("f5")  # Escape to the teammate: cat shrugs
+        await until(pilot, lambda: read_heartbeat(teams.paths(team), "echo1") is not None, timeout=20)  # worker up
+        await pilot.press("f5")  # Escape to the teammate: the worker shrugs
         await pilot.press("f3")
-        await until(pilot, noticed(pilot, "shut down echo1"), timeout=20)
+        await until(pilot, noticed(pilot, "shut down echo1: approved"), timeout=20)
         assert not is_alive(pid, started)
         assert teams.load(team).member("echo1") is None  # shut down: removed from the team
         await until(pilot, lambda: screen.snapshot is not None and "echo1" not in screen.snapshot.names())

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 
 from app.core.mailbox import Mailbox
 from app.core.team import TeamStore
+from tests.agents.teammate_helpers import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -213,6 +213,22 @@ def test_home_flag_overrides_env(crew: Any, tmp_path: Path) -> None:
     assert [t["name"] for t in json.loads(crew("team", "list", "--home", str(other), "--json").out)] == ["x"]
 
 
+def _watching(pid: int) -> bool:
+    """True once process ``pid`` holds an inotify instance with at least one watch."""
+    fds = Path(f"/proc/{pid}/fd")
+    for fd in fds.iterdir() if fds.is_dir() else []:
+        try:
+            if (
+                os.readlink(fd) == "anon_inode:inotify"
+                and "inotify wd:" in Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text()
+            ):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/fdinfo").is_dir(), reason="reads inotify state from /proc (Linux)")
 def test_msg_wait_in_another_process_wakes_on_later_send(cli: Any, home: Path) -> None:
     assert cli("team", "create", "w").code == 0
     assert cli("team", "join", "bob", "--team", "w").code == 0
@@ -226,7 +242,9 @@ def test_msg_wait_in_another_process_wakes_on_later_send(cli: Any, home: Path) -
         text=True,
     )
     try:
-        time.sleep(0.5)  # give it time to start waiting; what is asserted is the message it gets
+        # Send only once the waiter is inside its wait: it holds an inotify watch on the inbox dir.
+        wait_until(lambda: _watching(waiter.pid), 30, "the waiter watches its inbox")
+        assert waiter.poll() is None
         sent = cli("msg", "send", "bob", "wake up", "--team", "w", "--as", "team-lead")
         assert sent.code == 0
         out, err = waiter.communicate(timeout=30)

@@ -189,9 +189,14 @@ class App:
         return None
 
 
+_APP: list[App] = []  # one iTerm2 app per process, as for real: every connection sees the same windows
+
+
 class Connection:
     def __init__(self) -> None:
-        self.app = App()
+        if not _APP:
+            _APP.append(App())
+        self.app = _APP[0]
 
     @classmethod
     async def async_create(cls) -> Connection:
