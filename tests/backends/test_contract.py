@@ -6,10 +6,10 @@ from pathlib import Path
 
 import psutil
 import pytest
-from crewmux_pane_testkit import screen_has, spec, wait_until
 
 from app.core.errors import PaneNotFound
 from backends.base import PaneBackend, PaneHandle
+from tests.backends.crewmux_pane_testkit import screen_has, spec, wait_until
 
 ECHO_LOOP = ["sh", "-c", 'echo "ready $CREWMUX_X"; while read -r l; do echo "got:$l"; done']
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from crewmux_pane_testkit import wait_until
 
 from app.core.team import TeamStore
+from tests.backends.crewmux_pane_testkit import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 

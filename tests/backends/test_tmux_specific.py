@@ -8,12 +8,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-from crewmux_pane_testkit import screen_has, spec, wait_until
 
 from app.core.errors import PaneNotFound
 from backends.base import PaneHandle
 from backends.tmux import TmuxBackend
 from backends.tmux_server import TmuxServer
+from tests.backends.crewmux_pane_testkit import screen_has, spec, wait_until
 
 LOOP = ["sh", "-c", 'echo up; while read -r l; do echo "got:$l"; done']
 

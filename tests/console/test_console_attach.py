@@ -6,13 +6,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from console_helpers import main_screen, until
 
 from app.console.app import make_app
 from app.console.themes import ConsoleSettings
 from app.core.errors import TeamNotFound
 from app.core.mailbox import Mailbox
 from app.core.team import TeamStore
+from tests.console.console_helpers import main_screen, until
 
 if TYPE_CHECKING:
     from pathlib import Path

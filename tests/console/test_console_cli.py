@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from console_helpers import main_screen, until
 
 from app.cli import build_parser
 from app.cli.console_cmds import console, default_team
+from tests.console.console_helpers import main_screen, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,6 +41,6 @@ async def test_palette_offers_every_binding_and_themes(
         for wanted in ("Spawn", "Tasks", "Delegate", "Shut down", "Interrupt", "Approve plan", "Theme"):
             assert any(wanted.lower() in t.lower() for t in titles), (wanted, titles)
         tasks_cmd = next(c for c in app.get_system_commands(app.screen) if c.title == "Tasks")
-        await tasks_cmd.callback()  # type: ignore[misc]
+        await tasks_cmd.callback()
         await pilot.pause()
         assert main_screen(pilot).query_one("#tasks").has_class("-shown")

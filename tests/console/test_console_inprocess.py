@@ -7,12 +7,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from console_helpers import main_screen, noticed, until
 
 from app.console.widgets.terminal import TerminalView
 from app.core.heartbeat import read_heartbeat
 from app.core.liveness import is_alive
 from tests.agents.teammate_helpers import REPO
+from tests.console.console_helpers import main_screen, noticed, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable

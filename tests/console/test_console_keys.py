@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from console_helpers import main_screen, noticed, notices, until
-
 from app.console.messages import Refreshed
 from app.console.themes import load_settings
 from app.console.widgets.tasks import TaskPanel
@@ -20,6 +18,7 @@ from app.core.protocol import (
     parse_protocol,
     protocol_text,
 )
+from tests.console.console_helpers import main_screen, noticed, notices, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -11,11 +11,11 @@ import signal
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from console_helpers import main_screen, noticed, notices, until
 
 from app.console import ops
 from app.core.liveness import is_alive
 from app.core.paths import LEAD_NAME
+from tests.console.console_helpers import main_screen, noticed, notices, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -9,11 +9,11 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from console_helpers import main_screen, noticed, until
 
 from app.console import ops
 from app.core.liveness import is_alive
 from app.core.paths import LEAD_NAME
+from tests.console.console_helpers import main_screen, noticed, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -15,10 +15,9 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from console_helpers import main_screen, noticed, until
-
 from app.lifecycle.shutdown import shutdown_member
 from tests.agents.teammate_helpers import REPO, Workers
+from tests.console.console_helpers import main_screen, noticed, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

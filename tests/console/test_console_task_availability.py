@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from console_helpers import main_screen, until
-
 from app.console.widgets.tasks import TaskPanel
+from tests.console.console_helpers import main_screen, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable

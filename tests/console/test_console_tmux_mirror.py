@@ -8,10 +8,10 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from console_helpers import main_screen, noticed, until
 
 from app.console.widgets.terminal import TerminalView
 from app.core.liveness import is_alive
+from tests.console.console_helpers import main_screen, noticed, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

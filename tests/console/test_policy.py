@@ -19,7 +19,7 @@ def test_off_by_default_and_everything_allowed(teams: TeamStore, team: str) -> N
     paths = teams.paths(team)
     assert policy.is_delegate(paths) is False
     for op in ("own_task", "claim_task", "type_into_own_pane", "run_command", "spawn"):
-        policy.check(paths, LEAD_NAME, op)  # type: ignore[arg-type]
+        policy.check(paths, LEAD_NAME, op)
 
 
 def test_delegate_mode_refuses_the_leads_own_work_with_a_reason(teams: TeamStore, team: str) -> None:
@@ -27,7 +27,7 @@ def test_delegate_mode_refuses_the_leads_own_work_with_a_reason(teams: TeamStore
     policy.set_delegate(paths, True)
     assert json.loads(paths.settings.read_text())["delegateMode"] is True
     for op in ("spawn", "message", "manage_tasks", "approve_plan", "shutdown"):
-        policy.check(paths, LEAD_NAME, op)  # type: ignore[arg-type]
+        policy.check(paths, LEAD_NAME, op)
     with pytest.raises(PolicyRefused, match="cannot own a task"):
         policy.check(paths, LEAD_NAME, "own_task")
     with pytest.raises(PolicyRefused, match="cannot claim"):
@@ -45,7 +45,7 @@ def test_never_applies_to_teammates(teams: TeamStore, team: str) -> None:
     paths = teams.paths(team)
     policy.set_delegate(paths, True)
     for op in ("own_task", "claim_task", "type_into_own_pane", "run_command"):
-        policy.check(paths, "alice", op)  # type: ignore[arg-type]
+        policy.check(paths, "alice", op)
     assert policy.refusal("bob", "run_command", delegate_mode=True) is None
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from console_helpers import main_screen, until
 
 from app.core.mailbox import Mailbox
 from app.core.models import MemberRuntime
 from app.core.paths import LEAD_NAME
+from tests.console.console_helpers import main_screen, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -60,7 +60,13 @@ class ResponsesServer(FakeModelServer):
         model = (req.json or {}).get("model", MODELS[0]) if isinstance(req.json, dict) else MODELS[0]
         rid = new_id("resp")
         seq = iter(range(1, 10_000))
-        base = {"id": rid, "object": "response", "model": model, "status": "in_progress", "output": []}
+        base: dict[str, object] = {
+            "id": rid,
+            "object": "response",
+            "model": model,
+            "status": "in_progress",
+            "output": [],
+        }
         out.sse({"type": "response.created", "sequence_number": 0, "response": base}, "response.created")
         reply.wait_if_held()
         index = 0

@@ -35,7 +35,7 @@ async def test_two_members_claim_at_once_without_double_claims(home: Path, teams
                 if result.is_error:
                     assert "no task is available" in str(result.content)
                     return
-                got[name].append(result.structured_content["id"])  # type: ignore[index]
+                got[name].append(result.structured_content["id"])
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(drain, "alice")

@@ -13,7 +13,7 @@ fixtures too, one per API, each started for the test and stopped after it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,7 @@ def _ensure_installed() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def real_cli() -> object:
+def real_cli() -> Callable[[str], Path]:
     """``real_cli(kind) -> Path`` of the pinned CLI; skips (fails under $CI) when it could not be installed."""
 
     def find(kind: str) -> Path:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +25,7 @@ def test_pinned_file_names_each_kind_once_with_its_version_in_range() -> None:
     assert not in_range("0.170.1", pinned_for("codex").verified)
 
 
-def test_second_install_starts_no_installer(real_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_install_starts_no_installer(real_cli: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
     for cli in pinned():
         real_cli(cli.kind)
     assert install_clis.missing() == []
@@ -30,12 +33,12 @@ def test_second_install_starts_no_installer(real_cli, monkeypatch: pytest.Monkey
     def refuse(*a: object, **k: object) -> None:
         raise AssertionError("an installer ran although everything was installed")
 
-    monkeypatch.setattr(install_clis.subprocess, "run", refuse)
+    monkeypatch.setattr(subprocess, "run", refuse)  # the module install_clis runs its installers through
     assert install_clis.main([]) == 0
 
 
 def test_installer_without_npm_says_why_and_fails_only_when_strict(
-    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("CREWMUX_AGENT_CLIS", str(tmp_path / "clis"))
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
@@ -49,7 +52,7 @@ def test_installer_without_npm_says_why_and_fails_only_when_strict(
     assert install_clis.main(["codex"]) == 1
 
 
-def test_doctor_lists_each_cli_its_version_and_verdict(real_cli, cli) -> None:
+def test_doctor_lists_each_cli_its_version_and_verdict(real_cli: Callable[[str], Path], cli: Any) -> None:
     for c in pinned():
         real_cli(c.kind)
     res = cli("doctor", "--json")

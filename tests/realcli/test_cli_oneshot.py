@@ -7,9 +7,12 @@ the prompt arrives byte-exact at the server and the scripted reply comes back on
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
+from pathlib import Path
 
 from tests.fakemodels import gemini, openai_chat, openai_responses
 from tests.fakemodels.base import Reply
+from tests.realcli.agent_home import AgentHome
 
 PROMPT = 'say "hi" $(whoami) `id` \\ done'
 
@@ -20,7 +23,7 @@ def _run(argv: list[str], env: dict[str, str], cwd: str, timeout: float = 90.0) 
     )
 
 
-def test_pinned_versions_report_themselves(real_cli) -> None:
+def test_pinned_versions_report_themselves(real_cli: Callable[[str], Path]) -> None:
     from app.agents.clis import find_cli, pinned
 
     for cli in pinned():
@@ -31,7 +34,9 @@ def test_pinned_versions_report_themselves(real_cli) -> None:
         assert found.verified
 
 
-def test_codex_exec_talks_to_fake_responses(real_cli, agent_home, responses_server) -> None:
+def test_codex_exec_talks_to_fake_responses(
+    real_cli: Callable[[str], Path], agent_home: AgentHome, responses_server: openai_responses.ResponsesServer
+) -> None:
     responses_server.script(Reply(text="pong from fake codex model"))
     env = agent_home.for_codex(responses_server)
     proc = _run([str(real_cli("codex")), "exec", "--skip-git-repo-check", PROMPT], env, str(agent_home.workdir))
@@ -41,7 +46,9 @@ def test_codex_exec_talks_to_fake_responses(real_cli, agent_home, responses_serv
     assert PROMPT in openai_responses.user_texts(req)
 
 
-def test_gemini_prompt_talks_to_fake_gemini(real_cli, agent_home, gemini_server) -> None:
+def test_gemini_prompt_talks_to_fake_gemini(
+    real_cli: Callable[[str], Path], agent_home: AgentHome, gemini_server: gemini.GeminiServer
+) -> None:
     gemini_server.script(Reply(text="pong from fake gemini model"))
     env = agent_home.for_gemini(gemini_server)
     proc = _run([str(real_cli("gemini")), "-p", PROMPT], env, str(agent_home.workdir))
@@ -51,7 +58,9 @@ def test_gemini_prompt_talks_to_fake_gemini(real_cli, agent_home, gemini_server)
     assert any(PROMPT in t for t in gemini.user_texts(req))
 
 
-def test_aider_message_talks_to_fake_chat(real_cli, agent_home, chat_server) -> None:
+def test_aider_message_talks_to_fake_chat(
+    real_cli: Callable[[str], Path], agent_home: AgentHome, chat_server: openai_chat.ChatCompletionsServer
+) -> None:
     chat_server.script(Reply(text="pong from fake aider model"))
     env = agent_home.for_aider(chat_server)
     proc = _run([str(real_cli("aider")), "--message", PROMPT, "--no-pretty"], env, str(agent_home.workdir))
