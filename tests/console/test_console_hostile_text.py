@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from console_helpers import main_screen, until
-
 from app.console.widgets.feed import Conversation, NotificationLog
 from app.console.widgets.tasks import TaskPanel
 from app.console.widgets.teammates import TeammateList
 from app.core.mailbox import Mailbox
 from app.core.paths import LEAD_NAME
+from tests.console.console_helpers import main_screen, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable
