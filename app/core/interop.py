@@ -96,20 +96,6 @@ def claude_lock(path: Path, *, interop: bool, timeout: float = DEFAULT_TIMEOUT) 
         yield
 
 
-@contextmanager
-def claude_dir_lock(lock_dir: Path, *, interop: bool, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
-    """Claude Code's mkdir lock at an explicit lock dir (e.g. the task list's ``.lock``).
-
-    proper-lockfile's ``lockfilePath`` option: the lock dir is named outright rather than
-    derived from a file. Outside interop mode it holds nothing.
-    """
-    if not interop:
-        yield
-        return
-    with MkdirLock(lock_dir, timeout=timeout, lock_dir=lock_dir):
-        yield
-
-
 def read_shared(
     path: Path,
     model: type[BaseModel] | TypeAdapter[M],

@@ -111,7 +111,11 @@ class TeamPaths:
 
     @property
     def task_list_lock(self) -> Path:
-        """Claude Code's task-list lock dir ``tasks/<team>/.lock`` (taken to create a task)."""
+        """The file Claude Code locks to create a task, ``tasks/<team>/.lock``.
+
+        It locks it with proper-lockfile, so the lock itself is the directory ``.lock.lock``
+        (:func:`app.core.mkdir_lock.mkdir_lock_path`); the file only anchors it.
+        """
         return self.tasks_dir / ".lock"
 
     @property

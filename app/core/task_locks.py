@@ -1,24 +1,29 @@
 """How the task list is locked, in crewmux's own root and in Claude Code's (interop mode).
 
-Every change runs under crewmux's list flock. In interop mode (Claude Code's root, see
+Every change runs under crewmux's list flock. Creating a task also takes Claude Code's list lock
+— the file ``.lock`` locked the proper-lockfile way, i.e. the directory ``.lock.lock`` — on every
+team, crewmux's own too (a claude teammate creates tasks in the same directory through its task
+tools), so the two sides never hand out the same id. In interop mode (Claude Code's root, see
 :mod:`app.core.interop`) Claude Code changes a task under that task's mkdir lock
 ``<id>.json.lock`` alone, so every task crewmux reads inside a change is read under its mkdir
-lock too (taken after crewmux's list flock, held until the change is written); creating also
-takes Claude Code's list lock ``.lock``. A journal left by a crash is replayed under the locks
+lock too (taken after crewmux's list flock, held until the change is written). A journal left by a crash is replayed under the locks
 of the task files it rewrites. Outside a change, a task is read with
 :func:`app.core.interop.read_shared`, which tells a file caught mid-write from a corrupt one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.core.atomic import ensure_dir, read_bytes, read_model
-from app.core.interop import claude_dir_lock, claude_lock, read_shared
+from app.core.interop import claude_lock, read_shared
 from app.core.locks import file_lock
+from app.core.mkdir_lock import MkdirLock
 from app.core.models import Task
 
 if TYPE_CHECKING:
@@ -43,8 +48,8 @@ class TaskLocks:
         ensure_dir(self.paths.tasks_dir)
         interop = self.paths.interop
         with file_lock(self.paths.tasks_dir / "tasks", self.timeout), ExitStack() as held:
-            if interop and creating:
-                held.enter_context(claude_dir_lock(self.paths.task_list_lock, interop=True, timeout=self.timeout))
+            if creating:
+                held.enter_context(self._list_lock())
             if interop:
                 self._held, self._held_paths = held, set()
             try:
@@ -53,6 +58,13 @@ class TaskLocks:
                 yield
             finally:
                 self._held, self._held_paths = None, set()
+
+    def _list_lock(self) -> MkdirLock:
+        """Claude Code's list lock: ``.lock`` (created empty if missing, as Claude Code does) via ``.lock.lock``."""
+        anchor = self.paths.task_list_lock
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(anchor, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return MkdirLock(anchor, timeout=self.timeout)
 
     def read(self, path: Path) -> Task | None:
         """The task at ``path`` (None if missing or quarantined); in interop mode inside a change,

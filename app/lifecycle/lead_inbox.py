@@ -147,4 +147,3 @@ class LeadInbox:
         ``timeout`` seconds; None when none came. Marks nothing read."""
         found = self.wait_for(lambda m: answer_to(m, request_id) is not None, timeout, request_id=request_id)
         return None if found is None else answer_to(found, request_id)
-

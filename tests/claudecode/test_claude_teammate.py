@@ -7,6 +7,8 @@ import re
 import uuid
 from pathlib import Path
 
+import pytest
+
 from tests.claudecode.harness import ClaudeRig
 from tests.fakemodels.anthropic import Block, all_text, answers_tool, tool_use, user_says, user_text
 from tests.fakemodels.base import LoggedRequest
@@ -73,3 +75,23 @@ def test_shutdown_of_a_claude_teammate_is_approved_not_killed(claude_rig: Claude
     assert doc["outcome"] == "approved", doc
     assert doc["removed"] is True
     assert "[invalid id]" not in all_text(rig.fake.requests[-1])
+
+
+@pytest.mark.parametrize("mode", ["default", "interop"])
+def test_tasks_made_by_a_claude_teammate_and_by_crewmux_never_share_an_id(claude_rig: ClaudeRig, mode: str) -> None:
+    rig = claude_rig
+    rig.env["CLAUDE_CODE_ENABLE_TODO_TOOLS"] = "1"  # the task tools exist only with it (2.1.332)
+    flags = ["--claude"] if mode == "interop" else []
+    root = rig.home / ".claude" if mode == "interop" else rig.root
+    rig.crewmux(*flags, "team", "create", "t")
+    rig.fake.reply(tool_use("ToolSearch", {"query": "select:TaskCreate"}), when=user_says("Make a task"))
+    task = {"subject": "from claude", "description": "made by the real Claude Code"}
+    rig.fake.reply(tool_use("TaskCreate", task), when=answers_tool("ToolSearch"))
+    _spawn_claude(rig, "t", "dave", "Make a task", *flags)
+    tasks = root / "tasks" / "t"
+    rig.wait(lambda: (tasks / "1.json").is_file(), 90, "claude's TaskCreate to write task 1")
+    assert (tasks / ".lock").is_file()  # Claude Code's list lock is this file (its lock dir: .lock.lock)
+    doc = rig.crewmux(*flags, "task", "add", "from crewmux", "--team", "t", "--json", timeout=20)
+    assert doc["id"] == "2"
+    subjects = {t["id"]: t["subject"] for t in rig.crewmux(*flags, "task", "list", "--team", "t", "--json")}
+    assert subjects == {"1": "from claude", "2": "from crewmux"}

@@ -26,6 +26,8 @@ Code's retry budget is spent.
 
 from __future__ import annotations
 
+import contextlib
+
 import json
 import os
 import random
@@ -163,7 +165,10 @@ def update_task(root: Path, team: str, task_id: str, key: str, log: Path | None)
 
 def create_task(root: Path, team: str, subject: str, log: Path | None) -> str:
     tasks_dir = root / "tasks" / team
-    with MkdirLockCC(tasks_dir / ".lock", log):
+    anchor = tasks_dir / ".lock"  # Claude Code: writeFile(".lock", "", {flag: "wx"}), then lock it (".lock.lock")
+    with contextlib.suppress(FileExistsError):
+        anchor.open("x").close()
+    with MkdirLockCC(tasks_dir / ".lock.lock", log):
         ids = [int(p.name[:-5]) for p in tasks_dir.iterdir() if p.name.endswith(".json") and p.name[:-5].isdigit()]
         hwm_path = tasks_dir / ".highwatermark"
         hwm = int(hwm_path.read_text().strip() or 0) if hwm_path.exists() else 0

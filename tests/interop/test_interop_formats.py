@@ -146,7 +146,7 @@ def test_tasks_keep_unknown_fields_and_claims_scan_the_files(teams: TeamStore) -
     assert kept["metadata"] == {"ccKey": "v"}
     assert kept["status"] == "completed" and kept["owner"] == "alice"
     assert not paths.task_index.exists()  # crewmux's index is not kept in Claude Code's dir
-    assert not list(paths.tasks_dir.glob("*.lock"))
+    assert not [p for p in paths.tasks_dir.glob("*.lock") if p.is_dir()]  # no lock left (the ".lock" file stays)
     store.close()
 
 
@@ -165,9 +165,9 @@ def test_next_id_is_one_past_the_highest_on_disk_or_the_highwatermark(teams: Tea
 def test_a_create_waits_for_claude_codes_list_lock(teams: TeamStore) -> None:
     paths = teams.paths("crew")
     paths.tasks_dir.mkdir(parents=True, exist_ok=True)
-    held = MkdirLock(paths.tasks_dir)
-    held.lock_dir = paths.task_list_lock
+    held = MkdirLock(paths.task_list_lock)  # Claude Code locks the file ".lock": its lock is ".lock.lock"
     held.acquire()
+    assert held.lock_dir.name == ".lock.lock"
     store = TaskStore(paths, lock_timeout=0.3)
     with pytest.raises(LockTimeout):
         store.create("blocked")
@@ -206,5 +206,5 @@ def test_release_gives_back_only_the_agents_unfinished_tasks(teams: TeamStore) -
     after = {t.id: (t.owner, t.status) for t in store.list_tasks()}
     assert after == {a.id: (None, "pending"), b.id: ("alice", "completed"), c.id: ("bob", "pending")}
     assert store.claim(None, "carol").id == a.id
-    assert not list(teams.paths("crew").tasks_dir.glob("*.lock"))
+    assert not [p for p in teams.paths("crew").tasks_dir.glob("*.lock") if p.is_dir()]
     store.close()
