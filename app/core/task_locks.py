@@ -6,8 +6,8 @@ team, crewmux's own too (a claude teammate creates tasks in the same directory t
 tools), so the two sides never hand out the same id. In interop mode (Claude Code's root, see
 :mod:`app.core.interop`) Claude Code changes a task under that task's mkdir lock
 ``<id>.json.lock`` alone, so every task crewmux reads inside a change is read under its mkdir
-lock too (taken after crewmux's list flock, held until the change is written). A journal left by a crash is replayed under the locks
-of the task files it rewrites. Outside a change, a task is read with
+lock too (taken after crewmux's list flock, held until the change is written). A journal left
+by a crash is replayed under the locks of the task files it rewrites. Outside a change, a task is read with
 :func:`app.core.interop.read_shared`, which tells a file caught mid-write from a corrupt one.
 """
 

@@ -27,7 +27,6 @@ Code's retry budget is spent.
 from __future__ import annotations
 
 import contextlib
-
 import json
 import os
 import random
