@@ -12,7 +12,9 @@ import os
 import re
 import shlex
 import sys
+import unicodedata
 import uuid
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -33,6 +35,18 @@ class ScreenRules(BaseModel):
     busy: list[str] = Field(default_factory=list, description="Any match on screen: it is working.")
     permission: list[str] = Field(default_factory=list, description="Any match: it asks a permission question.")
     input_line: str = Field(description="Matches its input line; group 'text' is what is typed there.")
+    continuation: str | None = Field(
+        default=None, description="Matches the lines of a multi-line composer below its input line (group 'text')."
+    )
+    placeholder: list[str] = Field(
+        default_factory=list, description="Hint texts an empty composer shows (used when the cursor is unknown)."
+    )
+    prompt_every_line: bool = Field(
+        default=False, description="Every line of a multi-line composer repeats the prompt (aider's '> ')."
+    )
+    cursor_off_input: Literal["busy", "unknown"] = Field(
+        default="unknown", description="The state when the terminal cursor is not on the composer (a shell: busy)."
+    )
 
 
 class AgentRules(BaseModel):
@@ -51,6 +65,13 @@ class AgentRules(BaseModel):
     prompt_args: list[str] = Field(default_factory=list, description="With prompt='flag'; {prompt} filled in.")
     reads_inbox: bool = Field(description="True: it reads its own inbox; crewmux never types into it.")
     interrupt_key: Literal["Escape", "C-c"] = "Escape"
+    paste_settle: float = Field(
+        default=0.0, description="Seconds between the pasted text showing and Enter (gemini drops an early Enter)."
+    )
+    quit_text: str | None = Field(default=None, description="Typed (then Enter) into an idle agent to end it.")
+    quit_keys: list[Literal["C-c", "C-d", "Escape"]] = Field(
+        default_factory=list, description="Keys sent, in order, when quit_text did not end it."
+    )
     screen: ScreenRules
 
     def compiled(self) -> CompiledScreen:
@@ -62,6 +83,10 @@ class CompiledScreen:
         self.busy = [re.compile(p) for p in rules.busy]
         self.permission = [re.compile(p) for p in rules.permission]
         self.input_line = re.compile(rules.input_line)
+        self.continuation = re.compile(rules.continuation) if rules.continuation else None
+        self.placeholder = [re.compile(p) for p in rules.placeholder]
+        self.prompt_every_line = rules.prompt_every_line
+        self.cursor_off_input: ScreenState = rules.cursor_off_input
 
 
 @cache
@@ -89,28 +114,83 @@ def _last_lines(lines: list[str]) -> list[str]:
     return trimmed
 
 
-def classify(lines: list[str], rules: AgentRules) -> ScreenState:
-    """What the screen shows: a permission question, busy, waiting for input, or unknown."""
+def _columns(text: str) -> int:
+    """Terminal cells ``text`` takes (wide East Asian characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+Cursor = tuple[int, int] | None
+"""(row, col) of the terminal cursor on the visible screen, when the backend knows it."""
+
+
+@dataclass(frozen=True)
+class Composer:
+    """The agent's input area as the screen shows it."""
+
+    first_row: int
+    last_row: int
+    text: str
+    """What is typed there; "" when empty (a placeholder the cursor sits in front of counts as empty)."""
+    cursor_inside: bool | None
+    """Whether the terminal cursor is in the composer (None: the backend did not say)."""
+
+
+def composer(lines: list[str], rules: AgentRules, cursor: Cursor = None) -> Composer | None:
+    """The lowest input area on screen (a prompt line and its continuation lines), or None."""
     screen = rules.compiled()
     shown = _last_lines(lines)
-    tail = shown[-12:]
+    start = max(0, len(shown) - 8)
+    row = next((i for i in range(len(shown) - 1, start - 1, -1) if screen.input_line.match(shown[i])), None)
+    if row is None:
+        return None
+    match = screen.input_line.match(shown[row])
+    assert match is not None
+    first, last = row, row
+    parts = [match.groupdict().get("text") or ""]
+    if screen.prompt_every_line:  # aider: "> " on each line of a multi-line input
+        while first > 0 and (above := screen.input_line.match(shown[first - 1])):
+            first -= 1
+            parts.insert(0, above.groupdict().get("text") or "")
+    elif screen.continuation is not None and cursor is not None and cursor[0] > row:
+        for i in range(row + 1, min(cursor[0], len(shown) - 1) + 1):
+            more = screen.continuation.match(shown[i])
+            if more is None:
+                break
+            last = i
+            parts.append(more.groupdict().get("text") or "")
+    text = "\n".join(p.rstrip() for p in parts).strip()
+    inside = None if cursor is None else first <= cursor[0] <= last
+    if cursor is None and any(p.fullmatch(text) for p in screen.placeholder):
+        text = ""
+    if cursor is not None and cursor[0] == row == last and first == row:
+        start_col = _columns(shown[row][: match.start("text")]) if "text" in match.groupdict() else 0
+        if match.groupdict().get("text") is None or cursor[1] <= start_col:
+            text = ""  # the cursor is where typing starts: whatever shows there is a placeholder
+    return Composer(first, last, text, inside)
+
+
+def classify(lines: list[str], rules: AgentRules, cursor: Cursor = None) -> ScreenState:
+    """What the screen shows: a permission question, busy, waiting for input, or unknown.
+
+    With the cursor known, "waiting" also needs the cursor in the composer; elsewhere the state is
+    the rules' ``cursor_off_input`` (a shell running ``sleep 5`` shows its prompt line above the cursor).
+    """
+    screen = rules.compiled()
+    tail = _last_lines(lines)[-12:]
     if any(p.search(ln) for p in screen.permission for ln in tail):
         return "permission"
     if any(p.search(ln) for p in screen.busy for ln in tail):
         return "busy"
-    if input_text(lines, rules) is not None:
-        return "waiting"
-    return "unknown"
+    box = composer(lines, rules, cursor)
+    if box is None:
+        return "unknown"
+    return "waiting" if box.cursor_inside is not False else screen.cursor_off_input
 
 
-def input_text(lines: list[str], rules: AgentRules) -> str | None:
-    """The text on the agent's (lowest) input line, or None when no input line is shown."""
-    screen = rules.compiled()
-    for ln in reversed(_last_lines(lines)[-8:]):
-        m = screen.input_line.match(ln)
-        if m:
-            return (m.groupdict().get("text") or "").strip()
-    return None
+def input_text(lines: list[str], rules: AgentRules, cursor: Cursor = None) -> str | None:
+    """The text in the agent's (lowest) composer, or None when no input line is shown."""
+    box = composer(lines, rules, cursor)
+    return None if box is None else box.text
 
 
 def agent_argv(

@@ -1,11 +1,14 @@
 """Typing messages into agents that cannot read their inbox (Codex, Gemini CLI, Aider, a shell).
 
-For each unread message: wait until the screen shows the agent waiting for input (its input
-line, no busy or permission marker, and no change for ``settle`` seconds); paste the text as a
-bracketed paste *without* Enter; check it landed on the input line; press Enter as a separate
-key; check the input line emptied (or the agent went busy). No sign of submission → press Enter
-once more → still nothing → :class:`DeliveryFailed` (reported loudly: raised, logged as a
-problem, and told to the lead). A message is marked read only once it was seen submitted.
+For each unread message: wait until the screen shows the agent waiting with an EMPTY composer
+(judged with the terminal cursor: a placeholder the cursor sits in front of is empty) and no
+busy or permission marker, unchanged for ``settle`` seconds; paste the text as a bracketed paste
+*without* Enter; check it landed in the composer; wait the agent's ``paste_settle`` (gemini turns
+an Enter that follows a paste too closely into a newline); press Enter as a separate key; check
+the composer emptied or the agent went busy. No sign of submission and the screen exactly as
+before the Enter → one more Enter (it was dropped). The screen changed but shows no submission →
+never a second Enter (it could go into a running program's stdin): :class:`DeliveryFailed`,
+saying the text may be left in its composer. A message is marked read only once seen submitted.
 """
 
 from __future__ import annotations
@@ -14,20 +17,20 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.agents.adapters import classify, input_text
+from app.agents.adapters import classify, composer
 from app.core.atomic import Problem, report_problem
 from app.core.errors import CrewmuxError
 from app.core.paths import LEAD_NAME
 from app.core.sanitize import for_typing
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
     from app.agents.adapters import AgentRules
     from app.core.mailbox import Mailbox
-    from backends.base import PaneBackend, PaneHandle
+    from backends.base import PaneBackend, PaneHandle, ScreenText
 
-POLL = 0.05
+POLL = 0.03
 
 
 class DeliveryFailed(CrewmuxError):
@@ -41,33 +44,60 @@ class DeliveryFailed(CrewmuxError):
     typed: bool = False
 
 
+class AgentBusy(DeliveryFailed):
+    """The agent did not wait for input with an empty composer before the deadline (nothing was typed)."""
+
+    def __init__(self, message: str, state: str) -> None:
+        super().__init__(message)
+        self.state = state
+
+
 @dataclass(frozen=True)
 class Delivered:
     msg_id: str | None
-    enters: int  # 1 normally, 2 when the first Enter did not submit it
+    enters: int  # 1 normally, 2 when the first Enter was dropped
 
 
-def _screen(backend: PaneBackend, handle: PaneHandle) -> list[str]:
-    return backend.screen(handle).lines
+def look(backend: PaneBackend, handle: PaneHandle) -> ScreenText:
+    return backend.screen(handle)
+
+
+def screen_state(shot: ScreenText, rules: AgentRules) -> str:
+    """The agent's state from one screen: "waiting" only with an empty composer holding the cursor."""
+    state = classify(shot.lines, rules, shot.cursor)
+    if state == "waiting":
+        box = composer(shot.lines, rules, shot.cursor)
+        if box is None or box.text:
+            return "typed"  # something (the user's, or a failed delivery's) sits in the composer
+    return state
 
 
 def wait_for_input(
-    backend: PaneBackend, handle: PaneHandle, rules: AgentRules, *, timeout: float, settle: float = 0.3
-) -> list[str]:
-    """The screen once it shows the agent waiting (unchanged for ``settle`` s). DeliveryFailed at the deadline."""
+    backend: PaneBackend,
+    handle: PaneHandle,
+    rules: AgentRules,
+    *,
+    timeout: float,
+    settle: float = 0.25,
+    stop: Callable[[], bool] | None = None,
+) -> ScreenText:
+    """The screen once the agent waits with an empty composer (unchanged ``settle`` s). AgentBusy at the deadline."""
     deadline = time.monotonic() + timeout
-    last: list[str] | None = None
+    last: tuple[list[str], object] | None = None
     since = time.monotonic()
     state = "unknown"
-    while time.monotonic() < deadline:
-        lines = _screen(backend, handle)
-        if lines != last:
-            last, since = lines, time.monotonic()
-        state = classify(lines, rules)
-        if state == "waiting" and input_text(lines, rules) == "" and time.monotonic() - since >= settle:
-            return lines
+    while time.monotonic() < deadline and not (stop and stop()):
+        shot = look(backend, handle)
+        key = (shot.lines, shot.cursor)
+        if key != last:
+            last, since = key, time.monotonic()
+        state = screen_state(shot, rules)
+        if state == "waiting" and time.monotonic() - since >= settle:
+            return shot
         time.sleep(POLL)
-    raise DeliveryFailed(f"{rules.kind} agent never showed an empty input line within {timeout:.0f}s (last: {state})")
+    raise AgentBusy(
+        f"{rules.kind} agent never waited with an empty input line within {timeout:.0f}s (last: {state})", state
+    )
 
 
 def _first_words(text: str) -> str:
@@ -75,10 +105,10 @@ def _first_words(text: str) -> str:
     return first[:20]
 
 
-def _wait_for(backend: PaneBackend, handle: PaneHandle, seconds: float, ok: object) -> bool:
+def _wait_for(backend: PaneBackend, handle: PaneHandle, seconds: float, ok: Callable[[ScreenText], bool]) -> bool:
     deadline = time.monotonic() + seconds
     while True:
-        if callable(ok) and ok(_screen(backend, handle)):
+        if ok(look(backend, handle)):
             return True
         if time.monotonic() >= deadline:
             return False
@@ -86,42 +116,74 @@ def _wait_for(backend: PaneBackend, handle: PaneHandle, seconds: float, ok: obje
 
 
 def type_message(
-    backend: PaneBackend, handle: PaneHandle, rules: AgentRules, text: str, *, timeout: float = 30.0, check: float = 3.0
+    backend: PaneBackend,
+    handle: PaneHandle,
+    rules: AgentRules,
+    text: str,
+    *,
+    timeout: float = 30.0,
+    check: float = 3.0,
+    stop: Callable[[], bool] | None = None,
 ) -> int:
     """Type ``text`` and submit it; returns how many Enters it took (1 or 2). Raises DeliveryFailed.
 
+    AgentBusy (a DeliveryFailed) means nothing was typed: the agent never waited for input in time.
     ``text`` is first made safe for ``rules.kind`` (:func:`app.core.sanitize.for_typing`): no
     escape sequence can end the paste early and no control character acts as a key.
     """
     if rules.reads_inbox:
         raise DeliveryFailed(f"{rules.kind} reads its own inbox; crewmux does not type into it")
     text = for_typing(text, rules.kind) or "(a message that held only control characters)"
-    wait_for_input(backend, handle, rules, timeout=timeout)
+    wait_for_input(backend, handle, rules, timeout=timeout, stop=stop)
     probe = _first_words(text)
     backend.write(handle, text, paste=True, enter=False)
 
-    def typed(lines: list[str]) -> bool:
-        now = input_text(lines, rules)
-        return now is not None and probe in now
+    def typed(shot: ScreenText) -> bool:
+        box = composer(shot.lines, rules, shot.cursor)
+        return box is not None and probe in box.text
 
     if not _wait_for(backend, handle, check, typed):
-        raise _typed(DeliveryFailed(f"the text never appeared on {rules.kind}'s input line"))
+        raise _typed(DeliveryFailed(f"the text never appeared on {rules.kind}'s input line (it may be left there)"))
+    if rules.paste_settle > 0:
+        time.sleep(rules.paste_settle)  # the agent's own paste handling; see AgentRules.paste_settle
 
-    def submitted(lines: list[str]) -> bool:
-        state = classify(lines, rules)
-        now = input_text(lines, rules)
-        return state in ("busy", "permission") or (now is not None and probe not in now)
+    def submitted(shot: ScreenText) -> bool:
+        state = classify(shot.lines, rules, shot.cursor)
+        box = composer(shot.lines, rules, shot.cursor)
+        return state in ("busy", "permission") or (box is not None and probe not in box.text)
 
     for enters in (1, 2):
+        before = look(backend, handle)
         backend.send_key(handle, "Enter")
         if _wait_for(backend, handle, check, submitted):
             return enters
+        after = look(backend, handle)
+        if (after.lines, after.cursor) != (before.lines, before.cursor):
+            raise _typed(
+                DeliveryFailed(
+                    f"{rules.kind}'s screen changed after Enter but shows no submission; no second Enter "
+                    "(it could reach a running program); the text may be left in its input line"
+                )
+            )
     raise _typed(DeliveryFailed(f"{rules.kind} did not take the message: still on its input line after two Enters"))
 
 
 def _typed(exc: DeliveryFailed) -> DeliveryFailed:
     exc.typed = True
     return exc
+
+
+def typed_body(sender: str, text: str) -> str:
+    """What is typed for a message: the text, prefixed with its sender unless it is the lead."""
+    return text if sender == LEAD_NAME else f"[message from {sender}] {text}"
+
+
+def report_failure(mailbox: Mailbox, agent: str, exc: DeliveryFailed) -> None:
+    """Tell the lead and the problem log that a message could not be delivered to ``agent``."""
+    note = f"could not deliver a message to {agent}: {exc}"
+    report_problem(Problem(path=mailbox.paths.inbox(agent), message=note, at=time.time()))
+    if agent != LEAD_NAME:
+        mailbox.send(LEAD_NAME, f"[crewmux] {note}", sender=agent, summary="delivery failed")
 
 
 def deliver_unread(
@@ -133,28 +195,35 @@ def deliver_unread(
     *,
     timeout: float = 30.0,
     skip: Collection[str] = (),
+    stop: Callable[[], bool] | None = None,
+    on_delivered: Callable[[Delivered], None] | None = None,
 ) -> list[Delivered]:
     """Type every unread message into ``agent``'s pane, oldest first; mark each read once submitted.
 
     Stops at the first failure: that message stays unread, the lead is told, a problem is
-    reported, and DeliveryFailed (with its ``msg_id``) is raised. Messages whose id is in
-    ``skip`` (failed before, waiting for a decision) are not typed again.
+    reported, and DeliveryFailed (with its ``msg_id``) is raised (AgentBusy — nothing typed — is
+    raised without telling). Messages whose id is in ``skip`` (failed before, waiting for a
+    decision) are not typed again.
     """
     done: list[Delivered] = []
     for m in mailbox.inbox(agent, unread_only=True):
+        if stop and stop():
+            break
         if m.msg_id is not None and m.msg_id in skip:
             continue
-        body = m.text if m.sender == LEAD_NAME else f"[message from {m.sender}] {m.text}"
         try:
-            enters = type_message(backend, handle, rules, body, timeout=timeout)
+            enters = type_message(backend, handle, rules, typed_body(m.sender, m.text), timeout=timeout, stop=stop)
+        except AgentBusy as exc:
+            exc.msg_id = m.msg_id
+            raise
         except DeliveryFailed as exc:
-            note = f"could not deliver a message to {agent}: {exc}"
-            report_problem(Problem(path=mailbox.paths.inbox(agent), message=note, at=time.time()))
-            if agent != LEAD_NAME:
-                mailbox.send(LEAD_NAME, f"[crewmux] {note}", sender=agent, summary="delivery failed")
+            report_failure(mailbox, agent, exc)
             exc.msg_id = m.msg_id
             raise
         if m.msg_id:
             mailbox.mark_read(agent, [m.msg_id])
-        done.append(Delivered(m.msg_id, enters))
+        item = Delivered(m.msg_id, enters)
+        done.append(item)
+        if on_delivered is not None:
+            on_delivered(item)
     return done

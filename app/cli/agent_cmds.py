@@ -29,6 +29,7 @@ def _result_text(r: ShutdownResult) -> str:
         "rejected": f"{r.name} REJECTED the shutdown: {r.reason}",
         "timeout": f"{r.name} did not answer ({r.reason}); its processes were ended",
         "not_running": f"{r.name} was not running",
+        "quit": f"{r.name} {r.reason}",
     }[r.outcome]
     lines = [head]
     if r.killed:
@@ -98,8 +99,9 @@ def monitor(ctx: Context, args: argparse.Namespace) -> int:
 
 def deliver(ctx: Context, args: argparse.Namespace) -> int:
     from app.agents.adapters import load_rules
-    from app.agents.delivery import deliver_unread
+    from app.agents.delivery import AgentBusy, deliver_unread
     from app.agents.wake import Waker
+    from app.lifecycle.inbox_delivery import deliverer_lock
     from backends.base import PaneHandle
     from backends.registry import load
 
@@ -114,11 +116,23 @@ def deliver(ctx: Context, args: argparse.Namespace) -> int:
     backend = load(member.backend_type)
     mail = ctx.mailbox(team)
     inbox = mail.paths.inbox(args.name)
-    with Waker([(inbox.parent, lambda n: n == inbox.name)]) as waker:
+
+    def show(d: object) -> None:
+        msg_id, enters = getattr(d, "msg_id", None), getattr(d, "enters", 1)
+        say(f"delivered {msg_id} to {args.name}" + (" (second Enter)" if enters > 1 else ""), flush=True)
+
+    # One deliverer per teammate: wait (up to --timeout) while the console's types into it.
+    with (
+        deliverer_lock(mail.paths, args.name, wait=args.timeout),
+        Waker([(inbox.parent, lambda n: n == inbox.name)]) as waker,
+    ):
         while True:
             waker.event.clear()
-            for d in deliver_unread(mail, args.name, backend, handle, rules, timeout=args.timeout):
-                say(f"delivered {d.msg_id} to {args.name}" + (" (second Enter)" if d.enters > 1 else ""), flush=True)
+            try:
+                deliver_unread(mail, args.name, backend, handle, rules, timeout=args.timeout, on_delivered=show)
+            except AgentBusy:
+                if not args.follow:
+                    raise
             if not args.follow or not backend.is_alive(handle):
                 return 0
             waker.wait(30.0)

@@ -1,35 +1,40 @@
 """Keep typing messages into teammates that cannot read their inbox (what the console runs).
 
 For every active teammate whose agent kind has screen rules with ``reads_inbox: false`` (codex,
-gemini, aider, shell) and that has unread messages, :class:`InboxDelivery` looks at its screen;
-when the screen shows it waiting for input, it hands over to :func:`app.agents.delivery.deliver_unread`
-(which types, checks submission, and marks each message read only once submitted). A teammate
-that is busy is looked at again shortly; after a failed delivery (told loudly by ``deliver_unread``)
-the teammate is left alone for ``backoff`` seconds, so one stuck agent does not flood the lead,
-and a message that failed after its text was pasted is never typed again by this loop: it may
-have been taken in part already, so retyping it waits for a decision (``crewmux deliver NAME``).
+gemini, aider, shell) and that has unread messages, :class:`InboxDelivery` runs ONE worker thread
+for that teammate, so deliveries to different teammates never wait on each other. A worker holds
+the teammate's deliverer lock (:func:`deliverer_lock`; ``crewmux deliver`` takes the same one, so
+two deliverers never both type) and hands over to :func:`app.agents.delivery.deliver_unread`. A
+busy agent is waited for as long as it stays busy (it is not a failure); a failed delivery is
+reported and that teammate is left alone for ``backoff`` seconds, so one stuck agent does not
+flood the lead; a message that failed after its text was pasted is never typed again by this
+loop: it may have been taken in part already, so retyping it waits for a decision
+(``crewmux deliver NAME``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.agents.adapters import classify, input_text, load_rules
-from app.agents.delivery import DeliveryFailed, deliver_unread
+from app.agents.adapters import load_rules
+from app.agents.delivery import AgentBusy, DeliveryFailed, deliver_unread, look, screen_state
 from app.agents.wake import Waker
-from app.core.errors import BadInput, CrewmuxError
+from app.core.errors import BadInput, CrewmuxError, LockTimeout
 from app.core.liveness import is_alive
-from app.core.paths import LEAD_NAME
+from app.core.locks import file_lock
+from app.core.paths import LEAD_NAME, sanitize
 
 if TYPE_CHECKING:
-    import threading
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from app.agents.adapters import AgentRules
     from app.core.mailbox import Mailbox
     from app.core.models import Member
+    from app.core.paths import TeamPaths
     from backends.base import PaneBackend, PaneHandle
 
 
@@ -67,8 +72,15 @@ def pane_handle(member: Member) -> PaneHandle | None:
     return PaneHandle(member.backend_type, member.tmux_pane_id, rt.pid, rt.pid_create_time, rt.pane_session)
 
 
+@contextlib.contextmanager
+def deliverer_lock(paths: TeamPaths, name: str, *, wait: float = 0.0) -> Iterator[None]:
+    """Be the only process typing into ``name``'s pane; LockTimeout when another deliverer is."""
+    with file_lock(paths.runtime_dir / f"deliver-{sanitize(name)}", timeout=wait):
+        yield
+
+
 class InboxDelivery:
-    """Delivers unread messages to typed-into teammates of ``mailbox``'s team."""
+    """Delivers unread messages to typed-into teammates of ``mailbox``'s team, one worker per teammate."""
 
     def __init__(
         self,
@@ -85,62 +97,101 @@ class InboxDelivery:
         self.recheck = recheck
         self.backoff = backoff
         self._failed_at: dict[str, float] = {}
-        self._held: set[str] = set()  # ids of messages whose delivery failed: never retyped here
+        self._workers: dict[str, threading.Thread] = {}
+        self._held: set[str] = set()  # ids of messages whose delivery failed after pasting: never retyped here
 
-    def _targets(self) -> list[tuple[Member, AgentRules, PaneHandle]]:
+    def _targets(self) -> list[str]:
+        """Names of typed-into teammates with a live pane and unread messages (and no recent failure)."""
         found = []
         for m in self.mailbox.teams.load(self.mailbox.team).members:
             if m.name == LEAD_NAME or time.monotonic() - self._failed_at.get(m.name, -1e9) < self.backoff:
                 continue
-            rules = typed_rules(m)
-            handle = pane_handle(m) if rules is not None else None
-            if rules is None or handle is None:
+            if typed_rules(m) is None or pane_handle(m) is None:
                 continue
-            try:
+            with contextlib.suppress(CrewmuxError):
                 if any(u.msg_id not in self._held for u in self.mailbox.inbox(m.name, unread_only=True)):
-                    found.append((m, rules, handle))
-            except CrewmuxError:
-                continue
+                    found.append(m.name)
         return found
 
+    def _attempt(self, name: str, on_event: Callable[[DeliveryEvent], None], stop: threading.Event | None) -> str:
+        """One delivery round for ``name``: "done" (nothing left), "busy", "failed" or "gone".
+
+        Without ``stop`` (a synchronous pass) a teammate not waiting for input right now is "busy"
+        at once; with it, the round waits up to ``timeout`` for it to wait for input.
+        """
+        member = self.mailbox.teams.load(self.mailbox.team).member(name)
+        rules = typed_rules(member) if member else None
+        handle = pane_handle(member) if member else None
+        if member is None or rules is None or handle is None:
+            return "gone"
+        if all(u.msg_id in self._held for u in self.mailbox.inbox(name, unread_only=True)):
+            return "done"
+        backend = self.backend_for(member.backend_type or "in-process")
+        if stop is None and screen_state(look(backend, handle), rules) != "waiting":
+            return "busy"
+        try:
+            deliver_unread(
+                self.mailbox, name, backend, handle, rules, timeout=self.timeout, skip=self._held,
+                stop=stop.is_set if stop is not None else None,
+                on_delivered=lambda d: on_event(DeliveryEvent(name, msg_id=d.msg_id)),
+            )  # fmt: skip
+        except AgentBusy:
+            return "busy"  # still busy (or something typed there): keep waiting, it is not a failure
+        except DeliveryFailed as exc:
+            self._failed_at[name] = time.monotonic()
+            if exc.typed and exc.msg_id is not None:
+                self._held.add(exc.msg_id)
+            on_event(DeliveryEvent(name, error=str(exc)))
+            return "failed"
+        return "done"
+
+    def _serve(self, name: str, stop: threading.Event, on_event: Callable[[DeliveryEvent], None]) -> None:
+        """Deliver ``name``'s unread messages until none is left, the pane is gone, or it fails."""
+        try:
+            with deliverer_lock(self.mailbox.paths, name):
+                while not stop.is_set() and self._attempt(name, on_event, stop) == "busy":
+                    pass
+        except LockTimeout:
+            return  # another deliverer (``crewmux deliver --follow``) types into this teammate
+        except CrewmuxError as exc:  # the pane or the team went away meanwhile
+            on_event(DeliveryEvent(name, error=str(exc)))
+
     def deliver_once(self) -> tuple[list[DeliveryEvent], bool]:
-        """Deliver to every teammate that waits for input now. Returns (events, messages still pending)."""
+        """One synchronous pass over every target (no threads). Returns (events, messages still pending)."""
         events: list[DeliveryEvent] = []
         pending = False
-        for m, rules, handle in self._targets():
+        for name in self._targets():
             try:
-                backend = self.backend_for(m.backend_type or "in-process")
-                lines = backend.screen(handle).lines
-            except CrewmuxError:
-                continue
-            if classify(lines, rules) != "waiting" or input_text(lines, rules) != "":
-                pending = True  # busy, or something is typed there: look again shortly
-                continue
-            try:
-                delivered = deliver_unread(
-                    self.mailbox, m.name, backend, handle, rules, timeout=self.timeout, skip=self._held
-                )
-                events.extend(DeliveryEvent(m.name, msg_id=d.msg_id) for d in delivered)
-            except DeliveryFailed as exc:
-                self._failed_at[m.name] = time.monotonic()
-                if exc.typed and exc.msg_id is not None:
-                    self._held.add(exc.msg_id)
-                events.append(DeliveryEvent(m.name, error=str(exc)))
-            except CrewmuxError as exc:  # the pane went away meanwhile
-                events.append(DeliveryEvent(m.name, error=str(exc)))
+                with deliverer_lock(self.mailbox.paths, name):
+                    pending |= self._attempt(name, events.append, None) == "busy"
+            except LockTimeout:
+                pending = True
+            except CrewmuxError as exc:
+                events.append(DeliveryEvent(name, error=str(exc)))
         return events, pending
 
+    def _ensure_worker(self, name: str, stop: threading.Event, on_event: Callable[[DeliveryEvent], None]) -> bool:
+        """Start ``name``'s worker unless one runs; True when one is running afterwards."""
+        worker = self._workers.get(name)
+        if worker is not None and worker.is_alive():
+            return True
+        worker = threading.Thread(target=self._serve, args=(name, stop, on_event), name=f"deliver-{name}", daemon=True)
+        self._workers[name] = worker
+        worker.start()
+        return True
+
     def run(self, stop: threading.Event, on_event: Callable[[DeliveryEvent], None], *, idle: float = 1.0) -> None:
-        """Deliver until ``stop`` is set: woken by inbox writes, every ``recheck`` s while messages wait."""
+        """Deliver until ``stop`` is set: woken by inbox writes, and every ``idle`` s (a freed lock, a new pane)."""
         inboxes = self.mailbox.paths.inboxes
-        with Waker([(inboxes, lambda n: n.endswith(".json"))]) as waker:
-            pending = True
-            while not stop.is_set():
-                woke = waker.wait(self.recheck if pending else idle)
-                if stop.is_set():
-                    return
-                if not (woke or pending):
-                    continue
-                events, pending = self.deliver_once()
-                for event in events:
-                    on_event(event)
+        try:
+            with Waker([(inboxes, lambda n: n.endswith(".json"))]) as waker:
+                while not stop.is_set():
+                    try:
+                        for name in self._targets():
+                            self._ensure_worker(name, stop, on_event)
+                    except CrewmuxError:
+                        pass  # the team file is being rewritten or the team is gone: look again
+                    waker.wait(idle)
+        finally:
+            for worker in list(self._workers.values()):
+                worker.join(timeout=self.timeout + 5)

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from app.core.models import Member
     from app.core.team import TeamStore
 
-Outcome = Literal["approved", "rejected", "timeout", "not_running"]
+Outcome = Literal["approved", "rejected", "timeout", "not_running", "quit"]
 
 
 @dataclass
@@ -105,6 +105,37 @@ def close_pane(member: Member) -> bool:
     return True
 
 
+def quit_typed_agent(member: Member, pids: list[tuple[int, float | None]], grace: float) -> str | None:
+    """End an agent that does not read its inbox the way its CLI ends: its quit command when it
+    waits for input, else its quit keys (Ctrl-C / Ctrl-D). Never types protocol JSON into it.
+
+    Returns how it ended ("quit command", "C-c", …), or None when it is not a typed-into agent
+    with a pane crewmux can type into, or it did not end (the caller ends its process tree).
+    """
+    from app.lifecycle.inbox_delivery import pane_handle, typed_rules
+
+    rules = typed_rules(member)
+    handle = pane_handle(member)
+    if rules is None or handle is None or member.backend_type in (None, "in-process"):
+        return None
+    try:
+        from app.agents.delivery import look, screen_state
+        from backends.registry import load
+
+        backend = load(member.backend_type)
+        if rules.quit_text and screen_state(look(backend, handle), rules) == "waiting":
+            backend.write(handle, rules.quit_text, paste=False, enter=True)
+            if _wait_exit(pids, grace):
+                return f"its quit command {rules.quit_text}"
+        for key in rules.quit_keys:
+            backend.send_key(handle, key)
+            if _wait_exit(pids, min(grace, 1.0)):
+                return key
+    except CrewmuxError:
+        return None
+    return None
+
+
 def shutdown_member(
     teams: TeamStore,
     team: str,
@@ -121,7 +152,17 @@ def shutdown_member(
     mail = Mailbox(teams, team)
     pids = _pids(teams, team, member)
     result = ShutdownResult(name=name, outcome="not_running")
-    if _running(pids):
+    from app.lifecycle.inbox_delivery import typed_rules
+
+    if _running(pids) and typed_rules(member) is not None:  # it cannot read a shutdown_request
+        ended = quit_typed_agent(member, pids, grace)
+        result.outcome = "quit" if ended else "timeout"
+        result.reason = f"ended with {ended}" if ended else "its quit command and keys did not end it"
+        procs = [p for pid, st in pids for p in tree(pid, st)]
+        if procs:
+            result.killed = terminate_tree(procs, grace)
+            result.notes.append(f"terminated {len(procs)} process(es)")
+    elif _running(pids):
         rid = request_id("shutdown", name)
         req = ShutdownRequest(request_id=rid, reason=reason, force=force or None, sender=LEAD_NAME)
         mail.send(name, protocol_text(req), sender=LEAD_NAME, summary="shutdown request")

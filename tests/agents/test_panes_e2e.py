@@ -77,7 +77,8 @@ def test_spawned_workers_finish_a_dag_then_shut_down(home: Path, sock: str, tmp_
 
 def test_pane_that_ignores_shutdown_is_gone_within_bound(home: Path, sock: str) -> None:
     TeamStore(home).create("deaf")
-    code = "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+    # deaf to SIGTERM and Ctrl-C alike: only the process-tree kill ends it
+    code = "import signal as s,time; [s.signal(n, s.SIG_IGN) for n in (s.SIGTERM, s.SIGINT)]; time.sleep(600)"
     crewmux(
         home,
         "spawn",

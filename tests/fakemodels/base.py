@@ -117,6 +117,29 @@ def _strings(doc: Any) -> list[str]:
     return []
 
 
+def value_from_schema(schema: Any, known: dict[str, Any] | None = None, key: str = "") -> Any:
+    """A value that satisfies a JSON schema (for a CLI's own JSON side calls: titles, routers).
+
+    ``known`` gives values by property name (used when allowed); enums give their first member.
+    """
+    known = known or {}
+    if not isinstance(schema, dict):
+        return None
+    kind = str(schema.get("type", "")).lower()
+    if schema.get("enum"):
+        return known[key] if known.get(key) in schema["enum"] else schema["enum"][0]
+    if kind == "object":
+        props = schema.get("properties") or {}
+        return {k: value_from_schema(v, known, k) for k, v in props.items()}
+    if kind == "array":
+        return []
+    if kind == "boolean":
+        return False
+    if kind in ("integer", "number"):
+        return 0
+    return known.get(key, "fake")
+
+
 class Responder:
     """Writes one HTTP answer: a JSON document, or a server-sent-event stream."""
 

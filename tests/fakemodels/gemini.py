@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from tests.fakemodels.base import FakeModelServer
+from tests.fakemodels.base import FakeModelServer, value_from_schema
 
 if TYPE_CHECKING:
     from tests.fakemodels.base import LoggedRequest, Reply, Responder
@@ -31,23 +31,6 @@ def user_texts(req: LoggedRequest) -> list[str]:
                 p["text"] for p in turn.get("parts") or [] if isinstance(p, dict) and isinstance(p.get("text"), str)
             ]
     return texts
-
-
-def _from_schema(schema: Any, key: str = "") -> Any:
-    if not isinstance(schema, dict):
-        return None
-    kind = str(schema.get("type", "")).lower()
-    if schema.get("enum"):
-        return SIDE_VALUES.get(key) if SIDE_VALUES.get(key) in schema["enum"] else schema["enum"][0]
-    if kind == "object":
-        return {k: _from_schema(v, k) for k, v in (schema.get("properties") or {}).items()}
-    if kind == "array":
-        return []
-    if kind == "boolean":
-        return False
-    if kind in ("integer", "number"):
-        return 0
-    return SIDE_VALUES.get(key, "fake")
 
 
 def is_side_call(req: LoggedRequest) -> bool:
@@ -70,7 +53,7 @@ class GeminiServer(FakeModelServer):
             schema = config.get("responseJsonSchema") or config.get("responseSchema") or {}
             import json
 
-            answer = json.dumps(_from_schema(schema) or {"next_speaker": "user"})
+            answer = json.dumps(value_from_schema(schema, SIDE_VALUES) or {"next_speaker": "user"})
             out.json(self._response([{"text": answer}], "STOP", 5, 5))
         elif path.endswith(":streamGenerateContent"):
             self._stream(self.next_reply(req), out)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from tests.fakemodels.base import FakeModelServer, new_id
+from tests.fakemodels.base import FakeModelServer, Reply, new_id, value_from_schema
 
 if TYPE_CHECKING:
-    from tests.fakemodels.base import LoggedRequest, Reply, Responder
+    from tests.fakemodels.base import LoggedRequest, Responder
 
 MODELS = ["gpt-5-codex", "gpt-5.1-codex", "gpt-5"]
 
@@ -39,6 +39,13 @@ def function_outputs(req: LoggedRequest) -> list[dict[str, Any]]:
     return [i for i in doc.get("input") or [] if isinstance(i, dict) and i.get("type") == "function_call_output"]
 
 
+def is_side_call(req: LoggedRequest) -> bool:
+    """A structured-output call the CLI makes for itself (codex: the session title), not a turn."""
+    doc = req.json if isinstance(req.json, dict) else {}
+    fmt = (doc.get("text") or {}).get("format") if isinstance(doc.get("text"), dict) else None
+    return isinstance(fmt, dict) and fmt.get("type") == "json_schema"
+
+
 class ResponsesServer(FakeModelServer):
     api = "openai-responses"
 
@@ -46,6 +53,11 @@ class ResponsesServer(FakeModelServer):
         path = req.path.split("?")[0]
         if req.method == "GET" and path.endswith("/models"):
             out.json({"object": "list", "data": [{"id": m, "object": "model", "owned_by": "fake"} for m in MODELS]})
+            return
+        if req.method == "POST" and path.endswith("/responses") and is_side_call(req):
+            schema = (req.json["text"].get("format") or {}).get("schema") or {}
+            answer = value_from_schema(schema, {"title": "Fake task title"})
+            self._stream(Reply(text=json.dumps(answer), chunks=1), req, out)
             return
         if req.method == "POST" and path.endswith("/responses"):
             self._stream(self.next_reply(req), req, out)

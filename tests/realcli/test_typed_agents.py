@@ -1,0 +1,133 @@
+"""codex, gemini and aider — the REAL pinned programs — as crewmux teammates that get messages typed.
+
+One CLI per kind is spawned for the module (``crewmux spawn --agent KIND --prompt …`` in a tmux
+pane) against the project's fake model server for its API, with the console's deliverer
+(:class:`InboxDelivery`) running. What the CLI sends is read at the fake server: every message
+must arrive byte-exact, submitted, once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from app.agents.adapters import load_rules
+from app.core.paths import LEAD_NAME
+from tests.fakemodels.base import Reply
+from tests.realcli.agent_home import AgentHome
+from tests.realcli.teammates import PROFILES, Crew, wait_until
+
+pytestmark = [pytest.mark.tmux, pytest.mark.timeout(240)]
+FIRST = "First prompt: say 'ready' and wait."
+TRICKY = "quote \" and ' and $(echo no) and `echo no` and \\n literal ${HOME}"
+MULTI = 'line one with "quotes"\n  line two $(not run)\nline three `tick`'
+
+
+@pytest.fixture(scope="module", params=sorted(PROFILES))
+def crew(
+    request: pytest.FixtureRequest, real_cli: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Crew]:
+    kind = str(request.param)
+    real_cli(kind)
+    profile = PROFILES[kind]
+    root = tmp_path_factory.mktemp(f"real-{kind}")
+    server = profile.server().start()
+    server.default = Reply(text="ready")
+    crew = Crew(root, profile, server, AgentHome.create(root / "agent")).start()
+    try:
+        crew.start_deliverer()
+        crew.spawn("mate", "--prompt", FIRST)
+        yield crew
+    finally:
+        crew.close()
+
+
+def _texts(crew: Crew) -> list[str]:
+    return [t for r in crew.server.model_calls for t in crew.profile.user_texts(r)]
+
+
+def _arrived(crew: Crew, text: str, timeout: float = 30.0) -> float:
+    """When (wall clock) the first model call carrying exactly ``text`` as a user text arrived."""
+
+    def found() -> float | None:
+        for r in crew.server.model_calls:
+            if any(t == text or t.endswith("\n" + text) or t.startswith(text) for t in crew.profile.user_texts(r)):
+                return r.at
+        return None
+
+    return float(wait_until(found, timeout, f"{text!r} at the model server; got {_texts(crew)!r}"))
+
+
+def test_first_prompt_arrives_and_agent_goes_idle(crew: Crew) -> None:
+    _arrived(crew, FIRST, timeout=60)
+    crew.wait_state("mate", "waiting", timeout=30)
+
+
+@pytest.mark.parametrize("text", [TRICKY, MULTI], ids=["single-line", "multi-line"])
+def test_message_arrives_byte_exact_and_submitted(crew: Crew, text: str) -> None:
+    _arrived(crew, FIRST, timeout=60)
+    msg_id = crew.mailbox.send("mate", text, sender=LEAD_NAME)
+    _arrived(crew, text)
+    wait_until(lambda: crew.mailbox.status(msg_id).state == "read", 10, "message marked read")
+    sent = [t for t in _texts(crew) if text in t]
+    assert len(sent) == 1, f"typed more than once: {sent!r}"
+    assert not [e for e in crew.events if e.error], crew.events
+
+
+def test_message_queued_while_busy_goes_out_at_next_idle(crew: Crew) -> None:
+    _arrived(crew, FIRST, timeout=60)
+    crew.wait_state("mate", "waiting", timeout=30)
+    hold = threading.Event()
+    crew.server.script(Reply(text="working on it", hold=hold, chunks=1))
+    first = crew.mailbox.send("mate", "keep busy please", sender=LEAD_NAME)
+    _arrived(crew, "keep busy please")
+    crew.wait_state("mate", "busy", timeout=1.0)  # busy follows the agent within 1 s
+    queued = crew.mailbox.send("mate", "queued behind the busy turn", sender=LEAD_NAME)
+    time_released = time.time()
+    try:
+        wait_until(lambda: crew.mailbox.status(first).state == "read", 5, "first message read")
+        assert crew.mailbox.status(queued).state == "sent"  # not typed into a busy agent
+    finally:
+        time_released = time.time()
+        hold.set()
+    crew.wait_state("mate", "waiting", timeout=10)
+    at = _arrived(crew, "queued behind the busy turn")
+    assert at >= time_released
+    assert not [e for e in crew.events if e.error], crew.events
+
+
+def test_plan_spawn_has_a_valid_argv_and_shutdown_ends_its_tree(crew: Crew) -> None:
+    kind = crew.profile.kind
+    crew.spawn("planner", "--plan")
+    member = crew.teams.member(crew.team, "planner")
+    assert member.crewmux is not None
+    plan_args = load_rules(kind).plan_args or []
+    argv = member.crewmux.argv or []
+    assert argv[-len(plan_args) :] == plan_args or all(a in argv for a in plan_args), argv
+    crew.wait_state("planner", "waiting", timeout=60)  # a rejected flag would have ended it
+    pid, started = member.crewmux.pid, member.crewmux.pid_create_time
+    assert pid is not None
+    tree = [pid] + [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    res = crew.crewmux("shutdown", "planner", "--team", crew.team, "--json", "--timeout", "15")
+    assert res.returncode == 0, res.stderr
+
+    def left() -> list[str]:
+        out = []
+        for p in tree:
+            try:
+                proc = psutil.Process(p)
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    out.append(f"{p} {proc.status()} {proc.cmdline()[:3]}")
+            except psutil.NoSuchProcess:
+                pass
+        return out
+
+    gone = wait_until(lambda: not left(), 15, f"{kind} process tree ended; left: {left()}; shutdown said {res.stdout}")
+    assert gone
+    assert crew.teams.load(crew.team).member("planner") is None
+    assert started is not None
