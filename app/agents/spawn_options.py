@@ -52,7 +52,7 @@ def agent_command(args: argparse.Namespace, home: Path | None = None) -> list[st
         from app.core.settings import load_settings
 
         permission_mode = load_settings(team_paths(home, str(args.team))).permission_mode
-    return agent_argv(
+    argv = agent_argv(
         str(args.agent),
         name=str(args.name),
         team=str(args.team),
@@ -66,6 +66,20 @@ def agent_command(args: argparse.Namespace, home: Path | None = None) -> list[st
         cwd=Path(args.cwd).resolve() if getattr(args, "cwd", None) else Path.cwd(),
         permission_mode=permission_mode,
     )
+    return with_mcp(argv, args, home)
+
+
+def with_mcp(argv: list[str], args: argparse.Namespace, home: Path | None) -> list[str]:
+    """``argv`` with crewmux's MCP server wired in for this teammate's identity (kinds that speak MCP)."""
+    from app.agents.mcp_wiring import wire
+    from app.core.interop import claude_home, interop_from_env
+    from app.core.paths import resolve_home
+
+    interop = interop_from_env()
+    if home is None:
+        explicit = getattr(args, "home", None)
+        home = claude_home() if interop and not explicit else resolve_home(explicit)
+    return wire(argv, str(args.agent), str(args.team), str(args.name), home, interop=interop)
 
 
 def after_spawn(teams: TeamStore, team: str, args: argparse.Namespace) -> None:

@@ -23,9 +23,12 @@ def serve(ctx: Context, args: argparse.Namespace) -> int:
         print(team_token(paths))
         return 0
     from app.mcp.server import build_server
-    from app.mcp.tools import TeamTools
+    from app.mcp.tools import TeamTools, await_member
 
-    server = build_server(TeamTools(ctx.teams, team, ctx.agent(args)))
+    me = ctx.agent(args)
+    if args.wait_member > 0:
+        await_member(ctx.teams, team, me, args.wait_member)
+    server = build_server(TeamTools(ctx.teams, team, me))
     if args.http is None:
         server.run("stdio")
         return 0
@@ -48,6 +51,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind with --http (default 127.0.0.1)")
     p.add_argument(
         "--allow-remote", action="store_true", help="allow a non-loopback --host (the token is sent in clear)"
+    )
+    p.add_argument(
+        "--wait-member",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for --as to join the team (a teammate's CLI may start the server first)",
     )
     p.add_argument("--show-token", action="store_true", help="print the team's HTTP bearer token and exit")
     p.set_defaults(handler=serve)

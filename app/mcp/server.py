@@ -11,6 +11,7 @@ cancellable and never leaves a thread behind.
 
 from __future__ import annotations
 
+import inspect
 import time
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 T = TypeVar("T")
+F = TypeVar("F", bound="Callable[..., Any]")
 SERVER_NAME = "crewmux"
 MAX_WAIT_S = 300.0
 
@@ -82,6 +84,16 @@ async def wait_for(tools: TeamTools, timeout_s: float) -> dict[str, Any]:
                     break
 
 
+def _tool(server: MCPServer[Any], annotations: ToolAnnotations) -> Callable[[F], F]:
+    """Register a tool under its function's name, its docstring (dedented) as the description."""
+
+    def register(fn: F) -> F:
+        server.add_tool(fn, description=inspect.cleandoc(fn.__doc__ or ""), annotations=annotations)
+        return fn
+
+    return register
+
+
 def build_server(tools: TeamTools) -> MCPServer[Any]:
     """The ``crewmux`` MCP server for the member ``tools`` is bound to."""
     server: MCPServer[Any] = MCPServer(
@@ -92,14 +104,14 @@ def build_server(tools: TeamTools) -> MCPServer[Any]:
         log_level="WARNING",
     )
 
-    @server.tool(annotations=_READ_ONLY)
+    @_tool(server, _READ_ONLY)
     async def team_status() -> dict[str, Any]:
         """Who is on your team: each member's name, agent kind, whether its process runs, the unfinished
         task ids it owns and its last report_status; plus task counts and whether the lead is in delegate
         mode. Call it first to find teammates' names for send_message."""
         return await _core(tools.team_status)
 
-    @server.tool(annotations=_READ_ONLY)
+    @_tool(server, _READ_ONLY)
     async def task_list(
         status: Annotated[
             Literal["pending", "in_progress", "completed"] | None,
@@ -112,12 +124,12 @@ def build_server(tools: TeamTools) -> MCPServer[Any]:
         unblocked: claimable now)."""
         return await _core(tools.task_list, status, owner)
 
-    @server.tool(annotations=_READ_ONLY)
+    @_tool(server, _READ_ONLY)
     async def task_get(task_id: TaskId) -> dict[str, Any]:
         """One task by id, with its full description and open blockers."""
         return await _core(tools.task_get, task_id)
 
-    @server.tool(annotations=_WRITES)
+    @_tool(server, _WRITES)
     async def task_create(
         subject: Annotated[str, Field(description="One line: what is to be done.", min_length=1, max_length=500)],
         description: Annotated[str, Field(description="Details, acceptance criteria.")] = "",
@@ -128,7 +140,7 @@ def build_server(tools: TeamTools) -> MCPServer[Any]:
         """Add a pending task to the team's list; returns it with its new id. blocked_by ids must exist."""
         return await _core(tools.task_create, subject, description, blocked_by)
 
-    @server.tool(annotations=_WRITES)
+    @_tool(server, _WRITES)
     async def task_claim(
         task_id: Annotated[
             TaskId | None, Field(description="The task to claim; omit to claim the lowest-id available task.")
@@ -139,7 +151,7 @@ def build_server(tools: TeamTools) -> MCPServer[Any]:
         available. After claiming, set status in_progress with task_update, and completed when done."""
         return await _core(tools.task_claim, task_id)
 
-    @server.tool(annotations=_WRITES)
+    @_tool(server, _WRITES)
     async def task_update(  # noqa: PLR0917 - the tool's arguments, as the model passes them
         task_id: TaskId,
         status: Annotated[
@@ -165,7 +177,7 @@ def build_server(tools: TeamTools) -> MCPServer[Any]:
             add_blocked_by=add_blocked_by,
         )
 
-    @server.tool(annotations=_WRITES)
+    @_tool(server, _WRITES)
     async def send_message(
         to: Annotated[
             str, Field(description=f"A member's name (see team_status), or '{BROADCAST}' for every other member.")
@@ -177,7 +189,7 @@ def build_server(tools: TeamTools) -> MCPServer[Any]:
         not a member of the team."""
         return await _core(tools.send_message, to, text, summary)
 
-    @server.tool(annotations=_WRITES)
+    @_tool(server, _WRITES)
     async def read_inbox(
         unread_only: Annotated[bool, Field(description="Only messages not read yet.")] = True,
         mark_read: Annotated[bool, Field(description="Mark the returned messages read (senders see it).")] = True,
@@ -186,7 +198,7 @@ def build_server(tools: TeamTools) -> MCPServer[Any]:
         the unread ones and marks them read."""
         return await _core(tools.read_inbox, unread_only=unread_only, mark_read=mark_read)
 
-    @server.tool(annotations=_WRITES)
+    @_tool(server, _WRITES)
     async def wait_for_message(
         timeout_s: Annotated[
             float, Field(description=f"How long to wait, in seconds (0 to {MAX_WAIT_S:g}).", ge=0, le=MAX_WAIT_S)
@@ -196,7 +208,7 @@ def build_server(tools: TeamTools) -> MCPServer[Any]:
         it marked read. Returns message null and timedOut true when none came in time."""
         return await wait_for(tools, timeout_s)
 
-    @server.tool(annotations=_WRITES)
+    @_tool(server, _WRITES)
     async def report_status(
         state: Annotated[
             Literal["working", "blocked", "idle", "done"], Field(description="Your state, for the lead to see.")

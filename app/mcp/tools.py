@@ -11,15 +11,17 @@ the errors into tool errors.
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from app.core import policy
 from app.core.agent_reports import file_report, read_report
-from app.core.errors import BadInput
+from app.core.errors import BadInput, TeammateNotFound
 from app.core.liveness import is_alive
 from app.core.mailbox import Mailbox, dump_messages
 from app.core.paths import LEAD_NAME
 from app.core.tasks import TaskStore
+from app.core.watch import DirWatcher
 
 if TYPE_CHECKING:
     from app.core.models import InboxMessage, Member, Task
@@ -35,12 +37,32 @@ def task_doc(task: Task, blockers: list[str] | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(task.to_json())
     if blockers is not None:
         doc["openBlockers"] = blockers
-        doc["available"] = task.status == "pending" and not task.owner and not blockers
+        doc["availability"] = task.availability(blockers)  # the core's one rule, with its reason
+        doc["available"] = doc["availability"] == "available"
     return doc
 
 
 def message_doc(message: InboxMessage) -> dict[str, Any]:
     return dump_messages([message])[0]
+
+
+def await_member(teams: TeamStore, team: str, name: str, timeout: float) -> None:
+    """Return once ``name`` is a member of ``team``; TeammateNotFound after ``timeout`` seconds.
+
+    A teammate's CLI may start its MCP server before ``crewmux spawn`` has recorded the member (the
+    process starts first, then it joins): the server waits on the team file for the join."""
+    paths = teams.paths(team)
+    deadline = time.monotonic() + timeout
+    with DirWatcher(paths.team_dir, {paths.config.name}) as watcher:
+        while True:
+            try:
+                teams.member(team, name)
+                return
+            except TeammateNotFound:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                watcher.wait(left)
 
 
 class TeamTools:
@@ -116,8 +138,7 @@ class TeamTools:
         return task_doc(task, store.open_blockers(task.id))
 
     def task_claim(self, task_id: str | None = None) -> dict[str, Any]:
-        policy.check(self.paths, self.me, "claim_task")
-        self.teams.member(self.team, self.me)
+        self.teams.member(self.team, self.me)  # the core refuses the lead in delegate mode
         task = self._tasks().claim(task_id or None, self.me)
         return task_doc(task, [])
 
@@ -142,7 +163,6 @@ class TeamTools:
         if owner is not None:
             if owner:
                 self.teams.member(self.team, owner)
-                policy.check_task_owner(self.paths, owner)
             changes["owner"] = owner or None
         store = self._tasks()
         task = store.update(task_id, add_blocked_by=add_blocked_by or (), **changes)

@@ -44,6 +44,8 @@ class ToolCall:
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
     call_id: str = field(default_factory=lambda: new_id("call"))
+    namespace: str | None = None
+    """The tool namespace the call belongs to (Responses API namespaced tools, e.g. codex's ``mcp__<server>``)."""
 
 
 @dataclass

@@ -138,6 +138,8 @@ class ResponsesServer(FakeModelServer):
                 "arguments": json.dumps(call.arguments),
                 "status": "completed",
             }
+            if call.namespace:
+                fc["namespace"] = call.namespace
             out.sse(
                 {
                     "type": "response.output_item.added",

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import anyio
+import anyio.to_thread
 import httpx2
 import pytest
 from mcp import Client
@@ -19,7 +20,15 @@ from app.core.mailbox import Mailbox
 from app.core.tasks import TaskStore
 from app.core.team import TeamStore
 from app.mcp.http import check_bind, token_path
-from tests.mcp.mcp_helpers import REPO, call, connect, server_process, task_file, watching_inotify
+from tests.mcp.mcp_helpers import (
+    REPO,
+    call,
+    connect,
+    server_params,
+    server_process,
+    task_file,
+    watching_inotify,
+)
 
 
 async def test_two_members_claim_at_once_without_double_claims(home: Path, teams: TeamStore, team: str) -> None:
@@ -164,3 +173,26 @@ def test_an_explicit_remote_bind_is_warned_about(capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().err == ""
     check_bind("0.0.0.0", allow_remote=True)
     assert "WARNING" in capsys.readouterr().err
+
+
+async def test_the_server_waits_for_its_member_to_join(home: Path, teams: TeamStore, team: str) -> None:
+    """At spawn the CLI may start ``crewmux mcp`` before crewmux records the member."""
+    result: dict[str, object] = {}
+
+    async def use() -> None:
+        async with Client(server_params(home, team, "dave", "--wait-member", "60"), read_timeout_seconds=60) as c:
+            result.update(await call(c, "team_status"))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(use)
+        proc = await anyio.to_thread.run_sync(server_process, team, "dave")
+        with anyio.fail_after(30):
+            while not watching_inotify(proc):  # waiting on the team file
+                await anyio.sleep(0.01)
+        teams.join(team, "dave")
+    assert result["you"] == "dave"
+
+
+def test_a_member_that_never_joins_is_refused(cli: object, team: str) -> None:
+    ran = cli("mcp", "--team", team, "--as", "erin", "--wait-member", "0.3")  # type: ignore[operator]
+    assert ran.code == 2 and "'erin' is not a member" in ran.err
