@@ -13,8 +13,10 @@ problem sink, and the caller then sees "no file" and carries on.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
+import stat
 import tempfile
 import threading
 import time
@@ -25,7 +27,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from app.core.errors import CorruptFile, StorageError
+from app.core.errors import CorruptFile, StorageError, UnsafeFile
 
 log = logging.getLogger("crewmux")
 
@@ -63,6 +65,46 @@ def ensure_dir(path: Path) -> Path:
     if not path.is_dir():
         raise NotADirectoryError(f"{path} exists and is not a directory")
     return path
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISLNK, "a symlink"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_regular(path: Path, flags: int, mode: int = FILE_MODE) -> int:
+    """``os.open`` for a file crewmux keeps: never through a symlink (``O_NOFOLLOW``), never
+    blocking on a FIFO (``O_NONBLOCK``), and only a regular file. Returns the descriptor.
+
+    Raises :class:`UnsafeFile` for a symlink or anything but a regular file, and OSError
+    (FileNotFoundError when absent) for the rest.
+    """
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):
+            raise UnsafeFile(path, "a symlink") from None
+        if exc.errno in (errno.ENXIO, errno.EISDIR):  # a FIFO with no reader, a socket; a directory
+            raise UnsafeFile(path, _kind(os.lstat(path).st_mode)) from None
+        raise
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise UnsafeFile(path, _kind(st.st_mode))
+    return fd
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -115,7 +157,7 @@ def append_lines(path: Path, lines: Iterable[str]) -> None:
         return
     ensure_dir(path.parent)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
             view = memoryview(data)
             while view:
@@ -191,11 +233,20 @@ def why_invalid(exc: Exception) -> str:
 
 
 def read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, or None when it does not exist."""
+    """The file's bytes, or None when it does not exist.
+
+    Raises :class:`UnsafeFile` (at once, never hanging) for a symlink, FIFO or other
+    non-regular file, and StorageError when it cannot be read.
+    """
     try:
-        return path.read_bytes()
+        fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc}") from exc
+    try:
+        with os.fdopen(fd, "rb") as f:
+            return f.read()
     except OSError as exc:
         raise StorageError(f"cannot read {path}: {exc}") from exc
 

@@ -131,6 +131,20 @@ class StorageError(CrewmuxError):
     """Reading or writing a coordination file failed; nothing was acknowledged."""
 
 
+class UnsafeFile(StorageError):
+    """A symlink, FIFO, device or directory where crewmux keeps a regular file: refused, never followed."""
+
+    exit_code = EXIT_REFUSED
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path = path
+        self.kind = kind
+        super().__init__(
+            f"{path} is {kind}, not a regular file; crewmux will not follow or use it "
+            f"(look at what put it there, then remove it: rm {path})"
+        )
+
+
 class CorruptFile(StorageError):
     """A file did not parse or validate; it was moved aside to ``quarantined``."""
 

@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from app.core.atomic import FILE_MODE, ensure_dir
+from app.core.atomic import ensure_dir, open_regular
 from app.core.errors import LockTimeout
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def file_lock(path: Path, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
     """Hold an exclusive kernel lock on ``lock_path_for(path)`` for the ``with`` block."""
     lock_file = lock_path_for(path)
     ensure_dir(lock_file.parent)
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+    fd = open_regular(lock_file, os.O_RDWR | os.O_CREAT)  # never through a symlink, never a FIFO
     try:
         deadline = time.monotonic() + timeout
         step = 0.0002

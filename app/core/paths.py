@@ -59,6 +59,14 @@ def check_name(name: str, what: str = "name") -> str:
     return name
 
 
+def check_task_id(task_id: str) -> str:
+    """A task id in its one written form (``"007"`` → ``"7"``); InvalidName unless decimal digits."""
+    text = str(task_id).strip()
+    if not text.isdigit() or not text.isascii() or len(text) > 18:
+        raise InvalidName(f"task id {task_id!r} is not a decimal number")
+    return str(int(text))
+
+
 def sanitize(name: str, what: str = "name") -> str:
     """The file-system form of a checked name, as Claude Code makes it: lower-case, other characters as "-"."""
     check_name(name, what)

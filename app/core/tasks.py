@@ -26,8 +26,8 @@ from app.core import journal, policy
 from app.core.atomic import atomic_write, read_bytes
 from app.core.errors import BadInput, ClaimRefused, DependencyCycle, TaskNotFound
 from app.core.models import Task
-from app.core.paths import LEAD_NAME
-from app.core.ready_index import ReadyIndex
+from app.core.paths import LEAD_NAME, check_task_id
+from app.core.ready_index import ReadyIndex, Rows
 from app.core.task_locks import TaskLocks
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ class TaskStore:
         self.paths = paths
         self.lock_timeout = lock_timeout
         self._locks = TaskLocks(paths, lock_timeout)
-        self._ready = ReadyIndex(paths.task_index, self._available_ids, kept=not paths.interop)
+        self._ready = ReadyIndex(paths.task_index, self._index_rows, kept=not paths.interop)
 
     # -- plumbing --------------------------------------------------------------------------
     @contextmanager
@@ -62,7 +62,7 @@ class TaskStore:
         return self._locks.read(self.paths.task(task_id))
 
     def _require(self, task_id: str) -> Task:
-        task = self._read(_check_id(task_id))
+        task = self._read(check_task_id(task_id))
         if task is None:
             raise TaskNotFound(f"no task {task_id} in team {self.paths.team!r}")
         return task
@@ -94,6 +94,7 @@ class TaskStore:
 
     def _take(self, task: Task, agent: str) -> Task:
         """Write ``agent`` as the owner of ``task`` (already checked) and drop it from the index."""
+        self._ready.own(task.id, agent)
         if task.owner != agent:
             task.owner = agent
             atomic_write(self.paths.task(task.id), task.to_json())
@@ -101,9 +102,11 @@ class TaskStore:
         return task
 
     # -- the ready index -------------------------------------------------------------------
-    def _available_ids(self) -> list[str]:
-        tasks: dict[str, Task | None] = {t.id: t for t in self._scan()}
-        return [tid for tid, t in tasks.items() if t is not None and self._available(t, tasks)]
+    def _index_rows(self) -> Rows:
+        tasks: dict[str, Task | None] = {t.id: t for t in self._scan()}  # what the index is rebuilt with
+        available = [tid for tid, t in tasks.items() if t is not None and self._available(t, tasks)]
+        owned = [(t.id, t.owner) for t in tasks.values() if t is not None and t.owner and t.status != "completed"]
+        return available, owned
 
     def rebuild_index(self) -> None:
         """Forget the index and rebuild it from the task files (after hand edits; none in interop mode)."""
@@ -160,7 +163,7 @@ class TaskStore:
     ) -> Task:
         """A new pending task; ``blocked_by`` ids must exist."""
         _check_text(subject, description)
-        wanted = list(dict.fromkeys(_check_id(b) for b in blocked_by))
+        wanted = list(dict.fromkeys(check_task_id(b) for b in blocked_by))
         with self._locked(creating=True):
             blockers = [self._require(b) for b in wanted]
             task_id = self._next_id()
@@ -222,10 +225,10 @@ class TaskStore:
         ``metadata`` is merged key by key; a key set to None is removed. In delegate mode making
         the lead the owner, or changing the status of a task it owns, is :class:`PolicyRefused`.
         """
-        tid = _check_id(task_id)
+        tid = check_task_id(task_id)
         policy.check_task_owner(self.paths, None if owner is _UNSET else owner or None)
-        new_blockers = list(dict.fromkeys(_check_id(b) for b in add_blocked_by))
-        new_dependents = list(dict.fromkeys(_check_id(b) for b in add_blocks))
+        new_blockers = list(dict.fromkeys(check_task_id(b) for b in add_blocked_by))
+        new_dependents = list(dict.fromkeys(check_task_id(b) for b in add_blocks))
         if status is not _UNSET and status not in ("pending", "in_progress", "completed", "deleted"):
             raise BadInput(f"status {status!r} is not one of pending, in_progress, completed, deleted")
         with self._locked():
@@ -285,7 +288,8 @@ class TaskStore:
                 maybe_ready.extend(task.blocks)
             self._ready.mark(i for i in maybe_ready if self._is_available_after(i, cache))
             writes: journal.Writes = {self.paths.task(t.id): t.to_json() for t in cache.values()}
-            journal.commit(self.paths.task_journal, writes)
+            with self._ready.owning(tid, task.owner if task.status != "completed" else None):
+                journal.commit(self.paths.task_journal, writes)
             return task
 
     def _is_available_after(self, task_id: str, cache: dict[str, Task]) -> bool:
@@ -311,15 +315,18 @@ class TaskStore:
         self._ready.mark(i for i in freed if self._is_available_after(i, cache))
         journal.commit(self.paths.task_journal, writes)
         self._ready.unmark(task.id)
+        self._ready.settle_owner(task.id, None)
 
     def delete(self, task_id: str) -> None:
         """Remove a task and strip its id from every edge."""
         with self._locked():
-            self._delete(self._require(_check_id(task_id)))
+            self._delete(self._require(check_task_id(task_id)))
 
     def _busy_with(self, agent: str, except_id: str | None = None) -> list[str]:
-        mine = (t for t in self._scan(peek=True) if t.owner == agent and t.id != except_id)
-        return [t.id for t in mine if t.status != "completed"]
+        """Unfinished tasks ``agent`` owns: the index's candidates checked against their files (no index: all)."""
+        ids = self._ready.owned_by(agent) if self._ready.kept else [str(i) for i in self._ids_on_disk()]
+        found = (self._locks.peek(self.paths.task(i)) for i in ids if i != except_id)
+        return [t.id for t in found if t is not None and t.owner == agent and t.status != "completed"]
 
     def _refusal(self, task: Task, agent: str) -> ClaimRefused | None:
         if task.status == "completed":
@@ -344,7 +351,7 @@ class TaskStore:
                 if busy:
                     raise ClaimRefused(task_id or "", "agent_busy", busy_with=tuple(busy))
             if task_id is not None:
-                task = self._require(_check_id(task_id))
+                task = self._require(check_task_id(task_id))
                 refused = self._refusal(task, agent)
                 if refused is not None:
                     raise refused
@@ -376,18 +383,12 @@ class TaskStore:
                     if not self._open_blockers(task):
                         self._ready.mark([task.id])
                     atomic_write(self.paths.task(task.id), task.to_json())
+                    self._ready.settle_owner(task.id, None)
                     released.append(task.id)
             return released
 
     def close(self) -> None:
         self._ready.close()
-
-
-def _check_id(task_id: str) -> str:
-    text = str(task_id).strip()
-    if not text.isdigit() or not text.isascii() or len(text) > 18:
-        raise BadInput(f"task id {task_id!r} is not a decimal number")
-    return str(int(text))
 
 
 def _check_text(subject: str, description: str) -> None:

@@ -264,7 +264,7 @@ def test_bare_crewmux_prints_the_overview(crew_team: Any) -> None:
     assert res.code == 0 and "t: 3 members, 0/1 tasks completed" in res.out and "alice" in res.out
 
 
-def test_storage_failure_exits_1_with_a_message(crew_team: Any, teams: TeamStore) -> None:
+def test_a_directory_in_place_of_an_inbox_is_refused_with_a_message(crew_team: Any, teams: TeamStore) -> None:
     teams.paths("t").inbox("bob").mkdir()  # the inbox cannot be read or replaced
     res = crew_team("msg", "send", "bob", "x", "--team", "t", "--as", "alice")
-    assert res.code == 1 and res.out == "" and "cannot read" in res.err
+    assert res.code == 3 and res.out == "" and "is a directory, not a regular file" in res.err
