@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, ClassVar
 from app.core.errors import BackendError, PaneNotFound
 from app.core.liveness import create_time, is_alive
 from app.core.locks import file_lock
-from app.core.paths import sanitize
+from app.core.paths import check_name, sanitize
 from app.core.proctree import kill_tree
-from app.core.sanitize import paste_safe
+from app.core.sanitize import for_display, paste_safe
 from backends.base import Key, PaneHandle, PaneSpec, ScreenText
 from backends.tmux_follow import TmuxControl
-from backends.tmux_server import TmuxServer
+from backends.tmux_server import TmuxServer, literal
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -90,7 +90,7 @@ class TmuxBackend:
 
     def _command(self, spec: PaneSpec) -> list[str]:
         """Options placing the command: cwd, env, then the argv (exec'd directly by tmux)."""
-        opts = ["-c", spec.cwd or os.getcwd()]
+        opts = ["-c", literal(spec.cwd or os.getcwd())]
         for key, value in spec.env.items():
             opts += ["-e", f"{key}={value}"]
         argv = spec.argv if len(spec.argv) > 1 else [f"exec {shlex.quote(spec.argv[0])}"]
@@ -133,15 +133,16 @@ class TmuxBackend:
             if window is None or spec.layout == "windows":
                 target = self.server.run("display-message", "-p", "-t", self.lead_pane or "", "#{session_id}")[0]
                 label = spec.name if spec.layout == "windows" else session
-                return self.server.run("new-window", "-d", "-t", f"{target}:", "-n", label, *fmt, *cmd)[0].split("\t")
+                new = ["new-window", "-d", "-t", f"{target}:", "-n", literal(label)]
+                return self.server.run(*new, *fmt, *cmd)[0].split("\t")
             return self._split(window, spec, fmt, cmd)
         if not self.server.has_session(session):
             size = ["-x", str(spec.cols), "-y", str(spec.rows)]
-            return self.server.run("new-session", "-d", "-s", session, "-n", spec.name, *size, *fmt, *cmd)[0].split(
-                "\t"
-            )
+            new = ["new-session", "-d", "-s", literal(session), "-n", literal(spec.name)]
+            return self.server.run(*new, *size, *fmt, *cmd)[0].split("\t")
         if spec.layout == "windows":
-            return self.server.run("new-window", "-d", "-t", f"{session}:", "-n", spec.name, *fmt, *cmd)[0].split("\t")
+            new = ["new-window", "-d", "-t", f"{session}:", "-n", literal(spec.name)]
+            return self.server.run(*new, *fmt, *cmd)[0].split("\t")
         window = self._find_window(spec.team) or f"{session}:"
         return self._split(window, spec, fmt, cmd)
 
@@ -154,6 +155,8 @@ class TmuxBackend:
         """Start ``spec.argv`` in a new pane; returns its handle. Raises BackendError."""
         if not spec.argv:
             raise BackendError("nothing to run: the command is empty")
+        check_name(spec.name, "agent name")  # before any tmux call: a refused name never reaches tmux
+        sanitize(spec.team, "team name")
         with file_lock(self._lock_path(spec.team)):
             pane_id, pid_text, window, session = self._place(spec)
             team = sanitize(spec.team)
@@ -287,8 +290,9 @@ class TmuxBackend:
 
     def set_title(self, handle: PaneHandle, title: str, color: str | None = None) -> None:
         """Set the pane's title and color (pane options shown on its border line)."""
+        title = for_display(title, one_line=True)
         self._server(handle).run(
-            "select-pane", "-t", handle.pane_id, "-T", title, ";",
+            "select-pane", "-t", handle.pane_id, "-T", literal(title), ";",
             "set-option", "-p", "-t", handle.pane_id, "@crewmux-title", title, ";",
             "set-option", "-p", "-t", handle.pane_id, "@crewmux-color", tmux_color(color),
         )  # fmt: skip

@@ -4,7 +4,8 @@ The socket is chosen once: an explicit ``-L`` name (``$CREWMUX_TMUX_SOCKET`` ove
 it), else the server we are running inside (``$TMUX``'s socket path), else tmux's default socket,
 so a session crewmux makes outside tmux is one the user can simply ``tmux attach`` to.
 
-Every call is one ``tmux`` process; several commands go into one process with ``;`` separators
+User text (names, directories, titles) goes through :func:`literal` wherever tmux would expand it
+as a format. Every call is one ``tmux`` process; several commands go into one process with ``;`` separators
 when they belong together (paste + Enter, capture + cursor). The hot path (following output)
 does not come through here but through :mod:`backends.tmux_follow`'s control-mode connection.
 """
@@ -29,6 +30,16 @@ _GONE = (
     "no server running",
     "error connecting",
 )
+
+
+def literal(text: str) -> str:
+    """``text`` as tmux must get it where it expands formats, so it stays text.
+
+    tmux expands formats — ``#(command)`` runs a shell command — in session and window names
+    (``-s``, ``-n``), start directories (``-c``) and pane titles (``select-pane -T``); ``##`` is
+    its literal ``#``. Option values (``set-option``) and ``-e`` values are not expanded.
+    """
+    return text.replace("#", "##")
 
 
 @dataclass(frozen=True)

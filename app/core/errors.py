@@ -131,6 +131,12 @@ class StorageError(CrewmuxError):
     """Reading or writing a coordination file failed; nothing was acknowledged."""
 
 
+class UnsafeRoot(CrewmuxError):
+    """The crewmux root (or a folder above it) can be written by another user: refused."""
+
+    exit_code = EXIT_REFUSED
+
+
 class UnsafeFile(StorageError):
     """A symlink, FIFO, device or directory where crewmux keeps a regular file: refused, never followed."""
 

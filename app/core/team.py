@@ -23,6 +23,7 @@ from app.core.interop import read_shared, shared_lock
 from app.core.liveness import is_alive
 from app.core.models import BackendType, Member, MemberRuntime, TeamFile
 from app.core.paths import LEAD_NAME, TeamPaths, check_name, sanitize, team_paths
+from app.core.root_safety import check_root
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,6 +41,7 @@ class TeamStore:
     """All teams under one root."""
 
     def __init__(self, home: Path, *, interop: bool = False) -> None:
+        check_root(home)  # UnsafeRoot when another user could write it
         self.home = home
         self.interop = interop  # Claude Code's root: its mkdir locks are taken too (app.core.interop)
 
