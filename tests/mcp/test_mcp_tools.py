@@ -174,3 +174,20 @@ async def test_report_status_is_recorded_for_the_lead(home: Path, teams: TeamSto
         alice = next(m for m in status["members"] if m["name"] == "alice")
         assert alice["reported"]["state"] == "blocked"
         assert alice["reported"]["workingOn"] == "#3 parser"
+
+
+async def test_interop_mode_works_on_claude_codes_root(tmp_path: Path) -> None:
+    """``crewmux --claude mcp`` works on Claude Code's root through the interop core (its formats, its locks)."""
+    root = tmp_path / "claude-root"
+    teams = TeamStore(root, interop=True)
+    teams.create("cc")
+    teams.join("cc", "alice")
+    teams.join("cc", "bob")
+    TaskStore(teams.paths("cc")).create("shared")
+    env = {"CREWMUX_CLAUDE": "1", "CLAUDE_CONFIG_DIR": str(root)}
+    async with connect(root, "cc", "alice", env=env) as client:
+        assert (await call(client, "task_claim"))["owner"] == "alice"
+        await call(client, "send_message", {"to": "bob", "text": "hi from mcp"})
+    [raw] = json.loads((root / "teams" / "cc" / "inboxes" / "bob.json").read_text())
+    assert raw["from"] == "alice" and raw["type"] == "message" and raw["msgV"] == 1  # as Claude Code writes
+    assert task_file(root, "cc", "1")["owner"] == "alice"
