@@ -50,6 +50,9 @@ class PaneSpec:
     layout: Layout = "main-vertical"
     cols: int = 120
     rows: int = 36
+    keep_on_exit: bool = False
+    """Keep the pane and its last output when the process ends (tmux: until ``end_start_watch``), so a
+    teammate that dies at start can be reported with what it printed."""
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,7 @@ class TmuxBackend:
             pane_id, pid_text, window, session = self._place(spec)
             team = sanitize(spec.team)
             tags = [
+                *(["set-option", "-p", "-t", pane_id, "remain-on-exit", "on", ";"] if spec.keep_on_exit else []),
                 "set-option", "-p", "-t", pane_id, "@crewmux-team", team, ";",
                 "set-option", "-p", "-t", pane_id, "@crewmux-name", spec.name,
             ]  # fmt: skip
@@ -281,6 +282,16 @@ class TmuxBackend:
         kill_tree(int(row[1]), handle.pid_create_time, grace=grace)
         with contextlib.suppress(PaneNotFound):  # it may have closed when its process ended
             self._server(handle).run("kill-pane", "-t", handle.pane_id)
+
+    def end_start_watch(self, handle: PaneHandle, *, died: bool) -> None:
+        """After a spawn with ``keep_on_exit``: close the pane of a teammate that died, else let the
+        pane close by itself again when its process ends."""
+        srv = self._server(handle)
+        with contextlib.suppress(PaneNotFound):
+            if died:
+                srv.run("kill-pane", "-t", handle.pane_id)
+            else:
+                srv.run("set-option", "-p", "-t", handle.pane_id, "remain-on-exit", "off")
 
     def focus(self, handle: PaneHandle) -> None:
         """Select the pane's window and the pane itself."""

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 #: how each known agent is run once, non-interactively, on a prompt (the prompt is appended).
 AGENT_ARGV: dict[str, list[str]] = {
     "claude": ["claude", "--output-format", "json", "-p"],
-    "codex": ["codex", "exec"],
+    "codex": ["codex", "exec", "--skip-git-repo-check"],  # iterations may run outside a git repository
     "gemini": ["gemini", "-p"],
     "aider": ["aider", "--yes", "--message"],
 }

@@ -7,12 +7,13 @@ add their options (``--agent KIND --prompt --plan --model``) there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.cli.context import Context, common_parser, team_option
-from app.core.errors import BadInput, MemberExists, PaneNotFound
+from app.core.errors import BadInput, CrewmuxError, MemberExists, PaneNotFound
 from app.core.liveness import is_alive
 from app.core.models import MemberRuntime
 from app.core.paths import LEAD_NAME
@@ -109,7 +110,7 @@ def spawn(ctx: Context, args: argparse.Namespace) -> int:
     color = args.color or _next_color(ctx, team)
     spec = PaneSpec(
         team=team, name=args.name, argv=argv, cwd=cwd, env=_env(ctx, team, args.name, args.env),
-        color=color, title=args.name, layout=args.layout,
+        color=color, title=args.name, layout=args.layout, keep_on_exit=_watched(args),
     )  # fmt: skip
     name = registry.choose(None if args.backend == "auto" else args.backend, settings=paths.settings)
     attach: str | None = None
@@ -137,6 +138,8 @@ def spawn(ctx: Context, args: argparse.Namespace) -> int:
     from app.agents.spawn_options import after_spawn
 
     after_spawn(ctx.teams, team, args)
+    if _watched(args):
+        _confirm_started(ctx, team, args.name, handle, name)
     doc: dict[str, Any] = {
         "name": member.name, "backendType": handle.backend, "paneId": handle.pane_id,
         "pid": handle.pid, "color": color, "attach": attach,
@@ -144,6 +147,24 @@ def spawn(ctx: Context, args: argparse.Namespace) -> int:
     text = f"spawned {member.name} in {handle.backend} pane {handle.pane_id} (pid {handle.pid})"
     ctx.emit(doc, text + (f"\nattach with: {attach}" if attach else ""))
     return 0
+
+
+def _watched(args: argparse.Namespace) -> bool:
+    """Agent CLIs are watched through their first seconds (a rejected flag ends them at once)."""
+    return bool(getattr(args, "agent", None)) and args.agent not in ("worker", "shell")
+
+
+def _confirm_started(ctx: Context, team: str, name: str, handle: PaneHandle, backend_name: str) -> None:
+    """Fail the spawn, with the teammate's last output, when it died in its first seconds."""
+    from app.agents.adapters import load_rules
+    from app.agents.startup import AgentDiedAtStart, confirm_started
+
+    try:
+        confirm_started(registry.load(backend_name), handle, load_rules(ctx.teams.member(team, name).agent_type or ""))
+    except AgentDiedAtStart:
+        with contextlib.suppress(CrewmuxError):
+            ctx.teams.leave(team, name)
+        raise
 
 
 def _next_color(ctx: Context, team: str) -> str:

@@ -216,7 +216,9 @@ def spawn(ctx: TeamContext, req: SpawnRequest) -> Member:
         rt = existing.crewmux
         if rt is not None and is_alive(rt.pid, rt.pid_create_time):
             raise BadInput(f"{req.name!r} is already a running member of the team")
-    handle = backend.spawn(PaneSpec(team=ctx.team, name=req.name, argv=argv, cwd=cwd, env=env, title=req.name))
+    watched = not req.command.strip() and req.kind not in ("worker", "shell")
+    spec = PaneSpec(team=ctx.team, name=req.name, argv=argv, cwd=cwd, env=env, title=req.name, keep_on_exit=watched)
+    handle = backend.spawn(spec)
     runtime = MemberRuntime(
         pid=handle.pid,
         pid_create_time=handle.pid_create_time,
@@ -227,7 +229,7 @@ def spawn(ctx: TeamContext, req: SpawnRequest) -> Member:
         env=env,
     )
     try:
-        return ctx.teams.join(
+        member = ctx.teams.join(
             ctx.team,
             req.name,
             agent_type=req.kind,
@@ -241,6 +243,17 @@ def spawn(ctx: TeamContext, req: SpawnRequest) -> Member:
     except CrewmuxError:
         backend.kill(handle, grace=0.5)
         raise
+    if watched:  # an agent CLI that dies in its first seconds fails the spawn with its last output
+        from app.agents.adapters import load_rules
+        from app.agents.startup import AgentDiedAtStart, confirm_started
+
+        try:
+            confirm_started(backend, handle, load_rules(req.kind))
+        except AgentDiedAtStart:
+            with contextlib.suppress(CrewmuxError):
+                ctx.teams.leave(ctx.team, req.name)
+            raise
+    return member
 
 
 def shutdown(ctx: TeamContext, name: str, *, grace: float = 10.0) -> str:

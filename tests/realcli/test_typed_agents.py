@@ -131,3 +131,23 @@ def test_plan_spawn_has_a_valid_argv_and_shutdown_ends_its_tree(crew: Crew) -> N
     assert gone
     assert crew.teams.load(crew.team).member("planner") is None
     assert started is not None
+
+
+BAD_FLAGS = {
+    "codex": ["--ask-for-approval", "untrusted"],  # what crewmux passed for --plan before 0.169
+    "gemini": ["--approval-mode", "bogus"],
+    "aider": ["--chat-mode", "bogus"],
+}
+
+
+def test_spawn_fails_with_the_last_output_of_a_teammate_that_dies_at_start(crew: Crew) -> None:
+    kind = crew.profile.kind
+    env_args = [a for k, v in crew.home.env.items() for a in ("--env", f"{k}={v}")]
+    res = crew.crewmux(
+        "spawn", "doomed", "--team", crew.team, "--backend", "tmux", "--agent", kind,
+        "--cwd", str(crew.home.workdir), *env_args, "--", *BAD_FLAGS[kind],
+    )  # fmt: skip
+    assert res.returncode != 0, res.stdout
+    assert "exited within" in res.stderr
+    assert BAD_FLAGS[kind][0].lstrip("-") in res.stderr, res.stderr  # the CLI's own complaint, naming the flag
+    assert crew.teams.load(crew.team).member("doomed") is None
