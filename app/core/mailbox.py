@@ -9,6 +9,11 @@ What crewmux adds on top of Claude Code's scheme:
   trimmed), so an inbox never grows without bound and a sender can still ask "was it read?";
 * a waiting recipient wakes on a file-system event, not a poll.
 
+An inbox Claude Code consumes (:func:`app.core.team.claude_code_reads_inbox`: a claude teammate,
+or in interop mode a member Claude Code started) is only ever read: crewmux never marks it read or
+compacts it. Claude Code 2.1.332 removes the messages it delivers, so each message crewmux puts
+there is also noted in ``.crewmux/claude-sent.jsonl``; a noted id that left the inbox is ``read``.
+
 In interop mode (Claude Code's root, see :mod:`app.core.interop`) every inbox lock is also
 Claude Code's mkdir lock ``<agent>.json.lock``; messages are written as the current Claude Code
 writes them (``type: "message"``, ``msgV: 1``, ``msg_id``); and read messages stay in the inbox,
@@ -31,6 +36,7 @@ from app.core.atomic import append_lines, atomic_write, ensure_dir, read_bytes
 from app.core.errors import BadInput, MessageNotFound, MessageTooLarge, TeammateNotFound
 from app.core.interop import INTEROP_COMPACT_READ_AFTER, read_shared, shared_lock
 from app.core.models import InboxAdapter, InboxMessage, inbox_json, now_iso
+from app.core.team import claude_code_reads_inbox
 from app.core.watch import DirWatcher
 
 if TYPE_CHECKING:
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
     from pathlib import Path
 
+    from app.core.models import TeamFile
     from app.core.paths import TeamPaths
     from app.core.team import TeamStore
 
@@ -53,6 +60,27 @@ class ArchivedMessage(BaseModel):
 
     message: InboxMessage = Field(description="The message as it stood in the inbox.")
     read_at: str = Field(description="ISO time it was compacted out as read.")
+
+
+class SentNote(BaseModel):
+    """One line of ``claude-sent.jsonl``: a message put in an inbox Claude Code consumes."""
+
+    msg_id: str = Field(description="The message's id.")
+    to: str = Field(description="The recipient.")
+    sender: str = Field(description="Who sent it.")
+    timestamp: str = Field(description="When it was sent.")
+
+
+def _trim(log: Path) -> None:
+    """Keep a log file to its newer half once it passes :data:`ARCHIVE_MAX_BYTES`."""
+    try:
+        size = log.stat().st_size
+    except OSError:
+        return
+    if size > ARCHIVE_MAX_BYTES:
+        raw = read_bytes(log) or b""
+        keep = raw[len(raw) // 2 :]
+        atomic_write(log, keep[keep.find(b"\n") + 1 :])
 
 
 @dataclass(frozen=True)
@@ -111,15 +139,30 @@ class Mailbox:
         append_lines(
             archive, (ArchivedMessage(message=m, read_at=stamp).model_dump_json(by_alias=True) for m in messages)
         )
-        try:
-            size = archive.stat().st_size
-        except OSError:
-            return
-        if size > ARCHIVE_MAX_BYTES:
-            raw = read_bytes(archive) or b""
-            keep = raw[len(raw) // 2 :]
-            keep = keep[keep.find(b"\n") + 1 :]
-            atomic_write(archive, keep)
+        _trim(archive)
+
+    def claude_code_inboxes(self, tf: TeamFile | None = None) -> set[str]:
+        """The members whose inbox Claude Code consumes (crewmux only reads those)."""
+        tf = tf or self.teams.load(self.team)
+        return {m.name for m in tf.members if claude_code_reads_inbox(tf, m, interop=self.paths.interop)}
+
+    def _note_sent(self, to: str, message: InboxMessage) -> None:
+        """Remember a message put in an inbox Claude Code consumes (a hint, so not fsynced)."""
+        note = SentNote(msg_id=message.msg_id or "", to=to, sender=message.sender, timestamp=message.timestamp)
+        append_lines(self.paths.claude_sent_log, [note.model_dump_json()], fsync=False)
+        _trim(self.paths.claude_sent_log)
+
+    def _sent_note(self, msg_id: str) -> SentNote | None:
+        raw = read_bytes(self.paths.claude_sent_log) or b""
+        for line in raw.splitlines():
+            if msg_id.encode() in line:
+                try:
+                    note = SentNote.model_validate_json(line)
+                except ValidationError:
+                    continue
+                if note.msg_id == msg_id:
+                    return note
+        return None
 
     def _compact(self, agent: str, messages: list[InboxMessage], *, threshold: int) -> list[InboxMessage]:
         read = [m for m in messages if m.read]
@@ -131,9 +174,9 @@ class Mailbox:
     def _members(self) -> list[str]:
         return [m.name for m in self.teams.load(self.team).members]
 
-    def _require_member(self, *names: tuple[str, str]) -> list[str]:
+    def _require_member(self, *names: tuple[str, str], tf: TeamFile | None = None) -> list[str]:
         """Check each (role, name) is a member; returns all member names."""
-        members = self._members()
+        members = [m.name for m in tf.members] if tf is not None else self._members()
         for role, name in names:
             if name not in members:
                 raise TeammateNotFound(
@@ -142,14 +185,17 @@ class Mailbox:
         return members
 
     # -- sending ---------------------------------------------------------------------------
-    def _deliver(self, to: str, message: InboxMessage) -> None:
+    def _deliver(self, to: str, message: InboxMessage, *, claude_reads: bool = False) -> None:
         path = self.paths.inbox(to)
         ensure_dir(path.parent)
         with self._lock(path):
             messages = self._read_inbox(path, held=True)
-            messages = self._compact(to, messages, threshold=self._threshold(COMPACT_READ_AFTER))
+            if not claude_reads:
+                messages = self._compact(to, messages, threshold=self._threshold(COMPACT_READ_AFTER))
             messages.append(message)
             self._write_inbox(path, messages)
+        if claude_reads:
+            self._note_sent(to, message)
 
     def _make(self, sender: str, text: str, summary: str | None, color: str | None) -> InboxMessage:
         if not isinstance(text, str) or not text:
@@ -174,21 +220,24 @@ class Mailbox:
 
     def send(self, to: str, text: str, *, sender: str, summary: str | None = None, color: str | None = None) -> str:
         """Append a message to ``to``'s inbox; returns its id. Raises if it was not written."""
-        self._require_member(("sender", sender), ("recipient", to))
+        tf = self.teams.load(self.team)
+        self._require_member(("sender", sender), ("recipient", to), tf=tf)
         message = self._make(sender, text, summary, color)
-        self._deliver(to, message)
+        self._deliver(to, message, claude_reads=to in self.claude_code_inboxes(tf))
         assert message.msg_id is not None
         return message.msg_id
 
     def broadcast(self, text: str, *, sender: str, summary: str | None = None) -> dict[str, str]:
         """The same message to every member but the sender; returns recipient → message id."""
-        members = self._require_member(("sender", sender))
+        tf = self.teams.load(self.team)
+        members = self._require_member(("sender", sender), tf=tf)
+        claude_reads = self.claude_code_inboxes(tf)
         ids: dict[str, str] = {}
         for name in members:
             if name == sender:
                 continue
             message = self._make(sender, text, summary, None)
-            self._deliver(name, message)
+            self._deliver(name, message, claude_reads=name in claude_reads)
             assert message.msg_id is not None
             ids[name] = message.msg_id
         return ids
@@ -260,6 +309,9 @@ class Mailbox:
                         return MessageState(
                             msg_id, "read", name, entry.message.sender, entry.message.timestamp, entry.read_at
                         )
+        note = self._sent_note(msg_id)
+        if note is not None:  # it left an inbox Claude Code consumes: Claude Code took it
+            return MessageState(msg_id, "read", note.to, note.sender, note.timestamp)
         raise MessageNotFound(f"no message {msg_id!r} in team {self.team!r}")
 
     def wait(self, agent: str, timeout: float, *, mark_read: bool = False) -> InboxMessage | None:

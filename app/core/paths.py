@@ -139,6 +139,11 @@ class TeamPaths:
         return self.tasks_dir / ".crewmux-journal.json"
 
     @property
+    def claude_sent_log(self) -> Path:
+        """Messages crewmux put in inboxes Claude Code consumes (it removes what it delivers)."""
+        return self.runtime_dir / "claude-sent.jsonl"
+
+    @property
     def runtime_dir(self) -> Path:
         """crewmux's own runtime state (heartbeats, console socket)."""
         return self.team_dir / ".crewmux"

@@ -37,6 +37,27 @@ def _backup(path: Path) -> Path:
     return path.with_name(f".{path.name}.last-good")
 
 
+def claude_code_reads_inbox(team: TeamFile, member: Member, *, interop: bool) -> bool:
+    """True when Claude Code itself consumes ``member``'s inbox.
+
+    Claude Code 2.1.332 removes the messages it delivers from its inbox, so crewmux only reads
+    such an inbox: it never marks it read or compacts it. That is a claude teammate crewmux
+    started, and in interop mode every member Claude Code started — its lead (a team Claude Code
+    made carries ``leadSessionId``) and its teammates (a ``backendType`` but no pane crewmux made;
+    ``crewmux team join`` records neither).
+    """
+    runtime = member.crewmux
+    if runtime is not None and runtime.agent_kind:
+        return runtime.agent_kind == "claude"
+    if member.agent_type == "claude":
+        return True
+    if not interop:
+        return False
+    if member.name == LEAD_NAME:
+        return team.lead_session_id is not None
+    return member.backend_type is not None and (runtime is None or not runtime.created_by_crewmux)
+
+
 class TeamStore:
     """All teams under one root."""
 

@@ -9,8 +9,11 @@ before the shutdown saw it, and an approving teammate was then killed as "no ans
 So the rules are:
 
 * **one consumer** — only :meth:`LeadInbox.take` marks the lead's messages read (and so moves
-  them to the archive). Per process there is one :class:`LeadInbox` per team (:meth:`LeadInbox.of`);
-  the console calls ``take()`` on each refresh. Waiters never mark anything read.
+  them to the archive) — unless the lead is Claude Code (``crewmux attach`` on a team Claude
+  Code runs): that inbox is Claude Code's to consume, so ``take`` only reads it and returns each
+  unread message once, leaving it unread for the real lead. Per process there is one
+  :class:`LeadInbox` per team (:meth:`LeadInbox.of`); the console calls ``take()`` on each
+  refresh. Waiters never mark anything read.
 * **answers by request id, over the whole history** — :meth:`LeadInbox.wait_answer` finds the
   reply to a request wherever it is: unread in the inbox, read, or already archived (by this
   process or any other). The inbox is read before the archive: compaction appends to the archive
@@ -69,6 +72,23 @@ class LeadInbox:
         self._lock = threading.Lock()
         self._replies: dict[str, InboxMessage] = {}
         self._waiters: dict[str, list[Waker]] = {}
+        self._seen: dict[tuple[str, str, str], None] = {}
+        """With a Claude Code lead: the unread messages ``take`` already returned (insertion-ordered)."""
+
+    def _claude_code_lead(self) -> bool:
+        return LEAD_NAME in self.mailbox.claude_code_inboxes()
+
+    def _read_new(self) -> list[InboxMessage]:
+        """The unread messages not returned before, marking nothing (the lead is Claude Code)."""
+        fresh = []
+        for m in self.mailbox.inbox(LEAD_NAME, unread_only=True):
+            key = (m.msg_id or "", m.timestamp, m.sender if m.msg_id else m.text)
+            if key not in self._seen:
+                self._seen[key] = None
+                fresh.append(m)
+        while len(self._seen) > 4 * KEEP_REPLIES:
+            self._seen.pop(next(iter(self._seen)))
+        return fresh
 
     @classmethod
     def of(cls, mailbox: Mailbox) -> LeadInbox:
@@ -85,7 +105,7 @@ class LeadInbox:
         """Mark every unread lead message read (they move to the archive) and return them, oldest
         first. Replies to requests are handed to their waiters in this process. Blocking."""
         with self._lock:
-            newly = self.mailbox.mark_read(LEAD_NAME)
+            newly = self._read_new() if self._claude_code_lead() else self.mailbox.mark_read(LEAD_NAME)
             for m in newly:
                 proto = parse_protocol(m.text)
                 rid = getattr(proto, "request_id", None)

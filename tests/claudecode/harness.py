@@ -86,6 +86,22 @@ class ClaudeRig:
     def screen(self, pane_id: str) -> str:
         return self.tmux("capture-pane", "-p", "-t", pane_id)
 
+    def start_lead(self, *args: str) -> str:
+        """Start the real ``claude`` as a lead (agent teams on) in a new tmux session; its pane id."""
+        self.env["CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS"] = "1"
+        argv = ["tmux", "-L", self.sock, "new-session", "-d", "-P", "-F", "#{pane_id}", "-x", "150", "-y", "45"]
+        out = subprocess.run(
+            [*argv, "-c", str(self.project), "claude", *args], env=self.env, capture_output=True, text=True, check=True
+        )
+        return out.stdout.strip()
+
+    def type_prompt(self, pane: str, text: str, timeout: float = 60) -> None:
+        """Type ``text`` into claude's prompt once it shows (``❯``), then Enter."""
+        self.wait(lambda: "❯" in self.screen(pane), timeout, "claude's prompt", pane)
+        self.tmux("send-keys", "-t", pane, "-l", text)
+        self.wait(lambda: text[-20:] in self.screen(pane), 10, "the typed prompt", pane)
+        self.tmux("send-keys", "-t", pane, "Enter")
+
     def wait(self, check: Callable[[], object], timeout: float, what: str, pane: str | None = None) -> object:
         """``check()``'s first truthy value; fails naming ``what`` (and showing ``pane``) at the deadline."""
         deadline = time.monotonic() + timeout
