@@ -2,7 +2,8 @@
 
 A backend puts a teammate's process in a pane and lets crewmux type into it, read its screen,
 tell whether it lives, and kill it. It is a ``Protocol``: a backend class implements these
-methods and sets the ability flags truthfully; callers check flags, never ``hasattr``.
+methods and sets the ability flags truthfully; callers check flags, never ``hasattr``. An ability
+only some backends have is a small sub-protocol (:class:`TerminalHost`), checked with ``isinstance``.
 
 Failures are typed (all from :mod:`app.core.errors`):
 
@@ -14,10 +15,12 @@ Failures are typed (all from :mod:`app.core.errors`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from app.core.errors import PaneNotFound
 
 if TYPE_CHECKING:
-    from app.core.models import BackendType
+    from app.core.models import BackendType, Member
 
 Key = Literal["Enter", "Escape", "C-c", "C-d", "Tab", "Up", "Down", "Left", "Right", "BSpace"]
 # What a terminal receives for each key, for backends that write to the pane's input themselves.
@@ -69,6 +72,23 @@ class PaneHandle:
     pid: int | None
     pid_create_time: float | None = None
     locator: str | None = None
+
+    @classmethod
+    def for_member(cls, member: Member) -> PaneHandle:
+        """The handle recorded in ``member``'s team-file entry (``tmuxPaneId``, ``crewmux.pid``...).
+
+        Raises :class:`PaneNotFound` when it has no pane recorded (no backend or no pane id).
+        """
+        if not member.backend_type or not member.tmux_pane_id:
+            raise PaneNotFound(f"{member.name} has no pane recorded")
+        rt = member.crewmux
+        return cls(
+            backend=member.backend_type,
+            pane_id=member.tmux_pane_id,
+            pid=rt.pid if rt else None,
+            pid_create_time=rt.pid_create_time if rt else None,
+            locator=rt.pane_session if rt else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -143,4 +163,24 @@ class PaneBackend(Protocol):
 
     def list_panes(self, team: str) -> list[PaneHandle]:
         """The live panes this backend made for ``team``."""
+        ...
+
+    def end_start_watch(self, handle: PaneHandle, *, died: bool) -> None:
+        """After a spawn with ``keep_on_exit``: close the pane of a teammate that died, else let it
+        close by itself again when its process ends (a no-op where panes are never kept)."""
+        ...
+
+    def attach_command(self, team: str) -> str | None:
+        """The shell command that shows ``team``'s panes to the user (``tmux -L ... attach``), or
+        None when there is nothing to attach to (in-process, iTerm2, or already inside tmux)."""
+        ...
+
+
+@runtime_checkable
+class TerminalHost(Protocol):
+    """An optional ability: the backend hosts its panes' terminals in this process (in-process),
+    so the console can draw them and follow their output itself."""
+
+    def terminal(self, handle: PaneHandle) -> Any:
+        """The live terminal of ``handle`` (a :class:`backends.pty_host.PtyTerminal`); PaneNotFound."""
         ...

@@ -126,6 +126,13 @@ class InProcessBackend:
         """A no-op (CAN_STYLE is False): the console draws titles and colors."""
         self.terminal(handle)
 
+    def end_start_watch(self, handle: PaneHandle, *, died: bool) -> None:
+        """A no-op: this backend never keeps a dead pane (``keep_on_exit`` is not needed here)."""
+
+    def attach_command(self, team: str) -> str | None:
+        """None: there is no terminal outside to attach to."""
+        return None
+
     def list_panes(self, team: str) -> list[PaneHandle]:
         """The panes this console hosts for ``team`` whose process still runs."""
         key = sanitize(team)

@@ -244,6 +244,13 @@ class ITermBackend:
 
         self._call(go())
 
+    def end_start_watch(self, handle: PaneHandle, *, died: bool) -> None:
+        """A no-op: this backend never keeps a dead pane (``keep_on_exit`` is not needed here)."""
+
+    def attach_command(self, team: str) -> str | None:
+        """None: there is no terminal outside to attach to."""
+        return None
+
     def list_panes(self, team: str) -> list[PaneHandle]:
         """The sessions crewmux made for ``team``."""
 

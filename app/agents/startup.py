@@ -84,6 +84,4 @@ def confirm_started(
                 return within
             time.sleep(POLL)
     finally:
-        end = getattr(backend, "end_start_watch", None)
-        if callable(end):
-            end(handle, died=died)
+        backend.end_start_watch(handle, died=died)

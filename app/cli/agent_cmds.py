@@ -43,10 +43,10 @@ def _result_text(r: ShutdownResult) -> str:
 
 
 def shutdown(ctx: Context, args: argparse.Namespace) -> int:
-    from app.lifecycle.shutdown import shutdown_member
+    from app.lifecycle.teammates import Teammates
 
     team = ctx.team(args)
-    r = shutdown_member(ctx.teams, team, args.name, timeout=args.timeout, force=args.force, reason=args.reason)
+    r = Teammates(ctx.teams, team).shutdown(args.name, timeout=args.timeout, force=args.force, reason=args.reason)
     doc = {
         "name": r.name,
         "outcome": r.outcome,
@@ -63,10 +63,10 @@ def shutdown(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def resume(ctx: Context, args: argparse.Namespace) -> int:
-    from app.lifecycle.resume import resume_team
+    from app.lifecycle.teammates import Teammates
 
     ctx.teams.load(args.name)
-    report = resume_team(ctx.teams, args.name, backend=args.backend)
+    report = Teammates(ctx.teams, args.name).resume(backend=args.backend)
     ctx.emit(
         [{"name": e.name, "action": e.action, "detail": e.detail} for e in report],
         "\n".join(f"{e.name:20} {e.action:10} {e.detail}" for e in report) or "no teammates to resume",
@@ -102,18 +102,17 @@ def deliver(ctx: Context, args: argparse.Namespace) -> int:
     from app.agents.delivery import AgentBusy, deliver_unread
     from app.agents.wake import Waker
     from app.lifecycle.inbox_delivery import deliverer_lock
-    from backends.base import PaneHandle
-    from backends.registry import load
+    from app.lifecycle.teammates import Teammates
 
     team = ctx.team(args)
-    member = ctx.teams.member(team, args.name)
+    teammates = Teammates(ctx.teams, team)
+    member = teammates.member(args.name)
     rt = member.crewmux
     kind = (rt.agent_kind if rt else None) or member.agent_type or "shell"
     if rt is None or member.backend_type in (None, "in-process"):
         raise BadInput(f"{args.name!r} has no pane crewmux can type into (backend {member.backend_type or 'none'})")
     rules = load_rules(kind)
-    handle = PaneHandle(member.backend_type, member.tmux_pane_id, rt.pid, rt.pid_create_time, rt.pane_session)
-    backend = load(member.backend_type)
+    handle, backend = teammates.handle_of(member), teammates.backend_for(member)
     mail = ctx.mailbox(team)
     inbox = mail.paths.inbox(args.name)
 

@@ -59,9 +59,9 @@ def delete(ctx: Context, args: argparse.Namespace) -> int:
     """Refused while members run; with --force, shut them down first (request, then escalation)."""
     stopped: list[str] = []
     if args.force and ctx.teams.alive_members(args.name):
-        from app.lifecycle.shutdown import shutdown_team
+        from app.lifecycle.teammates import Teammates
 
-        results = shutdown_team(ctx.teams, args.name, timeout=args.timeout, force=True)
+        results = Teammates(ctx.teams, args.name).shutdown_all(timeout=args.timeout, force=True)
         stopped = [r.name for r in results if r.outcome != "not_running"]
     alive = ctx.teams.delete(args.name, force=args.force)
     note = f" (shut down {', '.join(stopped)})" if stopped else ""

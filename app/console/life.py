@@ -21,10 +21,10 @@ from app.console.messages import Notice
 from app.core.errors import CrewmuxError
 from app.lifecycle.inbox_delivery import DeliveryEvent, InboxDelivery
 from app.lifecycle.monitor import LivenessMonitor
-from app.lifecycle.resume import ResumeEntry, resume_team
 
 if TYPE_CHECKING:
     from app.console.ops import TeamContext
+    from app.lifecycle.resume import ResumeEntry
 
 
 def describe_resume(entries: list[ResumeEntry]) -> list[tuple[str, str]]:
@@ -100,7 +100,7 @@ class TeamLife(Widget):
             if self.stop.is_set():
                 return
             try:
-                entries = resume_team(ctx.teams, ctx.team, load_backend=ctx.backend_for)
+                entries = ctx.teammates.resume()  # in-process teammates restart into this console
             except CrewmuxError as exc:
                 self._notice(f"resuming the team failed: {exc}", "error")
                 return

@@ -2,8 +2,9 @@
 
 Each operation the lead starts goes through the delegate-mode policy first
 (:mod:`app.core.policy`), so a refusal is the core's :class:`PolicyRefused`, never a hidden button.
-Pane operations go through a backend from ``backends.registry``; when the backends layer is not
-installed, they fail with :class:`BackendUnavailable` naming what is missing.
+Spawning, shutting down, restarting and finding panes are the teammate service's
+(:class:`app.lifecycle.teammates.Teammates`, ``ctx.teammates``), shared with the CLI and the MCP
+server; its one backend lookup hosts in-process panes in this console.
 """
 
 from __future__ import annotations
@@ -16,22 +17,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.core import policy
-from app.core.errors import BadInput, CrewmuxError, PaneNotFound
-from app.core.liveness import is_alive
+from app.core.errors import BadInput, CrewmuxError
 from app.core.mailbox import Mailbox
-from app.core.models import MemberRuntime
-from app.core.paths import LEAD_NAME, team_paths
+from app.core.paths import LEAD_NAME
 from app.core.protocol import PlanApprovalResponse, protocol_text
-from app.core.settings import load_settings
 from app.core.tasks import TaskStore
 from app.core.team import TeamStore
 from app.lifecycle.lead_inbox import LeadInbox
-from backends import registry
+from app.lifecycle.teammates import Backends, Teammates
+from app.lifecycle.teammates import SpawnRequest as TeammateSpawn
+from backends.base import PaneHandle
 
 if TYPE_CHECKING:
     from app.core.models import Member, Task
     from app.core.paths import TeamPaths
-    from backends.base import Key, PaneBackend, PaneHandle
+    from backends.base import Key, PaneBackend
 
 AGENT_KINDS = ("shell", "worker", "claude", "codex", "gemini", "aider")
 BACKENDS = ("in-process", "tmux", "iterm2")
@@ -39,7 +39,7 @@ BACKENDS = ("in-process", "tmux", "iterm2")
 
 @dataclass
 class TeamContext:
-    """The team the console runs, and the stores it works through."""
+    """The team the console runs, and the stores and teammate service it works through."""
 
     home: Path
     team: str
@@ -48,12 +48,15 @@ class TeamContext:
     teams: TeamStore = field(init=False)
     mailbox: Mailbox = field(init=False)
     tasks: TaskStore = field(init=False)
-    _backends: dict[str, PaneBackend] = field(default_factory=dict, init=False)
+    teammates: Teammates = field(init=False)
 
     def __post_init__(self) -> None:
         self.teams = TeamStore(self.home, interop=self.interop)
         self.mailbox = Mailbox(self.teams, self.team)
         self.tasks = TaskStore(self.teams.paths(self.team))
+        injected = (self.backend,) if self.backend is not None else ()
+        backends = Backends(self.paths.settings, *injected, console=True)  # in-process panes live here
+        self.teammates = Teammates(self.teams, self.team, backends)
 
     @property
     def paths(self) -> TeamPaths:
@@ -65,22 +68,15 @@ class TeamContext:
         return LeadInbox.of(self.mailbox)
 
     def backend_for(self, name: str) -> PaneBackend:
-        """The backend called ``name`` (the injected one when its name matches).
-
-        Raises :class:`BackendUnavailable` when that backend is missing.
-        """
-        if self.backend is not None and self.backend.name == name:
-            return self.backend
-        if name in self._backends:
-            return self._backends[name]
-        found: PaneBackend = registry.load(registry.choose(name))
-        self._backends[name] = found
-        return found
+        """The backend called ``name``, through the teammate service's one lookup (the injected
+        one when its name matches). BadInput for an unknown name, BackendUnavailable."""
+        return self.teammates.backends.get(name)
 
     def close(self) -> None:
         """Stop the teammates this console hosts (in-process panes die with it) and close the stores."""
-        hosted = [b for b in (self.backend, *self._backends.values()) if b is not None and not b.SURVIVES_CONSOLE]
-        for backend in {id(b): b for b in hosted}.values():
+        for backend in self.teammates.backends.loaded():
+            if backend.SURVIVES_CONSOLE:
+                continue
             for handle in backend.list_panes(self.team):
                 with contextlib.suppress(CrewmuxError):
                     backend.kill(handle, grace=0.5)
@@ -96,18 +92,7 @@ def ensure_team(home: Path, team: str) -> None:
 
 def handle_of(member: Member) -> PaneHandle:
     """The pane handle recorded for ``member``; PaneNotFound when it has no pane."""
-    from backends.base import PaneHandle
-
-    if not member.backend_type or not member.tmux_pane_id:
-        raise PaneNotFound(f"{member.name} has no pane recorded")
-    rt = member.crewmux or MemberRuntime()
-    return PaneHandle(
-        backend=member.backend_type,
-        pane_id=member.tmux_pane_id,
-        pid=rt.pid,
-        pid_create_time=rt.pid_create_time,
-        locator=rt.pane_session,
-    )
+    return PaneHandle.for_member(member)
 
 
 # -- messages ----------------------------------------------------------------------------------
@@ -161,28 +146,6 @@ def focus(ctx: TeamContext, name: str) -> None:
     backend.focus(handle_of(member))
 
 
-def argv_for(
-    kind: str, command: str, *, team: str, name: str, plan: bool = False, home: Path | None = None, cwd: str = ""
-) -> list[str]:
-    """The command line for a new teammate: ``command`` when given, else the agent kind's.
-
-    Agent kinds come from :func:`app.agents.adapters.agent_argv` (BadInput for an unknown kind,
-    or for plan mode on a kind that has none).
-    """
-    if command.strip():
-        try:
-            return shlex.split(command)
-        except ValueError as exc:
-            raise BadInput(f"cannot read the command {command!r}: {exc}") from exc
-    if kind not in AGENT_KINDS:
-        raise BadInput(f"unknown agent kind {kind!r} (one of {', '.join(AGENT_KINDS)})")
-    from app.agents.adapters import agent_argv
-
-    mode = load_settings(team_paths(home, team)).permission_mode if home is not None else "default"
-    where = Path(cwd) if cwd else None
-    return agent_argv(kind, name=name, team=team, plan=plan, home=home, cwd=where, permission_mode=mode)
-
-
 @dataclass(frozen=True)
 class SpawnRequest:
     """What the spawn form asks for."""
@@ -197,78 +160,34 @@ class SpawnRequest:
 
 
 def spawn(ctx: TeamContext, req: SpawnRequest) -> Member:
-    """Start a teammate through its backend and record it in the team file."""
-    from backends.base import PaneSpec
-
-    policy.check(ctx.paths, LEAD_NAME, "spawn")
-    if req.name == LEAD_NAME:
-        raise BadInput(f"{LEAD_NAME!r} is the lead's name")
-    cwd = req.cwd or str(Path.cwd())
-    if not Path(cwd).is_dir():
-        raise BadInput(f"working directory {cwd!r} does not exist")
-    argv = argv_for(req.kind, req.command, team=ctx.team, name=req.name, plan=req.plan_mode, home=ctx.home, cwd=cwd)
-    backend = ctx.backend_for(req.backend)
-    env = {"CREWMUX_HOME": str(ctx.home), "CREWMUX_TEAM": ctx.team, "CREWMUX_AGENT": req.name}
-    if req.plan_mode:
-        env["CREWMUX_PLAN_MODE"] = "1"
-    existing = ctx.teams.load(ctx.team).member(req.name)
-    if existing is not None and existing.is_active is not False:
-        rt = existing.crewmux
-        if rt is not None and is_alive(rt.pid, rt.pid_create_time):
-            raise BadInput(f"{req.name!r} is already a running member of the team")
-    watched = not req.command.strip() and req.kind not in ("worker", "shell")
-    spec = PaneSpec(team=ctx.team, name=req.name, argv=argv, cwd=cwd, env=env, title=req.name, keep_on_exit=watched)
-    handle = backend.spawn(spec)
-    runtime = MemberRuntime(
-        pid=handle.pid,
-        pid_create_time=handle.pid_create_time,
-        argv=argv,
-        agent_kind=req.kind if not req.command.strip() else "command",
-        pane_session=handle.locator,
-        created_by_crewmux=True,
-        env=env,
-    )
-    try:
-        member = ctx.teams.join(
-            ctx.team,
-            req.name,
-            agent_type=req.kind,
-            cwd=cwd,
-            backend_type=handle.backend,
-            pane_id=handle.pane_id,
-            plan_mode_required=req.plan_mode or None,
-            runtime=runtime,
-            replace_dead=True,
-        )
-    except CrewmuxError:
-        backend.kill(handle, grace=0.5)
-        raise
-    if watched:  # an agent CLI that dies in its first seconds fails the spawn with its last output
-        from app.agents.adapters import load_rules
-        from app.agents.startup import AgentDiedAtStart, confirm_started
-
+    """Start the teammate the form asks for, through the teammate service (which checks the name,
+    picks a color and the backend, builds the agent's command line and records the member):
+    ``command`` when given (a shell command line), else the agent kind's own."""
+    argv: list[str] = []
+    if req.command.strip():
         try:
-            confirm_started(backend, handle, load_rules(req.kind))
-        except AgentDiedAtStart:
-            with contextlib.suppress(CrewmuxError):
-                ctx.teams.leave(ctx.team, req.name)
-            raise
-    return member
+            argv = shlex.split(req.command)
+        except ValueError as exc:
+            raise BadInput(f"cannot read the command {req.command!r}: {exc}") from exc
+    spawn_req = TeammateSpawn(
+        name=req.name,
+        kind=None if argv else req.kind,
+        argv=argv,
+        backend=req.backend,
+        cwd=req.cwd or str(Path.cwd()),
+        plan=req.plan_mode,
+    )
+    return ctx.teammates.spawn(spawn_req).member
 
 
 def shutdown(ctx: TeamContext, name: str, *, grace: float = 10.0) -> str:
-    """Shut a teammate down through :func:`app.lifecycle.shutdown.shutdown_member`.
+    """Shut a teammate down through the teammate service (:meth:`Teammates.shutdown`).
 
     That is: a ShutdownRequest into its inbox, up to ``grace`` seconds for an answer, then
     SIGTERM/SIGKILL of its process tree, its pane closed, its tasks released, the member removed.
     Returns a one-line account (outcome, reason, what was killed). A rejection is reported, not forced.
     """
-    from app.lifecycle.shutdown import shutdown_member
-
-    policy.check(ctx.paths, LEAD_NAME, "shutdown")
-    if name == LEAD_NAME:
-        raise BadInput("the lead is shut down by quitting the console")
-    result = shutdown_member(ctx.teams, ctx.team, name, timeout=grace, reason="asked by the lead in the console")
+    result = ctx.teammates.shutdown(name, timeout=grace, reason="asked by the lead in the console")
     parts = [result.outcome.replace("_", " ")]
     if result.reason:
         parts.append(result.reason)

@@ -69,7 +69,7 @@ def pane_handle(member: Member) -> PaneHandle | None:
         return None
     if not rt.pid or not is_alive(rt.pid, rt.pid_create_time):
         return None
-    return PaneHandle(member.backend_type, member.tmux_pane_id, rt.pid, rt.pid_create_time, rt.pane_session)
+    return PaneHandle.for_member(member)
 
 
 @contextlib.contextmanager

@@ -33,13 +33,13 @@ class ResumeEntry:
 
 
 def _restart(
-    teams: TeamStore, team: str, m: Member, backend: str | None, load_backend: BackendLoader | None
+    teams: TeamStore, team: str, m: Member, backend: str | None, load_backend: BackendLoader | None, *, hosts: bool
 ) -> ResumeEntry:
     rt = m.crewmux
     assert rt is not None and rt.argv
     env = dict(rt.env or {})
     choice = backend or (m.backend_type if m.backend_type and m.backend_type != "in-process" else None)
-    if choice is None and load_backend is not None and m.backend_type == "in-process":
+    if choice is None and hosts and m.backend_type == "in-process":
         choice = "in-process"  # a console hosts in-process panes: restart it there, shown in the console
     if choice:
         from backends.base import PaneSpec
@@ -77,13 +77,20 @@ def _restart(
 
 
 def resume_team(
-    teams: TeamStore, team: str, *, backend: str | None = None, load_backend: BackendLoader | None = None
+    teams: TeamStore,
+    team: str,
+    *,
+    backend: str | None = None,
+    load_backend: BackendLoader | None = None,
+    hosts_in_process: bool = False,
 ) -> list[ResumeEntry]:
     """Re-attach or restart every teammate; returns one entry per teammate.
 
     ``backend`` forces one backend for every restart. ``load_backend`` (name → backend instance)
-    replaces the registry's loader: the console passes its own, so in-process teammates restart
-    into the console's in-process backend instead of running detached.
+    replaces the registry's loader (the teammate service passes its one lookup). With
+    ``hosts_in_process`` (a console) in-process teammates restart into this process's in-process
+    backend, shown there, instead of running detached. Call it through
+    :meth:`app.lifecycle.teammates.Teammates.resume`.
     """
     out: list[ResumeEntry] = []
     for m in teams.load(team).members:
@@ -98,7 +105,7 @@ def resume_team(
             out.append(ResumeEntry(m.name, "skipped", "no recorded command to restart it with"))
             continue
         try:
-            out.append(_restart(teams, team, m, backend, load_backend))
+            out.append(_restart(teams, team, m, backend, load_backend, hosts=hosts_in_process))
         except CrewmuxError as exc:
             out.append(ResumeEntry(m.name, "failed", str(exc)))
     return out

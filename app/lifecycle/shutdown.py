@@ -31,8 +31,7 @@ from app.core.protocol import (
 )
 from app.core.tasks import TaskStore
 from app.lifecycle.lead_inbox import LeadInbox
-from backends.base import PaneHandle
-from backends.registry import load
+from app.lifecycle.teammates import Teammates
 
 if TYPE_CHECKING:
     from app.core.models import Member
@@ -86,26 +85,9 @@ def _wait_exit(pids: list[tuple[int, float | None]], seconds: float) -> bool:
     return not alive
 
 
-def close_pane(member: Member) -> bool:
-    """Close the member's pane through its backend when crewmux created it. True when closed."""
-    rt = member.crewmux
-    if rt is None or not rt.created_by_crewmux or member.backend_type in (None, "in-process"):
-        return False
-    handle = PaneHandle(
-        backend=member.backend_type,
-        pane_id=member.tmux_pane_id,
-        pid=rt.pid,
-        pid_create_time=rt.pid_create_time,
-        locator=rt.pane_session,
-    )
-    try:
-        load(member.backend_type).kill(handle, grace=0.5)
-    except CrewmuxError:
-        return False
-    return True
-
-
-def quit_typed_agent(member: Member, pids: list[tuple[int, float | None]], grace: float) -> str | None:
+def quit_typed_agent(
+    member: Member, pids: list[tuple[int, float | None]], grace: float, teammates: Teammates
+) -> str | None:
     """End an agent that does not read its inbox the way its CLI ends: its quit command when it
     waits for input, else its quit keys (Ctrl-C / Ctrl-D). Never types protocol JSON into it.
 
@@ -120,9 +102,8 @@ def quit_typed_agent(member: Member, pids: list[tuple[int, float | None]], grace
         return None
     try:
         from app.agents.delivery import look, screen_state
-        from backends.registry import load
 
-        backend = load(member.backend_type)
+        backend = teammates.backend_for(member)
         if rules.quit_text and screen_state(look(backend, handle), rules) == "waiting":
             backend.write(handle, rules.quit_text, paste=False, enter=True)
             if _wait_exit(pids, grace):
@@ -145,9 +126,14 @@ def shutdown_member(
     force: bool = False,
     grace: float = 2.0,
     reason: str | None = None,
+    teammates: Teammates | None = None,
 ) -> ShutdownResult:
-    """Stop teammate ``name``; see the module docstring. Raises TeammateNotFound for a stranger."""
+    """Stop teammate ``name``; see the module docstring. Raises TeammateNotFound for a stranger.
+
+    Call it through :meth:`app.lifecycle.teammates.Teammates.shutdown` (which passes itself as
+    ``teammates``, so the pane is closed through that service's backends)."""
     started = time.monotonic()
+    teammates = teammates or Teammates(teams, team)
     member = teams.member(team, name)
     mail = Mailbox(teams, team)
     pids = _pids(teams, team, member)
@@ -155,7 +141,7 @@ def shutdown_member(
     from app.lifecycle.inbox_delivery import typed_rules
 
     if _running(pids) and typed_rules(member) is not None:  # it cannot read a shutdown_request
-        ended = quit_typed_agent(member, pids, grace)
+        ended = quit_typed_agent(member, pids, grace, teammates)
         result.outcome = "quit" if ended else "timeout"
         result.reason = f"ended with {ended}" if ended else "its quit command and keys did not end it"
         procs = [p for pid, st in pids for p in tree(pid, st)]
@@ -182,7 +168,7 @@ def shutdown_member(
         if procs:
             result.killed = terminate_tree(procs, grace)
             result.notes.append(f"terminated {len(procs)} process(es)")
-    result.pane_closed = close_pane(member)
+    result.pane_closed = teammates.close_pane(member)
     store = TaskStore(teams.paths(team))
     try:
         result.released = store.release(name)
@@ -201,7 +187,13 @@ def shutdown_member(
 
 
 def shutdown_team(
-    teams: TeamStore, team: str, *, timeout: float = 10.0, force: bool = True, grace: float = 2.0
+    teams: TeamStore,
+    team: str,
+    *,
+    timeout: float = 10.0,
+    force: bool = True,
+    grace: float = 2.0,
+    teammates: Teammates | None = None,
 ) -> list[ShutdownResult]:
     """Shut every teammate down in parallel (what ``team delete`` and "stop the team" should call).
 
@@ -215,6 +207,7 @@ def shutdown_team(
         return []
     with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
         futures = [
-            pool.submit(shutdown_member, teams, team, n, timeout=timeout, force=force, grace=grace) for n in names
+            pool.submit(shutdown_member, teams, team, n, timeout=timeout, force=force, grace=grace, teammates=teammates)
+            for n in names
         ]
         return [f.result() for f in futures]

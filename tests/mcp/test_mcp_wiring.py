@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tomllib
@@ -11,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.agents.mcp_wiring import mcp_args, wire
-from app.agents.spawn_options import agent_command
+from app.core.team import TeamStore
+from app.lifecycle.teammates import SpawnRequest, Teammates
 
 
 def _server_args(wiring_args: list[str]) -> list[str]:
@@ -106,9 +106,7 @@ def test_wire_splices_after_the_program_and_into_the_env_prefix(
 
 
 def test_spawn_builds_codex_with_the_wiring_and_the_prompt_last(tmp_path: Path) -> None:
-    args = argparse.Namespace(
-        agent="codex", name="alice", team="t", prompt="do #1", plan=False, model=None, command_argv=[], cwd=None
-    )
-    argv = agent_command(args, tmp_path)
+    req = SpawnRequest(name="alice", kind="codex", prompt="do #1")
+    argv, _cwd = Teammates(TeamStore(tmp_path), "t").command_for(req, color="blue", cwd=str(tmp_path))
     assert argv[0] == "codex" and argv[-1] == "do #1"
     assert any(a.startswith("mcp_servers.crewmux.args=") and '"alice"' in a for a in argv)

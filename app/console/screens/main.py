@@ -25,8 +25,9 @@ from app.console.widgets.teammates import TeammateList
 from app.console.widgets.terminal import TerminalView
 from app.console.widgets.watcher import TeamWatcher
 from app.core import policy
-from app.core.errors import CrewmuxError
+from app.core.errors import BackendUnavailable, CrewmuxError
 from app.core.paths import LEAD_NAME
+from backends.base import TerminalHost
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -191,10 +192,12 @@ class MainScreen(Screen[None]):
             return
         if row.backend == "in-process":
             try:
-                backend: Any = self.ctx.backend_for("in-process")
+                backend = self.ctx.backend_for("in-process")
+                if not isinstance(backend, TerminalHost):
+                    raise BackendUnavailable(f"the {backend.name} backend hosts no terminals here")
                 member = self.ctx.teams.member(self.ctx.team, row.name)
                 view.attach(backend.terminal(ops.handle_of(member)))
-            except (CrewmuxError, AttributeError, KeyError) as exc:
+            except (CrewmuxError, KeyError) as exc:
                 view.show_lines([f"{row.name}: its in-process screen is not available: {exc}"])
             return
         if not row.pane_id:
@@ -308,11 +311,9 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stop-team", description="stop the team")
     def _stop_team(self) -> None:
-        from app.lifecycle.shutdown import shutdown_team
-
         if self.life is not None:
             self.life.stop.set()  # no restarts or deliveries while the team goes down
-        results = shutdown_team(self.ctx.teams, self.ctx.team, timeout=self.shutdown_grace, force=True)
+        results = self.ctx.teammates.shutdown_all(timeout=self.shutdown_grace, force=True)
         gone = ", ".join(f"{r.name} ({r.outcome.replace('_', ' ')})" for r in results) or "no teammates"
         self.post_message(Notice(f"team stopped: {gone}", key="stop-team"))
         self.app.call_from_thread(self.app.exit)
