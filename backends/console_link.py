@@ -3,11 +3,15 @@
 In-process teammates live inside the console, so ``crewmux spawn --backend in-process`` asks it.
 The console starts :class:`ConsoleLinkServer` on ``<team dir>/.crewmux/console.sock``; a request
 is one JSON line (:class:`LinkRequest`), the answer one JSON line (:class:`LinkResponse`).
+A bad request gets an error answer; a connection idle for :data:`IDLE_TIMEOUT` is closed; no
+failure ever prints a traceback over the console. The socket is 0600 in a 0700 folder: only
+the user can ask the console to start a program.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import socketserver
@@ -28,6 +32,9 @@ if TYPE_CHECKING:
     from app.core.paths import TeamPaths
 
 MAX_LINE = 1 << 20
+# A connection that sends no complete request within this many seconds is closed.
+IDLE_TIMEOUT = 10.0
+log = logging.getLogger("crewmux")
 
 
 class LinkRequest(BaseModel):
@@ -68,9 +75,15 @@ def spec_from_doc(doc: dict[str, Any]) -> PaneSpec:
 
 class _Conn(socketserver.StreamRequestHandler):
     server: _Server
+    timeout = IDLE_TIMEOUT  # socketserver sets it on the connection: an idle client is dropped
 
     def handle(self) -> None:
-        raw = self.rfile.readline(MAX_LINE)
+        try:
+            raw = self.rfile.readline(MAX_LINE)
+        except OSError:  # idle past the timeout, or gone
+            return
+        if not raw:
+            return
         try:
             request = LinkRequest.model_validate_json(raw)
             result = {"pong": True} if request.op == "ping" else self.server.link_handler(request)
@@ -79,12 +92,17 @@ class _Conn(socketserver.StreamRequestHandler):
             response = LinkResponse(ok=False, error=f"bad request: {exc.errors()[0]['msg']}")
         except Exception as exc:
             response = LinkResponse(ok=False, error=f"{type(exc).__name__}: {exc}")
-        self.wfile.write(response.model_dump_json().encode() + b"\n")
+        with contextlib.suppress(OSError):  # the client may have left without waiting
+            self.wfile.write(response.model_dump_json().encode() + b"\n")
 
 
 class _Server(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
     link_handler: Callable[[LinkRequest], dict[str, Any]]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A failed connection is logged quietly, never a traceback on the console's screen."""
+        log.debug("console link: a connection failed", exc_info=True)
 
 
 class ConsoleLinkServer:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from app.agents.wake import Waker, task_file
-from app.core.errors import ClaimRefused
+from app.core.errors import ClaimRefused, InboxFull
 from app.core.heartbeat import HeartbeatThread
 from app.core.hooks import hook_payload, run_hooks
 from app.core.liveness import create_time
@@ -125,7 +125,10 @@ class Worker:
         summary: str,
     ) -> None:
         message.sender = self.name
-        self.mail.send(LEAD_NAME, protocol_text(message), sender=self.name, summary=summary)
+        try:
+            self.mail.send(LEAD_NAME, protocol_text(message), sender=self.name, summary=summary)
+        except InboxFull as exc:  # the lead is not reading: say so here and keep working
+            self.say(f"could not tell the lead ({summary}): {exc}")
 
     # -- setup ------------------------------------------------------------------------------
     def _member_from_spawn(self, wait: float = 10.0) -> Member | None:

@@ -16,6 +16,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import stat
 import tempfile
 import threading
@@ -169,6 +170,56 @@ def append_lines(path: Path, lines: Iterable[str], *, fsync: bool | None = None)
             os.close(fd)
     except OSError as exc:
         raise StorageError(f"cannot append to {path}: {exc}") from exc
+
+
+# atomic_write's own temp names: ".<target>.<8 random chars from mkstemp>.tmp".
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+# A temp file this old was left by a killed writer (a live one holds it for milliseconds).
+STALE_TEMP_SECONDS = 300.0
+SWEPT_MARKER = ".crewmux-swept"
+
+
+def sweep_temps(directory: Path, *, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove the temp files of :func:`atomic_write` in ``directory`` older than ``older_than``
+    seconds (left by writers killed mid-write); only regular files with crewmux's temp names."""
+    now = time.time()
+    removed: list[Path] = []
+    try:
+        entries = os.scandir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    with entries:
+        for entry in entries:
+            if not _TEMP_NAME.match(entry.name):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(st.st_mode) and now - st.st_mtime >= older_than:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+            except FileNotFoundError:
+                continue
+    return removed
+
+
+def maybe_sweep_temps(directory: Path) -> None:
+    """:func:`sweep_temps` at most once per :data:`STALE_TEMP_SECONDS` per folder, whichever
+    process comes by (the time is a marker file's mtime): one ``stat`` on the usual path."""
+    marker = directory / SWEPT_MARKER
+    try:
+        if time.time() - os.lstat(marker).st_mtime < STALE_TEMP_SECONDS:
+            return
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return
+    sweep_temps(directory)
+    with contextlib.suppress(OSError, UnsafeFile):
+        fd = open_regular(marker, os.O_WRONLY | os.O_CREAT)
+        try:
+            os.utime(fd)
+        finally:
+            os.close(fd)
 
 
 @dataclass(frozen=True)

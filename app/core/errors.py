@@ -67,6 +67,12 @@ class MessageNotFound(BadInput):
     """No message with that id in any inbox or archive of the team."""
 
 
+class InboxFull(CrewmuxError):
+    """The recipient's unread messages reached the inbox's size limit: the send is refused."""
+
+    exit_code = EXIT_REFUSED
+
+
 class PolicyRefused(CrewmuxError):
     """The operation is not allowed to this caller right now (for example delegate mode)."""
 
@@ -142,11 +148,11 @@ class UnsafeFile(StorageError):
 
     exit_code = EXIT_REFUSED
 
-    def __init__(self, path: Path, kind: str) -> None:
+    def __init__(self, path: Path, kind: str, expected: str = "a regular file") -> None:
         self.path = path
         self.kind = kind
         super().__init__(
-            f"{path} is {kind}, not a regular file; crewmux will not follow or use it "
+            f"{path} is {kind}, not {expected}; crewmux will not follow or use it "
             f"(look at what put it there, then remove it: rm {path})"
         )
 

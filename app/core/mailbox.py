@@ -3,7 +3,9 @@
 What crewmux adds on top of Claude Code's scheme:
 
 * a send names a member of the team or fails (no phantom inboxes), is refused over
-  :data:`MAX_MESSAGE_BYTES`, returns a message id, and raises if nothing was written;
+  :data:`MAX_MESSAGE_BYTES`, or when the recipient's unread text would pass
+  :data:`MAX_UNREAD_BYTES` (:class:`InboxFull`), returns a message id, and raises if nothing
+  was written;
 * writes are crash-safe and under the inbox's lock; a corrupt inbox is quarantined and reported;
 * read messages are compacted out of the inbox into a per-member archive (JSON lines, itself
   trimmed), so an inbox never grows without bound and a sender can still ask "was it read?";
@@ -25,6 +27,7 @@ every read.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,8 +35,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from app.core.atomic import append_lines, atomic_write, ensure_dir, read_bytes
-from app.core.errors import BadInput, MessageNotFound, MessageTooLarge, TeammateNotFound
+from app.core.atomic import append_lines, atomic_write, ensure_dir, maybe_sweep_temps, open_regular, read_bytes
+from app.core.errors import BadInput, InboxFull, MessageNotFound, MessageTooLarge, TeammateNotFound
 from app.core.interop import INTEROP_COMPACT_READ_AFTER, read_shared, shared_lock
 from app.core.models import InboxAdapter, InboxMessage, inbox_json, now_iso
 from app.core.team import claude_code_reads_inbox
@@ -49,6 +52,9 @@ if TYPE_CHECKING:
     from app.core.team import TeamStore
 
 MAX_MESSAGE_BYTES = 256 * 1024
+# The unread text an inbox may hold; a send past it is refused (InboxFull), so a send (which
+# rewrites the inbox, Claude Code's format being one JSON array) never gets costlier than this.
+MAX_UNREAD_BYTES = 1024 * 1024
 # Read messages a Claude Code reader left in its inbox are compacted once there are this many.
 COMPACT_READ_AFTER = 50
 # The archive is trimmed to its newer half once it passes this size.
@@ -136,9 +142,11 @@ class Mailbox:
     def _archive(self, agent: str, messages: Iterable[InboxMessage]) -> None:
         archive = self.paths.archive(agent)
         stamp = now_iso()
-        append_lines(
-            archive, (ArchivedMessage(message=m, read_at=stamp).model_dump_json(by_alias=True) for m in messages)
-        )
+        entries = [(m, ArchivedMessage(message=m, read_at=stamp).model_dump_json(by_alias=True)) for m in messages]
+        # A compaction killed between this append and the inbox rewrite left these lines at the
+        # archive's end already: archived once, by message id.
+        done = _ids_at_end(archive, sum(len(line) + 1 for _, line in entries))
+        append_lines(archive, (line for m, line in entries if not (m.msg_id and m.msg_id in done)))
         _trim(archive)
 
     def claude_code_inboxes(self, tf: TeamFile | None = None) -> set[str]:
@@ -189,9 +197,11 @@ class Mailbox:
         path = self.paths.inbox(to)
         ensure_dir(path.parent)
         with self._lock(path):
+            maybe_sweep_temps(path.parent)  # temp files of writers killed mid-write
             messages = self._read_inbox(path, held=True)
             if not claude_reads:
                 messages = self._compact(to, messages, threshold=self._threshold(COMPACT_READ_AFTER))
+            _check_room(to, messages, message)
             messages.append(message)
             self._write_inbox(path, messages)
         if claude_reads:
@@ -332,6 +342,38 @@ class Mailbox:
                 if left <= 0:
                     return None
                 watcher.wait(left)
+
+
+def _check_room(to: str, messages: list[InboxMessage], message: InboxMessage) -> None:
+    """Refuse (InboxFull) a message that would take ``to``'s unread text past :data:`MAX_UNREAD_BYTES`."""
+    unread = [m for m in messages if not m.read]
+    size = sum(len(m.text.encode("utf-8")) for m in (*unread, message))
+    if size > MAX_UNREAD_BYTES:
+        raise InboxFull(
+            f"{to}'s inbox holds {len(unread)} unread messages ({size / 1_048_576:.1f} MB with this one); "
+            f"the limit is {MAX_UNREAD_BYTES / 1_048_576:g} MB: nothing more is taken until {to} reads its messages"
+        )
+
+
+def _ids_at_end(archive: Path, nbytes: int) -> set[str]:
+    """Message ids in the archive's last ``nbytes`` (and a little more), read without the rest."""
+    try:
+        fd = open_regular(archive, os.O_RDONLY)
+    except FileNotFoundError:
+        return set()
+    with os.fdopen(fd, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        f.seek(max(0, size - nbytes - 4096))
+        tail = f.read()
+    ids: set[str] = set()
+    for line in tail.splitlines()[1:] if size > nbytes + 4096 else tail.splitlines():
+        try:
+            found = ArchivedMessage.model_validate_json(line).message.msg_id
+        except ValidationError:
+            continue
+        if found:
+            ids.add(found)
+    return ids
 
 
 def dump_messages(messages: Iterable[InboxMessage]) -> list[dict[str, object]]:

@@ -20,7 +20,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.atomic import ensure_dir, read_bytes, read_model
+from app.core.atomic import ensure_dir, maybe_sweep_temps, read_bytes, read_model
 from app.core.interop import claude_lock, read_shared
 from app.core.locks import file_lock
 from app.core.mkdir_lock import MkdirLock
@@ -52,6 +52,7 @@ class TaskLocks:
                 held.enter_context(self._list_lock())
             if interop:
                 self._held, self._held_paths = held, set()
+            maybe_sweep_temps(self.paths.tasks_dir)  # temp files of writers killed mid-write
             try:
                 for path in _journal_targets(self.paths.task_journal) if interop else []:
                     self._hold(path)  # the journal is replayed inside the change: under Claude Code's task locks

@@ -18,7 +18,16 @@ from app.core.atomic import (
     read_bytes,
     report_problem,
 )
-from app.core.errors import InvalidName, MemberExists, TeamBusy, TeamExists, TeammateNotFound, TeamNotFound
+from app.core.errors import (
+    InvalidName,
+    MemberExists,
+    StorageError,
+    TeamBusy,
+    TeamExists,
+    TeammateNotFound,
+    TeamNotFound,
+    UnsafeFile,
+)
 from app.core.interop import read_shared, shared_lock
 from app.core.liveness import is_alive
 from app.core.models import BackendType, Member, MemberRuntime, TeamFile
@@ -260,6 +269,9 @@ class TeamStore:
         Returns the members that were still alive (only possible with ``force``).
         """
         paths = self.paths(team)
+        for folder in (paths.team_dir, paths.tasks_dir):  # rmtree would not go through a link: say so
+            if folder.is_symlink():
+                raise UnsafeFile(folder, "a symlink", "a real folder")
         self.load(team)
         alive = self.alive_members(team)
         if alive and not force:
@@ -267,4 +279,6 @@ class TeamStore:
             raise TeamBusy(f"team {team!r} still has live members: {who}; shut them down or use --force")
         shutil.rmtree(paths.tasks_dir, ignore_errors=True)
         shutil.rmtree(paths.team_dir, ignore_errors=True)
+        if paths.team_dir.exists() or paths.tasks_dir.exists():
+            raise StorageError(f"team {team!r} could not be removed entirely: look at {paths.team_dir}")
         return alive

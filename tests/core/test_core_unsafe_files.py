@@ -80,3 +80,14 @@ def test_symlinks_are_never_followed_out_of_the_root(teams: TeamStore, team: str
     with pytest.raises(UnsafeFile, match="symlink"):
         mail.send("alice", "again", sender=LEAD_NAME)
     assert (outside / "victim").read_text() == "precious"
+
+
+def test_team_delete_refuses_a_symlinked_team_folder(teams: TeamStore, tmp_path: Path, cli: object) -> None:
+    teams.create("real")
+    elsewhere = tmp_path / "elsewhere"
+    teams.paths("real").team_dir.rename(elsewhere)
+    teams.paths("real").team_dir.symlink_to(elsewhere)
+    result = cli("team", "delete", "real", timeout=FAST)  # type: ignore[operator]
+    assert result.code == 3, result.err
+    assert "is a symlink, not a real folder" in result.err
+    assert (elsewhere / "config.json").exists() and teams.paths("real").team_dir.is_symlink()
