@@ -137,17 +137,19 @@ def member_state(
 ) -> State:
     """The state shown for ``member``.
 
-    stopped: marked inactive; dead: its recorded process is gone while it should run, or
-    ``dead`` (the liveness monitor found it dead); waiting: its screen shows it waiting for input
-    or a permission answer (``screen``, from its agent's rules) or its last idle notice says so;
-    working: its screen shows it busy; starting: joined in the last few seconds; idle: it said
-    it is idle and is not busy; working: otherwise.
+    stopped: marked inactive and its process is gone (a live one marked inactive is judged by
+    the rules below; one with no recorded process is idle); dead: its recorded process is gone
+    while it should run, or ``dead`` (the liveness monitor found it dead); waiting: its screen
+    shows it waiting for input or a permission answer (``screen``, from its agent's rules) or its
+    last idle notice says so; working: its screen shows it busy; starting: joined in the last few
+    seconds; idle: it said it is idle and is not busy; working: otherwise.
     """
     pid = member.crewmux.pid if member.crewmux else None
     if dead and not alive:
         return "dead"
-    if member.is_active is False:
-        return "stopped"
+    if member.is_active is False and not alive:
+        # Liveness decides: Claude Code sets isActive false after every turn of a live teammate.
+        return "stopped" if pid else "idle"
     if pid and not alive:
         return "dead"
     if screen in ("waiting", "permission"):

@@ -80,8 +80,9 @@ class LivenessMonitor:
         """Find members that died since the last check and deal with them."""
         dead: list[DeadTeammate] = []
         for m in self.teams.load(self.team).members:
-            if m.name == LEAD_NAME or m.is_active is False:
-                continue
+            claude = m.crewmux is not None and m.crewmux.agent_kind == "claude"
+            if m.name == LEAD_NAME or (m.is_active is False and not claude):
+                continue  # Claude Code marks its teammates inactive after every turn: liveness decides
             reason = death_reason(self.teams, self.team, m, self.stale_after)
             if reason is not None:
                 hb = read_heartbeat(self.teams.paths(self.team), m.name)

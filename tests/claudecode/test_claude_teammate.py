@@ -95,3 +95,22 @@ def test_tasks_made_by_a_claude_teammate_and_by_crewmux_never_share_an_id(claude
     assert doc["id"] == "2"
     subjects = {t["id"]: t["subject"] for t in rig.crewmux(*flags, "task", "list", "--team", "t", "--json")}
     assert subjects == {"1": "from claude", "2": "from crewmux"}
+
+
+def test_a_claude_teammate_between_turns_is_idle_not_stopped(claude_rig: ClaudeRig) -> None:
+    from app.console.model import PsutilProbe, snapshot
+    from app.core.mailbox import Mailbox
+    from app.core.team import TeamStore
+    from app.lifecycle.monitor import LivenessMonitor
+
+    rig = claude_rig
+    rig.crewmux("team", "create", "t")
+    _spawn_claude(rig, "t", "erin", "Say hello")
+    rig.fake.wait_for(user_says("Say hello"), timeout=90)
+    rig.wait(lambda: _member(rig, "t", "erin").get("isActive") is False, 60, "Claude Code to mark erin inactive")
+    teams = TeamStore(rig.root)
+    box = Mailbox(teams, "t")
+    snap = snapshot(teams.load("t"), box, [], PsutilProbe(), lead_messages=[m for m, _ in box.history("team-lead")])
+    state = next(r.state for r in snap.rows if r.name == "erin")
+    assert state in ("idle", "working", "starting"), state
+    assert LivenessMonitor(teams, "t").check_once() == []  # alive: nothing released, not dead

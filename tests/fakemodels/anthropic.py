@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -231,7 +232,11 @@ class AnthropicServer(FakeModelServer):
             return
         blocks = self._ruled(req)
         if blocks is None:
-            blocks = blocks_of(self.next_reply(req) if main_loop(req) else self.default)
+            reply = self.next_reply(req) if main_loop(req) else self.default
+            if reply.delay:
+                time.sleep(reply.delay)
+            reply.wait_if_held()  # a held reply keeps the agent busy until the test releases it
+            blocks = blocks_of(reply)
         else:
             req.model_call = True
         model = str(body(req).get("model", "claude-fake"))
