@@ -5,10 +5,17 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint bench test-fast test-snapshot-update clean agent-clis
 
+# The first install takes ~30 s: say so, and let pip show each package as it goes.
 $(STAMP): pyproject.toml
-	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	@echo "crewmux: installing into $(VENV) (first run only, about half a minute)..."
+	@test -x $(PY) || { echo "crewmux: [1/3] creating $(VENV)"; python3 -m venv $(VENV); }
+	@echo "crewmux: [2/3] updating pip"
+	@$(PY) -m pip install -q --upgrade pip
+	@echo "crewmux: [3/3] installing crewmux and its dependencies"
+	@{ $(PY) -m pip install -e '.[dev]' 2>&1; echo $$? > $(VENV)/.pip-status; } \
+	  | grep -iE --line-buffered '^(Collecting|Installing|Successfully|error)'; \
+	  test "$$(cat $(VENV)/.pip-status)" = 0 || { echo "crewmux: pip failed (its errors are above)"; exit 1; }
+	@echo "crewmux: installed"
 	@touch $(STAMP)
 
 run: $(STAMP)

@@ -3,8 +3,9 @@
 Where panes go:
 
 * inside tmux (``$TMUX`` set): a dedicated window ``crewmux-<team>`` in the user's session, or,
-  with ``beside_lead=True``, a split beside the lead's pane (``$TMUX_PANE``); the user's own panes
-  are never killed and split only in that second, asked-for mode;
+  with ``beside_lead=True`` (the console's default), splits of the lead's window beside its pane
+  (``$TMUX_PANE``), laid out by the spec's layout (``windows``: one window each); the user's own
+  panes are never killed and split only in that second mode;
 * outside tmux: a detached session ``crewmux-<team>`` on the default socket (or
   ``$CREWMUX_TMUX_SOCKET``), which the user attaches to with :meth:`TmuxBackend.attach_command`.
 
@@ -123,11 +124,8 @@ class TmuxBackend:
         session = session_name(spec.team)
         cmd = self._command(spec)
         fmt = ["-P", "-F", _FIELDS]
-        if self._in_user_window():
-            mine = self._team_panes(spec.team)
-            target = mine[-1][0] if mine else str(self.lead_pane)
-            split = "-v" if mine else "-h"
-            return self.server.run("split-window", "-d", split, "-t", target, *fmt, *cmd)[0].split("\t")
+        if self._in_user_window() and spec.layout != "windows":
+            return self._beside_lead(spec, fmt, cmd)
         if self.inside:
             window = self._find_window(spec.team)
             if window is None or spec.layout == "windows":
@@ -145,6 +143,17 @@ class TmuxBackend:
             return self.server.run(*new, *fmt, *cmd)[0].split("\t")
         window = self._find_window(spec.team) or f"{session}:"
         return self._split(window, spec, fmt, cmd)
+
+    def _beside_lead(self, spec: PaneSpec, fmt: list[str], cmd: list[str]) -> list[str]:
+        """Split the lead's own window and lay it out by ``spec.layout``: the lead's pane (the
+        console) stays where it is, the main pane of ``main-vertical`` at half the width."""
+        mine = self._team_panes(spec.team)
+        target = mine[-1][0] if mine else str(self.lead_pane)
+        row = self.server.run("split-window", "-d", "-v" if mine else "-h", "-t", target, *fmt, *cmd)[0].split("\t")
+        if spec.layout == "main-vertical" and not mine:
+            self.server.run("set-option", "-w", "-t", row[2], "main-pane-width", "50%")
+        self.server.run("select-layout", "-t", row[2], spec.layout)
+        return row
 
     def _split(self, window: str, spec: PaneSpec, fmt: list[str], cmd: list[str]) -> list[str]:
         row = self.server.run("split-window", "-d", "-t", window, *fmt, *cmd)[0].split("\t")

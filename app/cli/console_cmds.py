@@ -35,7 +35,7 @@ def console(ctx: Context, args: argparse.Namespace) -> int:
     from app.console.app import make_app
 
     team = default_team(getattr(args, "team", None))
-    app = make_app(ctx.home, team)
+    app = make_app(ctx.home, team, layout=getattr(args, "layout", "main-vertical"))
     app.run()
     return 0
 
@@ -73,4 +73,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Open the lead console on a team: --team, $CREWMUX_TEAM, or the current directory's name.",
     )
     p.add_argument("--team", default=None, metavar="T", help="team (default $CREWMUX_TEAM or the directory name)")
+    p.add_argument(
+        "--layout",
+        choices=("main-vertical", "tiled", "windows"),
+        default="main-vertical",
+        help="inside tmux: tmux teammates share the console's window, laid out so (windows: a window each)",
+    )
     p.set_defaults(handler=console)

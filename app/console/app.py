@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
@@ -15,6 +18,7 @@ from app.console.model import PsutilProbe
 from app.console.ops import TeamContext, ensure_team
 from app.console.screens.main import MainScreen
 from app.console.themes import ConsoleSettings, load_settings, load_themes, save_settings
+from app.console.widgets.tasks import TaskPanel
 from app.core.atomic import add_problem_sink
 from app.core.team import TeamStore
 from backends.console_link import ConsoleLinkServer, inprocess_handler
@@ -27,7 +31,7 @@ if TYPE_CHECKING:
 
     from app.console.model import Probe
     from app.core.atomic import Problem
-    from backends.base import PaneBackend
+    from backends.base import Layout, PaneBackend
 
 
 class CrewmuxApp(App[None]):
@@ -35,6 +39,11 @@ class CrewmuxApp(App[None]):
 
     TITLE = "crewmux"
     ENABLE_COMMAND_PALETTE = True
+    # Textual runs every thread worker on the loop's default executor, which asyncio sizes at
+    # cpu_count + 4 (6 threads on 2 cores). The console keeps six long-lived workers (three
+    # directory watchers, liveness, delivery, the pane mirror): with a tmux teammate mirrored the
+    # pool was full and a key's operation (F3, F4) queued until the next key changed the selection.
+    WORKER_THREADS = 64
 
     def __init__(
         self,
@@ -58,6 +67,11 @@ class CrewmuxApp(App[None]):
             self.register_theme(theme)
         self.theme = settings.theme if settings.theme in self.available_themes else "crewmux-dark"
 
+    def on_load(self) -> None:
+        """Before any worker starts: a thread pool the long-lived workers cannot fill."""
+        pool = ThreadPoolExecutor(max_workers=self.WORKER_THREADS, thread_name_prefix="crewmux-worker")
+        asyncio.get_running_loop().set_default_executor(pool)
+
     def on_mount(self) -> None:
         self._unsubscribe = add_problem_sink(self._problem)
         self.push_screen(self._main)
@@ -67,6 +81,18 @@ class CrewmuxApp(App[None]):
         # ~100 ms -> ~33 ms, busy p99 114 -> 77 ms, in bench/bench_console.py).
         gc.collect()
         gc.freeze()
+
+    async def on_event(self, event: events.Event) -> None:
+        """A printable key the focused widget would take as a command goes where text goes.
+
+        Decided here, before Textual forwards the key, so the focus has moved before the next key
+        of a burst (a paste, tmux send-keys) is forwarded: no letter of a message runs a command.
+        """
+        if isinstance(event, events.Key) and not event.is_forwarded and self.screen is self._main:
+            target = self._main.typing_target(event)
+            if target is not None and target is not self.focused:
+                self._main.set_focus(target)
+        await super().on_event(event)
 
     def _start_console_link(self) -> None:
         """Let ``crewmux spawn --backend in-process`` reach this console."""
@@ -80,14 +106,18 @@ class CrewmuxApp(App[None]):
         yield from super().get_system_commands(screen)
         main = self._main
         for binding in MainScreen.BINDINGS:
-            if not isinstance(binding, Binding) or binding.action.startswith("app."):
-                continue
-            action = binding.action
-            yield SystemCommand(
-                binding.description,
-                f"{binding.key} — on the selected teammate",
-                partial(main.run_action, action),
-            )
+            if isinstance(binding, Binding) and not binding.action.startswith("app.") and binding.description:
+                help_text = f"{binding.key_display or binding.key} — {binding.tooltip or 'on the selected teammate'}"
+                yield SystemCommand(binding.description, help_text, partial(main.run_action, binding.action))
+        panel = main.query_one(TaskPanel)
+        for binding in TaskPanel.BINDINGS:
+            if isinstance(binding, Binding) and binding.action.startswith("act("):
+                what = f"Task: {binding.description.removesuffix('…')}"
+                yield SystemCommand(
+                    what,
+                    f"{binding.key} in the task panel — {binding.tooltip}",
+                    partial(panel.run_action, binding.action),
+                )
 
     def _problem(self, problem: Problem) -> None:
         """Called from any thread: a corrupt file or a restored team file."""
@@ -115,6 +145,7 @@ def make_app(
     settings: ConsoleSettings | None = None,
     *,
     interop: bool = False,
+    layout: Layout = "main-vertical",
     **options: Any,
 ) -> CrewmuxApp:
     """The console on ``team`` under ``home`` (created on first use). Used by the CLI and tests.
@@ -123,10 +154,12 @@ def make_app(
     ``life``: resume the team on open, watch liveness, deliver messages to typed agents — default on).
     ``interop``: ``home`` is Claude Code's root and ``team`` a team it runs (``crewmux attach``):
     the team is not created, and every file is shared under Claude Code's locks too.
+    ``layout``: inside tmux, how the console's window holds the tmux teammates beside it
+    (``main-vertical``, ``tiled``) or ``windows`` (a window each).
     """
     if interop:
         TeamStore(home, interop=True).load(team)  # attach: the team must exist; TeamNotFound otherwise
     else:
         ensure_team(home, team)
-    ctx = TeamContext(home=home, team=team, backend=backend, interop=interop)
+    ctx = TeamContext(home=home, team=team, backend=backend, interop=interop, layout=layout)
     return CrewmuxApp(ctx, settings or load_settings(home), **options)

@@ -14,7 +14,7 @@ import psutil
 
 from app.core.liveness import is_alive
 from app.core.paths import LEAD_NAME
-from app.core.protocol import IdleNotification, parse_protocol
+from app.core.protocol import IdleNotification, PermissionRequest, PlanApprovalRequest, parse_protocol
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping
@@ -180,6 +180,27 @@ def last_idle_by_sender(lead_messages: Iterable[InboxMessage]) -> dict[str, Idle
     return found
 
 
+def lead_state(lead_messages: Iterable[InboxMessage]) -> State:
+    """The lead's state: ``waiting`` while a teammate's newest message asks it something (a plan or
+    a permission to approve), else ``idle`` — the lead is a person at the console, not a process."""
+    newest: dict[str, bool] = {}
+    for m in lead_messages:
+        newest[m.sender] = isinstance(parse_protocol(m.text), (PlanApprovalRequest, PermissionRequest))
+    return "waiting" if any(newest.values()) else "idle"
+
+
+def member_kind(member: Member) -> str:
+    """What runs in the teammate: its agent kind, ``command`` for a plain command, ``lead``, or ``?``."""
+    rt = member.crewmux
+    if rt is not None and rt.agent_kind:
+        return rt.agent_kind
+    if member.agent_type:
+        return member.agent_type
+    if member.name == LEAD_NAME:
+        return "lead"
+    return "command" if rt is not None and rt.argv else "?"
+
+
 def snapshot(
     team_file: TeamFile,
     mailbox: Mailbox,
@@ -196,6 +217,7 @@ def snapshot(
     ``dead``: names the liveness monitor found dead (shown dead, not merely stopped);
     ``screens``: name → screen state from its agent's rules (see :mod:`app.console.screen_state`).
     """
+    lead_messages = list(lead_messages)
     idle = last_idle_by_sender(lead_messages)
     owned: dict[str, str] = {}
     for t in tasks:
@@ -215,7 +237,7 @@ def snapshot(
         except Exception:
             unread = 0
         state: State = (
-            "working"
+            lead_state(lead_messages)
             if is_lead
             else member_state(
                 m,
@@ -231,7 +253,7 @@ def snapshot(
             TeammateRow(
                 name=m.name,
                 color=m.color,
-                kind=(rt.agent_kind if rt and rt.agent_kind else None) or m.agent_type or ("lead" if is_lead else "?"),
+                kind=member_kind(m),
                 backend="console" if is_lead else (m.backend_type or "-"),
                 state=state,
                 task=owned.get(m.name),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from app.console.readable import first_line, readable, task_outcome
 from app.core.protocol import (
     IdleNotification,
+    PermissionRequest,
     PlanApprovalRequest,
     ShutdownApproved,
     ShutdownRejected,
@@ -16,6 +18,8 @@ from app.core.protocol import (
 if TYPE_CHECKING:
     from app.core.models import InboxMessage
 
+DEATH_PREFIX = "[crewmux] teammate "
+
 
 def describe(message: InboxMessage) -> tuple[str, str | None, str, str | None]:
     """``(line, coalescing key, severity, plan request id)`` for a message to the lead.
@@ -24,29 +28,24 @@ def describe(message: InboxMessage) -> tuple[str, str | None, str, str | None]:
     """
     who = message.sender
     parsed = parse_protocol(message.text)
+    line = readable(who, message.text)
     if isinstance(parsed, IdleNotification):
-        why = parsed.idle_reason or "turn ended"
-        extra = f": {parsed.summary}" if parsed.summary else ""
-        return (f"◌ {who} is idle ({why}){extra}", f"idle:{who}", "information", None)
+        return (f"◌ {line}", f"idle:{who}", "information", None)
     if isinstance(parsed, PlanApprovalRequest):
-        plan = parsed.plan_content.strip().splitlines()[0] if parsed.plan_content.strip() else "(empty plan)"
-        return (
-            f"? {who} asks plan approval: {plan} — f7 approve, f8 reject",
-            f"plan:{who}",
-            "warning",
-            parsed.request_id,
-        )
+        return (f"? {line} — f7 approve, f8 reject", f"plan:{who}", "warning", parsed.request_id)
+    if isinstance(parsed, PermissionRequest):
+        return (f"? {line}", f"permission:{who}", "warning", None)
     if isinstance(parsed, ShutdownApproved):
-        return (f"⏻ {who} agreed to shut down", f"shutdown:{who}", "information", None)
+        return (f"⏻ {line}", f"shutdown:{who}", "information", None)
     if isinstance(parsed, ShutdownRejected):
-        return (f"⏻ {who} refused to shut down: {parsed.reason}", f"shutdown:{who}", "warning", None)
+        return (f"⏻ {line}", f"shutdown:{who}", "warning", None)
     if isinstance(parsed, TaskCompleted):
-        status = parsed.status or "completed"
-        return (f"✔ {who} {status} task #{parsed.task_id} {parsed.task_subject}", None, "information", None)
-    if parsed is not None:
-        return (f"{who}: {parsed.type}", None, "information", None)
-    if message.text.startswith(f"[crewmux] teammate {who} is dead"):
+        text, severity = task_outcome(who, parsed)
+        return (text, None, severity, None)
+    if line is not None:
+        return (f"• {line}", None, "information", None)
+    if message.text.startswith(f"{DEATH_PREFIX}{who} is dead"):
         # the liveness monitor's word: one line per death, shared with the console's own notice
-        return (f"✖ {message.text.removeprefix('[crewmux] teammate ')}", f"dead:{who}", "error", None)
-    first = message.summary or message.text.strip().splitlines()[0] if message.text.strip() else ""
+        return (f"✖ {message.text.removeprefix(DEATH_PREFIX)}", f"dead:{who}", "error", None)
+    first = message.summary or first_line(message.text)
     return (f"✉ {who}: {first}", None, "information", None)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,15 +25,28 @@ from app.core.team import TeamStore
 from app.lifecycle.lead_inbox import LeadInbox
 from app.lifecycle.teammates import Backends, Teammates
 from app.lifecycle.teammates import SpawnRequest as TeammateSpawn
+from backends import registry
 from backends.base import PaneHandle
 
 if TYPE_CHECKING:
     from app.core.models import Member, Task
     from app.core.paths import TeamPaths
-    from backends.base import Key, PaneBackend
+    from backends.base import Key, Layout, PaneBackend
 
 AGENT_KINDS = ("shell", "worker", "claude", "codex", "gemini", "aider")
-BACKENDS = ("in-process", "tmux", "iterm2")
+BACKENDS = ("auto", "in-process", "tmux", "iterm2")
+
+
+def auto_backend(ctx: TeamContext, env: dict[str, str] | None = None) -> str:
+    """What ``auto`` means for a teammate the console starts: ``$CREWMUX_BACKEND`` or the team's
+    ``crewmux.json`` when set; else tmux inside tmux, iTerm2 inside iTerm2 (API reachable); else
+    in-process (outside a multiplexer the console itself is the place to watch them)."""
+    env = dict(os.environ) if env is None else env
+    explicit = env.get("CREWMUX_BACKEND") or registry.team_setting(ctx.paths.settings)
+    if explicit and explicit != "auto":
+        return registry.choose(explicit, env=env)
+    found = registry.detect(env)
+    return found if found == "iterm2" or (found == "tmux" and env.get("TMUX")) else "in-process"
 
 
 @dataclass
@@ -45,6 +57,9 @@ class TeamContext:
     team: str
     backend: PaneBackend | None = None
     interop: bool = False
+    layout: Layout = "main-vertical"
+    """Where tmux teammates go: inside tmux, beside the console in its window laid out so
+    (``main-vertical``, ``tiled``), or ``windows`` (a window each)."""
     teams: TeamStore = field(init=False)
     mailbox: Mailbox = field(init=False)
     tasks: TaskStore = field(init=False)
@@ -153,7 +168,7 @@ class SpawnRequest:
     name: str
     kind: str = "shell"
     command: str = ""
-    backend: str = "in-process"
+    backend: str = "auto"
     cwd: str = ""
     plan_mode: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -161,21 +176,21 @@ class SpawnRequest:
 
 def spawn(ctx: TeamContext, req: SpawnRequest) -> Member:
     """Start the teammate the form asks for, through the teammate service (which checks the name,
-    picks a color and the backend, builds the agent's command line and records the member):
-    ``command`` when given (a shell command line), else the agent kind's own."""
-    argv: list[str] = []
-    if req.command.strip():
-        try:
-            argv = shlex.split(req.command)
-        except ValueError as exc:
-            raise BadInput(f"cannot read the command {req.command!r}: {exc}") from exc
+    picks a color, builds the agent's command line and records the member): ``command`` when
+    given (run by ``sh -c``, so loops, pipes and ``$VARS`` work as typed), else the agent kind's.
+    ``auto`` is :func:`auto_backend`; inside tmux a tmux teammate goes beside the console in its
+    window, laid out by ``ctx.layout`` (``windows``: a window of its own)."""
+    argv = ["sh", "-c", req.command] if req.command.strip() else []
+    backend = auto_backend(ctx) if req.backend == "auto" else req.backend
     spawn_req = TeammateSpawn(
         name=req.name,
         kind=None if argv else req.kind,
         argv=argv,
-        backend=req.backend,
+        backend=backend,
         cwd=req.cwd or str(Path.cwd()),
         plan=req.plan_mode,
+        layout=ctx.layout,
+        beside_lead=backend == "tmux" and bool(os.environ.get("TMUX")) and ctx.layout != "windows",
     )
     return ctx.teammates.spawn(spawn_req).member
 

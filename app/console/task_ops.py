@@ -19,16 +19,20 @@ def _allowed(ctx: TeamContext) -> None:
     policy.check(ctx.paths, LEAD_NAME, "manage_tasks")
 
 
-def create(ctx: TeamContext, subject: str, description: str) -> Task:
-    """A new pending task. Raises BadInput for an empty subject."""
+def create(ctx: TeamContext, subject: str, description: str, command: str = "") -> Task:
+    """A new pending task; ``command`` (optional) is the shell command a worker runs for it
+    (``metadata.command``, as ``crewmux task add --command``). Raises BadInput for an empty subject."""
     _allowed(ctx)
-    return ctx.tasks.create(subject, description)
+    return ctx.tasks.create(subject, description, metadata={"command": command} if command.strip() else None)
 
 
-def edit(ctx: TeamContext, task_id: str, subject: str, description: str) -> Task | None:
-    """Change a task's subject and description."""
+def edit(ctx: TeamContext, task_id: str, subject: str, description: str, command: str | None = None) -> Task | None:
+    """Change a task's subject, description and (when given; empty removes it) its command."""
     _allowed(ctx)
-    return ctx.tasks.update(task_id, subject=subject, description=description)
+    if command is None:
+        return ctx.tasks.update(task_id, subject=subject, description=description)
+    metadata = {"command": command if command.strip() else None}
+    return ctx.tasks.update(task_id, subject=subject, description=description, metadata=metadata)
 
 
 def next_status(ctx: TeamContext, task_id: str) -> Task | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 import shutil
 import subprocess
 import sys
 import time
 import uuid
+from functools import partial
 from typing import TYPE_CHECKING
 
 import pytest
@@ -72,43 +74,132 @@ def tmux() -> Iterator[Tmux]:
     subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True, check=False)
 
 
-def test_console_in_tmux_spawns_shows_messages_and_quits(tmux: Tmux, home: Path, tmp_path: Path) -> None:
+def _inbox_has(home: Path, team: str, name: str, needle: str) -> bool:
+    inbox = home / "teams" / team / "inboxes" / f"{name}.json"
+    return inbox.exists() and needle in inbox.read_text()
+
+
+def _not(predicate: Callable[[str], bool], text: str) -> bool:
+    return not predicate(text)
+
+
+def _wait(predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        time.sleep(0.05)
+
+
+def test_console_in_tmux_spawns_beside_itself_confirms_and_keeps_text_out_of_commands(
+    tmux: Tmux, home: Path, tmp_path: Path
+) -> None:
     # (pytest's environment may carry COLUMNS/LINES, which would pin Textual's size)
     env = f"env -u COLUMNS -u LINES CREWMUX_HOME={home} TERM=xterm-256color"
     command = f"cd {tmp_path} && {env} {sys.executable} -m app console --team e2e"
-    tmux("new-session", "-d", "-s", "console", "-x", "150", "-y", "45", command)
-    tmux("resize-window", "-t", "console", "-x", "150", "-y", "45")
+    tmux("new-session", "-d", "-s", "console", "-x", "200", "-y", "50", command)
+    tmux("resize-window", "-t", "console", "-x", "200", "-y", "50")
     tmux.wait_for(lambda s: "Team" in s and "team-lead" in s)
+    # the spawn form: name, Tab, Tab and a shell loop sent in one burst (keys typed right after Tab)
     tmux.keys("F2")
-    tmux.wait_for(lambda s: "Spawn a teammate" in s)
+    tmux.wait_for(lambda s: "Spawn a teammate" in s and "auto (tmux here)" in s)
     tmux.focused("name, e.g. worker-1")
-    tmux.type("w1")
-    tmux.wait_for(lambda s: "w1 " in s)
-    tmux.keys("Enter")  # on to the command field
-    tmux.focused("command (optional")
-    tmux.type("sh -c 'echo E2E-HELLO-$CREWMUX_AGENT; exec cat'")
-    screen = tmux.wait_for(lambda s: "exec cat'" in s)
-    assert "w1sh" not in screen, screen
+    loop = "i=0; while [ $i -lt 2 ]; do echo E2E-HELLO-$CREWMUX_AGENT-$i; i=$((i+1)); done; exec cat"
+    tmux.keys("w1", "Tab", "Tab", loop)
+    screen = tmux.wait_for(lambda s: "exec cat" in s)
+    assert "w1i=0" not in screen and "w1 " in screen, screen
     tmux.keys("Enter")
     tmux.wait_for(lambda s: "spawn w1: started" in s)
+    # side by side: w1's pane is in the console's own window, right of it (main-vertical)
+    listed = tmux("list-panes", "-t", "console", "-F", "#{pane_id} #{pane_left} #{pane_current_command}")
+    panes = [p.split() for p in listed.splitlines() if p.strip()]
+    assert len(panes) == 2, panes
+    assert panes[0][1] == "0" and int(panes[1][1]) > 0, panes
+    assert "E2E-HELLO-w1-1" in tmux("capture-pane", "-p", "-t", panes[1][0])
     tmux.keys("S-Down")
-    screen = tmux.wait_for(lambda s: "E2E-HELLO-w1" in s)
+    screen = tmux.wait_for(lambda s: "E2E-HELLO-w1-1" in s)  # mirrored in the console
     assert "message to w1" in screen
-    tmux.type("hello from the lead")
-    tmux.keys("Enter")
-    tmux.wait_for(lambda s: "hello from the lead" in s and "delivered" in s)
+    # focus: after ctrl+t the task panel has it, yet typed text goes to the composer, not to task keys
     tmux.keys("C-t")
-    tmux.wait_for(lambda s: "Tasks" in s and "availability" in s)
+    tmux.wait_for(lambda s: "keys act on tasks" in s)
     tmux.keys("n")
     tmux.wait_for(lambda s: "New task" in s)
     tmux.focused("subject")
     tmux.type("ship it")
     tmux.keys("Enter")
     tmux.wait_for(lambda s: "ship it" in s and "available" in s)
+    tmux.type("hello everyone, assume nothing")  # h, e, a, s, u, n: text, not commands
+    screen = tmux.wait_for(lambda s: "hello everyone, assume" in s)
+    assert "Edit task" not in screen and "New task" not in screen, screen
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "hello everyone, assume nothing" in s and "unread" in s)
+    tasks = list(TeamStore(home).paths("e2e").tasks_dir.glob("*.json"))
+    assert len(tasks) == 1 and '"ship it"' in tasks[0].read_text() and '"owner"' not in tasks[0].read_text()
+    # F10 asks first; Esc keeps everything running
+    tmux.keys("F10")
+    tmux.wait_for(lambda s: "Stop team e2e and quit?" in s)
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "Stop team e2e" not in s)
+    # F3 (SS3 "ESC O R" through tmux) with the mirrored tmux teammate selected: the question shows at
+    # once, and after "y" the shutdown request goes out with no further key pressed
+    tmux.keys("F3")
+    tmux.wait_for(lambda s: "Shut down w1?" in s, timeout=5)
+    tmux.keys("y")
+    _wait(lambda: _inbox_has(home, "e2e", "w1", "shutdown_request"), "the shutdown request reached w1", timeout=5)
+    tmux.wait_for(lambda s: "shut down w1" in s, timeout=30)  # cat never answers: killed after the grace
+    _wait(lambda: len(tmux("list-panes", "-t", "console").splitlines()) == 1, "w1's pane closed")
+    assert "is dead" not in tmux.screen() and "died" not in tmux.screen()
     tmux.keys("C-q")
     deadline = time.monotonic() + 20
     while tmux.alive() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not tmux.alive(), "the console did not quit on ctrl+q"
     team = TeamStore(home).load("e2e")
-    assert [m.name for m in team.members] == ["team-lead", "w1"]
+    assert [m.name for m in team.members] == ["team-lead"]
+
+
+def test_every_key_acts_when_it_arrives_through_tmux(tmux: Tmux, home: Path, tmp_path: Path) -> None:
+    """Each binding, sent by tmux as a real terminal would (F1-F4 as SS3 ``ESC O P``…), shows its effect
+    before any other key is sent: no key waits for the next one."""
+    env = f"env -u COLUMNS -u LINES CREWMUX_HOME={home} TERM=xterm-256color"
+    command = f"cd {tmp_path} && {env} {sys.executable} -m app console --team keys"
+    tmux("new-session", "-d", "-s", "console", "-x", "120", "-y", "40", command)
+    tmux("resize-window", "-t", "console", "-x", "120", "-y", "40")
+    tmux.wait_for(lambda s: "Team" in s and "team-lead" in s)
+    # (keys, what shows they acted — the start of a notice, which never wraps —, keys that undo it)
+    steps: list[tuple[list[str], Callable[[str], bool], list[str]]] = [
+        (["F1"], lambda s: "Keys (also in the command palette" in s, ["Escape"]),
+        (["C-t", "?"], lambda s: "Keys (also in the command palette" in s, ["q", "C-t"]),  # ? off the composer
+        (["F2"], lambda s: "Spawn a teammate" in s, ["Escape"]),
+        (["F3"], lambda s: "shut down: refused" in s, []),
+        (["F4"], lambda s: "jump to team-lead: refused" in s, []),
+        (["F5"], lambda s: "interrupt team-lead: refused" in s, []),
+        (["F7"], lambda s: "no plan from team-lead" in s, []),
+        (["F9"], lambda s: "resume: no teammate" in s, []),
+        (["F10"], lambda s: "Stop team keys and quit?" in s, ["n"]),
+        (["C-t"], lambda s: "keys act on tasks" in s, ["Escape", "C-t"]),
+        (["C-b"], lambda s: "message to everyone" in s, ["C-b"]),
+        (["BTab"], lambda s: "DELEGATE MODE" in s, ["BTab"]),
+        (["C-p"], lambda s: "Search for commands" in s, ["Escape"]),
+    ]
+    tmux.type("?")  # in the composer ? is text
+    tmux.wait_for(lambda s: "│  ?" in s)
+    tmux.keys("BSpace")
+    for keys, acted, after in steps:
+        tmux.keys(*keys)
+        try:
+            tmux.wait_for(acted, timeout=5)
+        except AssertionError as exc:
+            raise AssertionError(f"{keys} did not act on arrival: {exc}") from None
+        for key in after:  # one at a time: each is a key of its own, waited for like the step
+            before = tmux.screen()
+            tmux.keys(key)
+            tmux.wait_for(partial(operator.ne, before), timeout=5)
+        if after:
+            undone: Callable[[str], bool] = partial(_not, acted)
+            tmux.wait_for(undone, timeout=5)
+    tmux.keys("C-q")
+    deadline = time.monotonic() + 20
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not tmux.alive(), "the console did not quit on ctrl+q"

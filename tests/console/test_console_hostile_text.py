@@ -46,7 +46,7 @@ async def test_hostile_names_messages_and_subjects_are_drawn_harmless(
     tasks.claim(task.id, HOSTILE_NAME)
     Mailbox(teams, team).send(LEAD_NAME, f"done{OSC52}{TITLE}\x07 really", sender="bob")
     app = console_factory(team)
-    async with app.run_test(size=(140, 44)) as pilot:
+    async with app.run_test(size=(200, 50)) as pilot:  # wide: the team list keeps its kind column
         await until(pilot, lambda: main_screen(pilot).snapshot is not None)
         await pilot.press("ctrl+t")
         await until(pilot, lambda: main_screen(pilot).query_one(TaskPanel).row_count == 1)

@@ -72,6 +72,8 @@ async def test_spawn_show_type_interrupt_jump_and_shut_down(
         await until(pilot, lambda: read_heartbeat(teams.paths(team), "echo1") is not None, timeout=20)  # worker up
         await pilot.press("f5")  # Escape to the teammate: the worker shrugs
         await pilot.press("f3")
+        await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+        await pilot.press("y")
         await until(pilot, noticed(pilot, "shut down echo1: approved"), timeout=20)
         assert not is_alive(pid, started)
         assert teams.load(team).member("echo1") is None  # shut down: removed from the team

@@ -95,7 +95,7 @@ async def test_notifications_coalesce_idle_and_answer_plans(
         assert sum("alice is idle" in line for line in notices(pilot)) == 1
         plan = PlanApprovalRequest(sender="bob", request_id="plan-1", plan_content="refactor the parser")
         mailbox.send(LEAD_NAME, protocol_text(plan), sender="bob")
-        await until(pilot, noticed(pilot, "bob asks plan approval: refactor the parser"))
+        await until(pilot, noticed(pilot, "bob asks to approve a plan: refactor the parser"))
         await pilot.press("f7")  # nothing from the lead's own row
         await until(pilot, noticed(pilot, "no plan from team-lead"))
         await pilot.press("shift+down", "shift+down", "f7")
@@ -103,7 +103,7 @@ async def test_notifications_coalesce_idle_and_answer_plans(
         reply = parse_protocol(mailbox.inbox("bob")[-1].text)
         assert isinstance(reply, PlanApprovalResponse)
         assert reply.approved is True
-        assert not any("asks plan approval" in line for line in notices(pilot))
+        assert not any("asks to approve a plan" in line for line in notices(pilot))
         # the messages the lead saw are marked read (so senders get read receipts)
         assert mailbox.inbox(LEAD_NAME, unread_only=True) == []
 
@@ -204,6 +204,10 @@ async def test_task_panel_keys_go_through_the_core(
         await pilot.press("u")
         await until(pilot, lambda: tasks.get("2").owner is None)
         await pilot.press("x")
+        await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+        await pilot.press("n")  # no: nothing is deleted
+        assert [t.id for t in tasks.list_tasks()] == ["1", "2"]
+        await pilot.press("x", "y")
         await until(pilot, lambda: [t.id for t in tasks.list_tasks()] == ["1"])
         await pilot.press("ctrl+t")
         assert not panel.has_class("-shown")

@@ -128,6 +128,8 @@ async def test_stop_the_team_ends_every_teammate_and_quits(
         task = app.ctx.tasks.create("b's job")
         app.ctx.tasks.claim(task.id, "b")
         await pilot.press("f10")
+        await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+        await pilot.press("y")
         await until(pilot, lambda: not app.is_running, timeout=30)
     for m in (a, b):
         assert not is_alive(m.crewmux.pid, m.crewmux.pid_create_time)

@@ -70,6 +70,8 @@ async def test_tmux_shell_teammate_gets_messages_typed_and_stop_the_team_ends_al
         await until(pilot, lambda: not app.ctx.mailbox.inbox("tsh", unread_only=True))
         await until(pilot, noticed(pilot, "typed a message into tsh"))
         await pilot.press("f10")
+        await until(pilot, lambda: type(app.screen).__name__ == "Confirm")
+        await pilot.press("y")
         await until(pilot, lambda: not app.is_running, timeout=30)
     for m in (tsh, ip):
         assert m.crewmux is not None

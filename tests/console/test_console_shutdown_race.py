@@ -74,4 +74,4 @@ async def test_shutdowns_are_approved_while_the_console_reads_the_lead_inbox(
                 outcome = result.outcome
             assert outcome == "approved", f"round {i}: {name} answered {outcome}"
             assert await asyncio.to_thread(procs[name].wait, 10) == 0
-            await until(pilot, noticed(pilot, f"{name} agreed to shut down"))
+            await until(pilot, noticed(pilot, f"{name} approved the shutdown"))

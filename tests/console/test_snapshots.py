@@ -72,3 +72,22 @@ def test_light_theme(snap_compare: Any, console_factory: Callable[..., CrewmuxAp
 
     app = console_factory(staged, settings=ConsoleSettings(theme="crewmux-light"))
     assert snap_compare(app, terminal_size=SIZE, run_before=_ready())
+
+
+def test_help_screen(snap_compare: Any, console_factory: Callable[..., CrewmuxApp], staged: str) -> None:
+    assert snap_compare(console_factory(staged), terminal_size=(80, 24), run_before=_ready(), press=["f1"])
+
+
+def test_confirm_shutdown(snap_compare: Any, console_factory: Callable[..., CrewmuxApp], staged: str) -> None:
+    app = console_factory(staged)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_ready(), press=["shift+down", "f3"])
+
+
+def test_task_panel_focused_at_80x24(
+    snap_compare: Any, console_factory: Callable[..., CrewmuxApp], staged: str
+) -> None:
+    assert snap_compare(console_factory(staged), terminal_size=(80, 24), run_before=_ready(), press=["ctrl+t"])
+
+
+def test_main_screen_at_100x30(snap_compare: Any, console_factory: Callable[..., CrewmuxApp], staged: str) -> None:
+    assert snap_compare(console_factory(staged), terminal_size=(100, 30), run_before=_ready(), press=["shift+down"])

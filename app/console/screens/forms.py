@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -15,24 +15,41 @@ from app.core.sanitize import for_display
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
+R = TypeVar("R")
+
 FORM_CSS = """
-.form { width: 72; height: auto; background: $panel; border: thick $primary; padding: 1 2; }
+.form { width: 72; max-width: 100%; height: auto; max-height: 100%; overflow-y: auto; background: $panel;
+        border: thick $primary; padding: 1 2; }
 .form Label { margin-top: 1; }
 .form .buttons { height: auto; margin-top: 1; align-horizontal: right; }
 .form Button { margin-left: 1; }
 """
 
 
-class SpawnForm(ModalScreen[SpawnRequest | None]):
-    """Name, agent kind or command, backend, working directory, plan mode."""
+class Form(ModalScreen[R]):
+    """A modal form. Tab and Shift+Tab are priority keys: the focus moves as the key is read, so
+    keys typed right after Tab land in the next field (as a non-priority binding, Tab bubbled
+    through the widget queues while the next keys were already forwarded to the old field)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+    ]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SpawnForm(Form[SpawnRequest | None]):
+    """Name, agent kind or command (run by ``sh -c``), backend (``auto`` first), working directory, plan mode."""
 
     DEFAULT_CSS = "SpawnForm { align: center middle; }\n" + FORM_CSS
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, *, cwd: str, backend: str = "in-process") -> None:
+    def __init__(self, *, cwd: str, auto: str = "in-process") -> None:
         super().__init__()
         self._cwd = cwd
-        self._backend = backend
+        self._auto = auto
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form"):
@@ -40,9 +57,10 @@ class SpawnForm(ModalScreen[SpawnRequest | None]):
             yield Input(placeholder="name, e.g. worker-1", id="name")
             yield Label("Agent kind (or a command below)")
             yield Select([(k, k) for k in AGENT_KINDS], value="shell", allow_blank=False, id="kind")
-            yield Input(placeholder="command (optional, overrides the kind)", id="command")
+            yield Input(placeholder="command (optional, overrides the kind; run by sh -c)", id="command")
             yield Label("Backend")
-            yield Select([(b, b) for b in BACKENDS], value=self._backend, allow_blank=False, id="backend")
+            choices = [(f"auto ({self._auto} here)" if b == "auto" else b, b) for b in BACKENDS]
+            yield Select(choices, value="auto", allow_blank=False, id="backend")
             yield Label("Working directory")
             yield Input(value=self._cwd, id="cwd")
             yield Checkbox("Plan mode (ask approval before working)", id="plan")
@@ -74,21 +92,26 @@ class SpawnForm(ModalScreen[SpawnRequest | None]):
             return
         self.dismiss(self._result())
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+
+class TaskFormResult(NamedTuple):
+    """What the task form returns."""
+
+    subject: str
+    description: str
+    command: str
 
 
-class TaskForm(ModalScreen[tuple[str, str] | None]):
-    """Subject and description of a new or edited task."""
+class TaskForm(Form[TaskFormResult | None]):
+    """Subject, description and (optional) the shell command a worker runs for the task."""
 
     DEFAULT_CSS = "TaskForm { align: center middle; }\n" + FORM_CSS
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, subject: str = "", description: str = "") -> None:
+    def __init__(self, title: str, subject: str = "", description: str = "", command: str = "") -> None:
         super().__init__()
         self._title = title
         self._subject = subject
         self._description = description
+        self._command = command
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form"):
@@ -96,12 +119,15 @@ class TaskForm(ModalScreen[tuple[str, str] | None]):
             subject, description = for_display(self._subject, one_line=True), for_display(self._description)
             yield Input(value=subject, placeholder="subject", id="subject")
             yield Input(value=description, placeholder="description", id="description")
+            command = for_display(self._command, one_line=True)
+            yield Input(value=command, placeholder="command a worker runs (optional, sh -c)", id="command")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", variant="primary", id="ok")
 
-    def _result(self) -> tuple[str, str]:
-        return (self.query_one("#subject", Input).value, self.query_one("#description", Input).value)
+    def _result(self) -> TaskFormResult:
+        value = {n: self.query_one(f"#{n}", Input).value for n in ("subject", "description", "command")}
+        return TaskFormResult(value["subject"], value["description"], value["command"])
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -111,15 +137,11 @@ class TaskForm(ModalScreen[tuple[str, str] | None]):
         event.stop()
         self.dismiss(self._result())
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class AskForm(ModalScreen[str | None]):
+class AskForm(Form[str | None]):
     """One value (a blocker's task id, say)."""
 
     DEFAULT_CSS = "AskForm { align: center middle; }\n" + FORM_CSS
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, question: str) -> None:
         super().__init__()
@@ -133,6 +155,3 @@ class AskForm(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(event.value.strip() or None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
-from app.console import ops, task_ops
+from app.console import ops
 from app.console.life import TeamLife
 from app.console.messages import Notice, Refreshed, ScreenUpdated
 from app.console.notices import describe
-from app.console.screens.forms import AskForm, SpawnForm, TaskForm
+from app.console.screens import task_flow
+from app.console.screens.confirm import confirm_shutdown, confirm_stop_team
+from app.console.screens.forms import SpawnForm
+from app.console.screens.help import HelpScreen, console_help
+from app.console.screens.operations import OperationsScreen
 from app.console.widgets.feed import Conversation, NotificationLog
+from app.console.widgets.mirror import PaneMirror
 from app.console.widgets.tasks import TaskPanel
 from app.console.widgets.teammates import TeammateList
 from app.console.widgets.terminal import TerminalView
@@ -30,16 +32,15 @@ from app.core.paths import LEAD_NAME
 from backends.base import TerminalHost
 
 if TYPE_CHECKING:
+    from textual import events
     from textual.app import ComposeResult
+    from textual.widget import Widget
 
     from app.console.model import Probe, TeamSnapshot
     from app.console.ops import SpawnRequest, TeamContext
 
 
-MIRROR_INTERVAL_S = 0.1
-
-
-class MainScreen(Screen[None]):
+class MainScreen(OperationsScreen):
     """Owns the selection and delegate flag; widgets get attributes, send messages back."""
 
     DEFAULT_CSS = """
@@ -49,25 +50,30 @@ class MainScreen(Screen[None]):
     MainScreen.-delegate TeammateList { border: double $accent; }
     #left { width: 2fr; }
     #right { width: 3fr; }
-    #composer { border: round $primary; background: $surface; }
+    #composer { border: round $panel; background: $surface; }
+    #composer:focus { border: round $accent; }
     """
+    # The footer shows the keys marked show=True, most used first, so they fit at 80 columns;
+    # every key is in the help screen (F1) and the command palette (ctrl+p).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("shift+down", "select(1)", "Next", priority=True),
-        Binding("shift+up", "select(-1)", "Prev", priority=True),
-        Binding("enter", "open_view", "Open view"),
-        Binding("ctrl+t", "toggle_tasks", "Tasks", priority=True),
-        Binding("shift+tab", "toggle_delegate", "Delegate", priority=True),
-        Binding("f2", "spawn", "Spawn"),
-        Binding("f3", "shutdown", "Shut down"),
-        Binding("f4", "jump", "Jump to pane"),
-        Binding("f5", "interrupt('Escape')", "Interrupt"),
-        Binding("f6", "interrupt('C-c')", "Ctrl-C", show=False),
-        Binding("f7", "answer_plan(True)", "Approve plan"),
-        Binding("f8", "answer_plan(False)", "Reject plan"),
-        Binding("ctrl+b", "toggle_broadcast", "Broadcast"),
-        Binding("ctrl+q", "app.quit", "Quit", priority=True),
-        Binding("f9", "resume_team", "Restart dead"),
-        Binding("f10", "stop_team", "Stop team & quit"),
+        Binding("f1,question_mark", "help", "Help", key_display="f1", tooltip="This list of keys"),
+        Binding("shift+down", "select(1)", "Next", priority=True, key_display="⇧↓", tooltip="Select the next teammate"),
+        Binding("shift+up", "select(-1)", "Previous teammate", priority=True, show=False),
+        Binding("f2", "spawn", "Spawn", tooltip="Spawn a teammate (a form)"),
+        Binding("f3", "shutdown", "Shut down…", tooltip="Shut the selected teammate down (asks first)"),
+        Binding("ctrl+t", "toggle_tasks", "Tasks", priority=True, tooltip="Show / hide the task panel"),
+        Binding("f10", "stop_team", "Stop team…", tooltip="Stop every teammate, then quit (asks first)"),
+        Binding("enter", "open_view", "Open the selected teammate's screen", show=False),
+        Binding("tab", "focus_next_now", "Next field", show=False, priority=True),
+        Binding("shift+tab", "toggle_delegate", "Delegate mode on/off", priority=True, show=False),
+        Binding("f4", "jump", "Jump to its tmux/iTerm2 pane", show=False),
+        Binding("f5", "interrupt('Escape')", "Interrupt (send Escape)", show=False),
+        Binding("f6", "interrupt('C-c')", "Send Ctrl-C", show=False),
+        Binding("f7", "answer_plan(True)", "Approve plan", show=False, tooltip="Approve the selected teammate's plan"),
+        Binding("f8", "answer_plan(False)", "Reject plan", show=False, tooltip="Reject the selected teammate's plan"),
+        Binding("ctrl+b", "toggle_broadcast", "Broadcast on/off", show=False),
+        Binding("f9", "resume_team", "Restart dead teammates", show=False),
+        Binding("ctrl+q", "app.quit", "Quit (teammates keep running)", priority=True, show=False),
     ]
 
     selected: reactive[str] = reactive(LEAD_NAME, init=False)
@@ -86,6 +92,7 @@ class MainScreen(Screen[None]):
         self.snapshot: TeamSnapshot | None = None
         self.pending_plans: dict[str, str] = {}  # teammate -> request id
         self._dead: set[str] = set()
+        self.leaving: set[str] = set()  # shut down on purpose: their end is not a death
         self._shown: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
@@ -100,6 +107,7 @@ class MainScreen(Screen[None]):
                 yield Input(id="composer")
         yield TaskPanel(id="tasks")
         dead = self.life.dead if self.life is not None else ()
+        yield PaneMirror(self.ctx)
         yield TeamWatcher(self.ctx, self.probe, tick=self.tick, dead=dead, screens=self.life is not None)
         if self.life is not None:
             yield self.life
@@ -110,7 +118,43 @@ class MainScreen(Screen[None]):
         self.delegate = policy.is_delegate(self.ctx.paths)
         self._update_placeholder()
         self.query_one(TerminalView).placeholder = "the lead: you are here. shift+down selects a teammate"
-        self.query_one("#composer", Input).focus()
+        self.set_focus(self.composer)
+
+    @property
+    def composer(self) -> Input:
+        return self.query_one("#composer", Input)
+
+    # -- focus: keys typed as text never run commands -----------------------------------------
+    def typing_target(self, event: events.Key) -> Widget | None:
+        """Where a printable key goes when the focused widget would not take it as text or a command.
+
+        Called by the app before it forwards the key (so the focus moves before the next key
+        arrives): a letter that is no task-panel key, or any key with nothing focused, goes to the composer.
+        """
+        focused = self.focused
+        if not event.is_printable or isinstance(focused, (Input, TerminalView)):
+            return None
+        if isinstance(focused, TaskPanel) and TaskPanel.takes_key(event.key):
+            return None
+        if event.key == "question_mark" and not isinstance(focused, Input):
+            return None  # help
+        return self.composer
+
+    def action_focus_next_now(self) -> None:
+        """Tab, a priority key: the focus moves as it is read, so the next keys land in the new widget."""
+        self.focus_next()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Tab belongs to the teammate's program while its screen has focus
+        return not (action == "focus_next_now" and isinstance(self.focused, TerminalView))
+
+    @on(TaskPanel.Leave)
+    def _leave_tasks(self, event: TaskPanel.Leave) -> None:
+        event.stop()
+        self.set_focus(self.composer)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(console_help(self.BINDINGS, TaskPanel.BINDINGS, TerminalView.BINDINGS)))
 
     # -- data in -----------------------------------------------------------------------------
     @on(Refreshed)
@@ -127,6 +171,8 @@ class MainScreen(Screen[None]):
         if panel.tasks != event.tasks:
             panel.show_tasks(event.tasks, event.blocked)
         conversation = self.query_one(Conversation)
+        peer = self._row(self.selected)
+        conversation.peer, conversation.peer_reads_inbox = self.selected, not (peer and peer.kind == "command")
         if conversation.entries != event.conversation:
             conversation.entries = event.conversation
         self.delegate = event.delegate
@@ -134,7 +180,7 @@ class MainScreen(Screen[None]):
         for row in event.snapshot.rows:
             if row.state == "dead" and row.name not in self._dead:
                 self._dead.add(row.name)
-                if self.life is not None:
+                if self.life is not None or row.name in self.leaving:
                     continue  # the liveness monitor tells it, with the reason and the released tasks
                 log.add(f"✖ {row.name} died (its process is gone)", severity="error", key=f"dead:{row.name}")
             elif row.state != "dead":
@@ -143,6 +189,8 @@ class MainScreen(Screen[None]):
             line, key, severity, plan = describe(message)
             if plan is not None:
                 self.pending_plans[message.sender] = plan
+            if key == f"dead:{message.sender}" and message.sender in self.leaving:
+                continue  # it was shut down on purpose: the shutdown's own line says how it ended
             log.add(line, severity=severity, key=key)
         current = self._row(self.selected)
         shown = (current.name, current.backend, current.pane_id, current.pid, current.state) if current else None
@@ -152,6 +200,8 @@ class MainScreen(Screen[None]):
     @on(Notice)
     def _notice(self, event: Notice) -> None:
         event.stop()
+        if event.key is not None and event.key.startswith("dead:") and event.key[5:] in self.leaving:
+            return  # the liveness monitor saw a deliberate shutdown end the process
         self.query_one(NotificationLog).add(event.text, severity=event.severity, key=event.key)
 
     @on(ScreenUpdated)
@@ -184,6 +234,7 @@ class MainScreen(Screen[None]):
         return next((r for r in self.snapshot.rows if r.name == name), None)
 
     def _show_selected(self) -> None:
+        self.query_one(PaneMirror).follow(None)
         view = self.query_one(TerminalView)
         row = self._row(self.selected)
         self._shown = (row.name, row.backend, row.pane_id, row.pid, row.state) if row else None
@@ -207,29 +258,7 @@ class MainScreen(Screen[None]):
             view.show_lines([f"{row.name} is {row.state}; it has no live pane to show"])
             return
         view.show_lines([f"{row.name} runs in {row.backend} pane {row.pane_id}; mirroring…"])
-        self.mirror(row.name)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="mirror", description="mirror a pane")
-    def mirror(self, name: str) -> None:
-        worker = get_current_worker()
-        try:
-            member = self.ctx.teams.member(self.ctx.team, name)
-            backend = self.ctx.backend_for(member.backend_type or "tmux")
-            handle = ops.handle_of(member)
-        except CrewmuxError as exc:
-            self.post_message(ScreenUpdated(name, [f"cannot mirror {name}: {exc}"]))
-            return
-        last: list[str] = []
-        while not worker.is_cancelled and self.selected == name:
-            try:
-                lines = backend.screen(handle).lines
-            except CrewmuxError as exc:
-                self.post_message(ScreenUpdated(name, [f"{name}: the pane is gone ({exc})"]))
-                return
-            if lines != last:
-                last = lines
-                self.post_message(ScreenUpdated(name, lines))
-            time.sleep(MIRROR_INTERVAL_S)
+        self.query_one(PaneMirror).follow(row.name)
 
     def action_select(self, step: int) -> None:
         names = self.snapshot.names() if self.snapshot else [LEAD_NAME]
@@ -250,7 +279,7 @@ class MainScreen(Screen[None]):
 
     @on(TerminalView.Left)
     def _left(self) -> None:
-        self.query_one("#composer", Input).focus()
+        self.set_focus(self.composer)
 
     @on(TerminalView.Typed)
     def _typed(self, event: TerminalView.Typed) -> None:
@@ -265,9 +294,9 @@ class MainScreen(Screen[None]):
         panel = self.query_one(TaskPanel)
         shown = panel.toggle_class("-shown").has_class("-shown")
         if shown:
-            panel.focus()
+            self.set_focus(panel)  # now, so the next key of a burst already goes to the panel
         else:
-            self.query_one("#composer", Input).focus()
+            self.set_focus(self.composer)
 
     def action_toggle_delegate(self) -> None:
         self.run_op("delegate", policy.set_delegate, self.ctx.paths, not self.delegate)
@@ -282,10 +311,22 @@ class MainScreen(Screen[None]):
             if req is not None:
                 self.run_op(f"spawn {req.name}", ops.spawn, self.ctx, req)
 
-        self.app.push_screen(SpawnForm(cwd=os.getcwd()), done)
+        self.app.push_screen(SpawnForm(cwd=os.getcwd(), auto=ops.auto_backend(self.ctx)), done)
 
     def action_shutdown(self) -> None:
-        self.run_op(f"shut down {self.selected}", ops.shutdown, self.ctx, self.selected, grace=self.shutdown_grace)
+        """F3: confirm, then shut the selected teammate down."""
+        name = self.selected
+        if name == LEAD_NAME:
+            self.post_message(Notice("shut down: refused: the lead is shut down by quitting the console", "warning"))
+            return
+        row = self._row(name)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.leaving.add(name)
+                self.run_op(f"shut down {name}", ops.shutdown, self.ctx, name, grace=self.shutdown_grace)
+
+        self.app.push_screen(confirm_shutdown(name, self.shutdown_grace, row.task if row else None), confirmed)
 
     def action_resume_team(self) -> None:
         """Re-attach live teammates and restart dead or in-process ones with their recorded command."""
@@ -300,14 +341,21 @@ class MainScreen(Screen[None]):
         self.life.resume_now()
 
     def action_stop_team(self) -> None:
-        """Shut every teammate down (request, then escalation), then quit."""
+        """F10: confirm, then shut every teammate down (request, then escalation), then quit."""
         try:
             policy.check(self.ctx.paths, LEAD_NAME, "shutdown")
         except CrewmuxError as exc:
             self.post_message(Notice(f"stop the team: refused: {exc}", "warning"))
             return
-        self.post_message(Notice("stopping the team: every teammate is asked to shut down…", key="stop-team"))
-        self._stop_team()
+        names = [n for n in (self.snapshot.names() if self.snapshot else []) if n != LEAD_NAME]
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.leaving.update(names)
+                self.post_message(Notice("stopping the team: every teammate is asked to shut down…", key="stop-team"))
+                self._stop_team()
+
+        self.app.push_screen(confirm_stop_team(self.ctx.team, names, self.shutdown_grace), confirmed)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stop-team", description="stop the team")
     def _stop_team(self) -> None:
@@ -336,41 +384,7 @@ class MainScreen(Screen[None]):
     @on(TaskPanel.Action)
     def _task_action(self, event: TaskPanel.Action) -> None:
         event.stop()
-        verb, tid = event.verb, event.task_id
-        if verb == "new":
-
-            def created(r: tuple[str, str] | None) -> None:
-                if r is not None:
-                    self.run_op("new task", task_ops.create, self.ctx, *r)
-
-            self.app.push_screen(TaskForm("New task"), created)
-            return
-        if tid is None:
-            self.post_message(Notice("no task selected", "warning"))
-            return
-        task = self.query_one(TaskPanel).current()
-        if verb == "edit" and task is not None:
-
-            def edited(r: tuple[str, str] | None) -> None:
-                if r is not None:
-                    self.run_op(f"edit #{tid}", task_ops.edit, self.ctx, tid, *r)
-
-            self.app.push_screen(TaskForm(f"Edit task #{tid}", task.subject, task.description), edited)
-        elif verb == "assign":
-            self.run_op(f"assign #{tid} to {self.selected}", ops.assign, self.ctx, tid, self.selected)
-        elif verb == "unassign":
-            self.run_op(f"unassign #{tid}", ops.assign, self.ctx, tid, None)
-        elif verb == "status":
-            self.run_op(f"status of #{tid}", task_ops.next_status, self.ctx, tid)
-        elif verb == "delete":
-            self.run_op(f"delete #{tid}", task_ops.delete, self.ctx, tid)
-        elif verb == "depend":
-
-            def depend(b: str | None) -> None:
-                if b is not None:
-                    self.run_op(f"#{tid} blocked by {b}", task_ops.add_blocker, self.ctx, tid, b)
-
-            self.app.push_screen(AskForm(f"Task #{tid} waits on task id:"), depend)
+        task_flow.act(self, self.query_one(TaskPanel), event.verb, event.task_id)
 
     @on(Input.Submitted, "#composer")
     def _send(self, event: Input.Submitted) -> None:
@@ -382,26 +396,5 @@ class MainScreen(Screen[None]):
         event.input.value = ""
         self.run_op("send", ops.send_message, self.ctx, None if self.broadcast else self.selected, text)
 
-    # -- running operations --------------------------------------------------------------------
-    def run_op(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> None:
-        """Run a blocking operation in a thread worker; its outcome comes back as a Notice."""
-        self._run_op(what, fn, args, kwargs)
-
-    @work(thread=True, exit_on_error=False, group="ops", description="a team operation")
-    def _run_op(self, what: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        try:
-            result = fn(*args, **kwargs)
-        except CrewmuxError as exc:
-            self.post_message(Notice(f"{what}: refused: {exc}", "warning"))
-            return
-        if what.startswith("shut down"):
-            self.post_message(Notice(f"{what}: {result}"))
-        elif what.startswith("spawn"):
-            self.post_message(Notice(f"{what}: started"))
+    def operation_done(self) -> None:
         self.query_one(TeamWatcher).refresh_team()
-
-    @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.post_message(Notice(f"{event.worker.description}: {type(error).__name__}: {error}", "error"))

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from app.console.readable import readable
 from app.core.sanitize import for_display
 
 if TYPE_CHECKING:
@@ -67,17 +68,31 @@ class NotificationLog(Widget):
             if i:
                 out.append("\n")
             out.append(text, style=SEVERITY_STYLE.get(severity, ""))
-        return out
+        rows = out.wrap(self.app.console, max(1, self.size.width))  # long lines wrap: keep the newest rows
+        return Text("\n").join(rows[-height:]) if len(rows) > height else out
+
+
+def receipt_label(receipt: str, *, reads_inbox: bool) -> str:
+    """What happened to a sent message, truthfully: read, or still unread (and why, for a command)."""
+    if receipt == "delivered":
+        return "unread" if reads_inbox else "unread: it runs a plain command, which reads no messages"
+    return receipt
 
 
 class Conversation(Widget):
-    """The lead's messages with the selected teammate: ``(direction, text, receipt)`` rows."""
+    """The lead's messages with ``peer``: ``(direction, text, receipt)`` rows, protocol in plain words.
+
+    ``peer_reads_inbox`` is False for a teammate running a plain command (nothing reads its inbox).
+    """
 
     DEFAULT_CSS = """
-    Conversation { height: 8; background: $surface; border: round $secondary; padding: 0 1; }
+    Conversation { height: 8; max-height: 30%; min-height: 3; background: $surface; border: round $secondary;
+                   padding: 0 1; }
     """
 
     entries: reactive[list[tuple[str, str, str]]] = reactive(list, always_update=True)
+    peer: reactive[str] = reactive("")
+    peer_reads_inbox: reactive[bool] = reactive(True)
 
     def on_mount(self) -> None:
         self.border_title = "Conversation"
@@ -88,11 +103,13 @@ class Conversation(Widget):
         for i, (direction, text, receipt) in enumerate(self.entries[-height:]):
             if i:
                 out.append("\n")
-            arrow = "→" if direction == "sent" else "←"
-            out.append(f"{arrow} ", style="bold")
-            out.append(for_display(text, one_line=True))
+            sent = direction == "sent"
+            out.append("→ " if sent else "← ", style="bold")
+            words = readable("you", text, to=self.peer) if sent else readable(self.peer, text, to="you")
+            shown = for_display(words if words is not None else text, one_line=True)
+            out.append(shown, style="italic" if words else "")
             if receipt:
-                out.append(f"  [{receipt}]", style="dim")
+                out.append(f"  [{receipt_label(receipt, reads_inbox=self.peer_reads_inbox)}]", style="dim")
         if not self.entries:
             out.append("no messages yet", style="dim")
         return out

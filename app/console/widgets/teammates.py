@@ -41,8 +41,27 @@ def _plain(value: str) -> Text:
     return Text(for_display(value, one_line=True))
 
 
+COLUMNS = ("name", "kind", "backend", "state", "task", "cpu%", "MB")
+DROP_ORDER = ("backend", "MB", "cpu%", "kind")  # what goes first when the list is narrow
+MIN_TASK = 12
+
+
+def columns_for(width: int, widths: dict[str, int]) -> list[str]:
+    """The columns that fit in ``width`` cells (``widths``: each column's widest cell), the task
+    column keeping at least :data:`MIN_TASK` cells; the least useful columns go first."""
+    shown = list(COLUMNS)
+    for drop in (None, *DROP_ORDER):
+        if drop is not None:
+            shown.remove(drop)
+        need = sum(widths[c] for c in shown if c != "task") + MIN_TASK + len(shown) - 1
+        if need <= width:
+            break
+    return shown
+
+
 class TeammateList(Widget):
-    """Draws the rows it is given; ``selected`` names the highlighted row."""
+    """Draws the rows it is given; ``selected`` names the highlighted row. Narrow, it drops the
+    backend, memory, CPU and kind columns in that order, so name, state and task always show."""
 
     DEFAULT_CSS = """
     TeammateList { height: auto; max-height: 50%; background: $surface; border: round $primary;
@@ -56,20 +75,26 @@ class TeammateList(Widget):
         self.border_title = "Team"
 
     def render(self) -> RenderableType:
-        table = Table.grid(padding=(0, 1), expand=True)
-        for header in ("name", "kind", "backend", "state", "task", "cpu", "mem"):
-            table.add_column(header, no_wrap=True, overflow="ellipsis", ratio=2 if header == "task" else None)
-        table.add_row(*(Text(h, style="dim") for h in ("name", "kind", "backend", "state", "task", "cpu%", "MB")))
+        cells: list[dict[str, Text]] = []
         for row in self.rows:
             usage = row.usage
-            table.add_row(
-                _name(row),
-                _plain(row.kind),
-                _plain(row.backend),
-                Text(row.state, style=STATE_STYLE.get(row.state, "")),
-                _plain(row.task or "-"),
-                f"{usage.cpu:.0f}" if usage else "-",
-                f"{usage.mem_mb:.0f}" if usage else "-",
-                style="reverse" if row.name == self.selected else "",
+            cells.append(
+                {
+                    "name": _name(row),
+                    "kind": _plain(row.kind),
+                    "backend": _plain(row.backend),
+                    "state": Text(row.state, style=STATE_STYLE.get(row.state, "")),
+                    "task": _plain(row.task or "-"),
+                    "cpu%": Text(f"{usage.cpu:.0f}" if usage else "-"),
+                    "MB": Text(f"{usage.mem_mb:.0f}" if usage else "-"),
+                }
             )
+        widths = {c: max([len(c), *(r[c].cell_len for r in cells)]) for c in COLUMNS}
+        shown = columns_for(self.size.width, widths)
+        table = Table.grid(padding=(0, 1), expand=True)
+        for header in shown:
+            table.add_column(header, no_wrap=True, overflow="ellipsis", ratio=1 if header == "task" else None)
+        table.add_row(*(Text(h, style="dim") for h in shown))
+        for row, cell in zip(self.rows, cells, strict=True):
+            table.add_row(*(cell[c] for c in shown), style="reverse" if row.name == self.selected else "")
         return table

@@ -1,0 +1,42 @@
+"""The base of the main screen: team operations run in thread workers, outcomes told as notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from app.console.messages import Notice
+from app.core.errors import CrewmuxError
+
+
+class OperationsScreen(Screen[None]):
+    """``run_op(what, fn, *args)``: ``fn`` runs off the UI thread; a refusal comes back as a notice."""
+
+    def run_op(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> None:
+        """Run a blocking operation in a thread worker; its outcome comes back as a Notice."""
+        self._run_op(what, fn, args, kwargs)
+
+    def operation_done(self) -> None:
+        """Called (from the worker's thread) after an operation succeeded: read the team again."""
+
+    @work(thread=True, exit_on_error=False, group="ops", description="a team operation")
+    def _run_op(self, what: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        try:
+            result = fn(*args, **kwargs)
+        except CrewmuxError as exc:
+            self.post_message(Notice(f"{what}: refused: {exc}", "warning"))
+            return
+        if what.startswith("shut down"):
+            self.post_message(Notice(f"⏻ {what}: {result}", key=f"shutdown:{what.removeprefix('shut down ')}"))
+        elif what.startswith("spawn"):
+            self.post_message(Notice(f"{what}: started"))
+        self.operation_done()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.post_message(Notice(f"{event.worker.description}: {type(error).__name__}: {error}", "error"))
