@@ -42,10 +42,10 @@ def _restart(
     if choice is None and hosts and m.backend_type == "in-process":
         choice = "in-process"  # a console hosts in-process panes: restart it there, shown in the console
     if choice:
+        from app.lifecycle.teammates import Backends
         from backends.base import PaneSpec
-        from backends.registry import load
 
-        loader = load_backend or load
+        loader = load_backend or Backends(teams.paths(team).settings).get
         handle = loader(choice).spawn(
             PaneSpec(team=team, name=m.name, argv=list(rt.argv), cwd=m.cwd or ".", env=env, color=m.color)
         )
