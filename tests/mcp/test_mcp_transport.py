@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 import httpx2
+import psutil
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -196,3 +198,60 @@ async def test_the_server_waits_for_its_member_to_join(home: Path, teams: TeamSt
 def test_a_member_that_never_joins_is_refused(cli: object, team: str) -> None:
     ran = cli("mcp", "--team", team, "--as", "erin", "--wait-member", "0.3")  # type: ignore[operator]
     assert ran.code == 2 and "'erin' is not a member" in ran.err
+
+
+async def test_a_cancelled_wait_takes_no_message(home: Path, teams: TeamStore, team: str) -> None:
+    """The agent gave up waiting: the watch ends with the call, and a later message stays unread."""
+    async with connect(home, team, "bob") as bob:
+        proc = server_process(team, "bob")
+        with anyio.move_on_after(60) as scope:
+            async with anyio.create_task_group() as tg:
+
+                async def wait() -> None:
+                    await bob.call_tool("wait_for_message", {"timeout_s": 120})
+
+                tg.start_soon(wait)
+                while not watching_inotify(proc):
+                    await anyio.sleep(0.01)
+                tg.cancel_scope.cancel()  # the client abandons the call (notifications/cancelled)
+        assert not scope.cancelled_caught
+        with anyio.fail_after(30):
+            while watching_inotify(proc):  # the server dropped its watch: the wait is over
+                await anyio.sleep(0.01)
+        msg_id = Mailbox(teams, team).send("bob", "after the wait", sender="alice")
+        shown = await call(bob, "read_inbox", {"mark_read": False})
+        assert [m["msg_id"] for m in shown["messages"]] == [msg_id]
+        assert Mailbox(teams, team).status(msg_id).state == "sent"
+
+
+def test_the_server_exits_when_its_agent_goes_away(home: Path, team: str) -> None:
+    """stdin closed (the agent CLI exited) while a wait is pending: the server ends, no orphan."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "mcp", "--team", team, "--as", "alice"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "CREWMUX_HOME": str(home)},
+        cwd=REPO,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    for doc in (
+        {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": hello},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "wait_for_message", "arguments": {"timeout_s": 300}},
+        },
+    ):
+        proc.stdin.write((json.dumps(doc) + "\n").encode())
+        proc.stdin.flush()
+        if doc.get("id") == 0:
+            assert b'"result"' in proc.stdout.readline()
+    deadline = time.monotonic() + 30
+    while not watching_inotify(psutil.Process(proc.pid)):
+        assert time.monotonic() < deadline, "the wait never started"
+        time.sleep(0.01)
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0
