@@ -33,7 +33,9 @@ def _result_text(r: ShutdownResult) -> str:
     }[r.outcome]
     lines = [head]
     if r.killed:
-        lines.append(f"  SIGKILLed pids {', '.join(map(str, r.killed))}")
+        lines.append(f"  ended pids {', '.join(map(str, r.killed))}")
+    if r.sigkilled:
+        lines.append(f"  SIGKILLed pids {', '.join(map(str, r.sigkilled))}")
     if r.pane_closed:
         lines.append("  pane closed")
     if r.removed:
@@ -53,6 +55,7 @@ def shutdown(ctx: Context, args: argparse.Namespace) -> int:
         "reason": r.reason,
         "removed": r.removed,
         "killed": r.killed,
+        "sigkilled": r.sigkilled,
         "released": r.released,
         "paneClosed": r.pane_closed,
         "notes": r.notes,

@@ -30,6 +30,7 @@ from app.core.protocol import (
     request_id,
 )
 from app.core.tasks import TaskStore
+from app.core.team import claude_code_reads_inbox
 from app.lifecycle.lead_inbox import LeadInbox
 from app.lifecycle.teammates import Teammates
 
@@ -49,8 +50,11 @@ class ShutdownResult:
     reason: str = ""
     removed: bool = False
     killed: list[int] = field(default_factory=list)
+    """Every pid crewmux ended (SIGTERM, and SIGKILL for those in ``sigkilled``)."""
+    sigkilled: list[int] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
     pane_closed: bool = False
+    """True when the pane is gone at the end: closed by crewmux, or already closed."""
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -67,6 +71,46 @@ def _pids(teams: TeamStore, team: str, member: Member) -> list[tuple[int, float 
 
 def _running(pids: list[tuple[int, float | None]]) -> bool:
     return any(is_alive(pid, started) for pid, started in pids)
+
+
+def _end_processes(result: ShutdownResult, pids: list[tuple[int, float | None]], grace: float) -> None:
+    """SIGTERM what is left of the member's process trees (SIGKILL after ``grace``), and say so."""
+    procs = [p for pid, st in pids for p in tree(pid, st)]
+    if procs:
+        result.sigkilled = terminate_tree(procs, grace)
+        result.killed = [p.pid for p in procs]
+        extra = f", {len(result.sigkilled)} needed SIGKILL" if result.sigkilled else ""
+        result.notes.append(f"terminated {len(procs)} process(es){extra}")
+
+
+def _started_elsewhere(teams: TeamStore, team: str, member: Member) -> bool:
+    """A member crewmux knows no process of and that Claude Code may run (see
+    :func:`app.core.team.claude_code_reads_inbox`): not crewmux's to judge dead, so it is asked."""
+    tf = teams.load(team)
+    return member.crewmux is None and claude_code_reads_inbox(tf, member, interop=teams.paths(team).interop)
+
+
+def _ask_only(
+    mail: Mailbox, member: Member, result: ShutdownResult, *, timeout: float, force: bool, reason: str | None
+) -> bool:
+    """Shut down a member crewmux did not start: ask it. True when it is to be removed (it
+    approved, or ``force``); False when it stays a member (rejected, or no answer)."""
+    rid = request_id("shutdown", member.name)
+    req = ShutdownRequest(request_id=rid, reason=reason, force=force or None, sender=LEAD_NAME)
+    mail.send(member.name, protocol_text(req), sender=LEAD_NAME, summary="shutdown request")
+    answer = _wait_answer(mail, rid, timeout)
+    if isinstance(answer, ShutdownApproved):
+        result.outcome = "approved"
+        return True
+    if isinstance(answer, ShutdownRejected):
+        result.outcome, result.reason = "rejected", answer.reason
+    else:
+        result.outcome, result.reason = "timeout", f"no answer within {timeout:.0f}s"
+    if force:
+        result.notes.append("not started by crewmux: removed from the team, its process left alone")
+        return True
+    result.notes.append("not started by crewmux: left in the team and running (--force removes it)")
+    return False
 
 
 def _wait_answer(mail: Mailbox, rid: str, timeout: float) -> ShutdownApproved | ShutdownRejected | None:
@@ -140,14 +184,15 @@ def shutdown_member(
     result = ShutdownResult(name=name, outcome="not_running")
     from app.lifecycle.inbox_delivery import typed_rules
 
-    if _running(pids) and typed_rules(member) is not None:  # it cannot read a shutdown_request
+    if not pids and _started_elsewhere(teams, team, member):
+        if not _ask_only(mail, member, result, timeout=timeout, force=force, reason=reason):
+            result.seconds = time.monotonic() - started
+            return result
+    elif _running(pids) and typed_rules(member) is not None:  # it cannot read a shutdown_request
         ended = quit_typed_agent(member, pids, grace, teammates)
         result.outcome = "quit" if ended else "timeout"
         result.reason = f"ended with {ended}" if ended else "its quit command and keys did not end it"
-        procs = [p for pid, st in pids for p in tree(pid, st)]
-        if procs:
-            result.killed = terminate_tree(procs, grace)
-            result.notes.append(f"terminated {len(procs)} process(es)")
+        _end_processes(result, pids, grace)
     elif _running(pids):
         rid = request_id("shutdown", name)
         req = ShutdownRequest(request_id=rid, reason=reason, force=force or None, sender=LEAD_NAME)
@@ -164,10 +209,7 @@ def shutdown_member(
         else:
             result.outcome = "timeout"
             result.reason = f"no answer within {timeout:.0f}s"
-        procs = [p for pid, st in pids for p in tree(pid, st)]
-        if procs:
-            result.killed = terminate_tree(procs, grace)
-            result.notes.append(f"terminated {len(procs)} process(es)")
+        _end_processes(result, pids, grace)
     result.pane_closed = teammates.close_pane(member)
     store = TaskStore(teams.paths(team))
     try:

@@ -285,12 +285,16 @@ class Teammates:
 
     def close_pane(self, member: Member, *, grace: float = 0.5) -> bool:
         """Close ``member``'s pane when crewmux created it (in-process panes end with their
-        process). True when it was closed."""
+        process). True when the pane is gone: closed now, or found already closed."""
         rt = member.crewmux
-        if rt is None or not rt.created_by_crewmux or member.backend_type in (None, "in-process"):
+        if rt is None or not rt.created_by_crewmux or member.backend_type is None:
             return False
+        if member.backend_type == "in-process":
+            return not (rt.pid and is_alive(rt.pid, rt.pid_create_time))
         try:
             self._close_pane(self.handle_of(member), grace=grace)
+        except PaneNotFound:
+            return True
         except CrewmuxError:
             return False
         return True

@@ -57,10 +57,11 @@ def test_interop_mode_passes_no_config_dir_the_user_did_not_set(claude_rig: Clau
     assert "CLAUDE_CONFIG_DIR" not in _environ(int(str(spawned["pid"])))
 
 
-def _shutdown_reply(req: LoggedRequest) -> list[Block]:
-    rid = re.search(r"shutdown-[0-9]+@[\w.-]+", all_text(req))
-    assert rid is not None, "the model was not shown a valid shutdown request id"
-    message = {"type": "shutdown_response", "request_id": rid.group(0), "approve": True}
+def shutdown_reply(req: LoggedRequest) -> list[Block]:
+    """The model approving the newest shutdown request it was shown (as Claude Code asks it to)."""
+    ids = re.findall(r"shutdown-[0-9]+@[\w.-]+", all_text(req))
+    assert ids, "the model was not shown a valid shutdown request id"
+    message = {"type": "shutdown_response", "request_id": ids[-1], "approve": True}
     return [tool_use("SendMessage", {"to": "team-lead", "message": message})]
 
 
@@ -70,10 +71,13 @@ def test_shutdown_of_a_claude_teammate_is_approved_not_killed(claude_rig: Claude
     _spawn_claude(rig, "t", "carol", "Wait for instructions")
     rig.fake.wait_for(user_says("Wait for instructions"), timeout=90)
     rig.fake.reply(tool_use("ToolSearch", {"query": "select:SendMessage"}), when=user_says("shutdown_request"))
-    rig.fake.respond(_shutdown_reply, when=answers_tool("ToolSearch"))
+    rig.fake.respond(shutdown_reply, when=answers_tool("ToolSearch"))
     doc = rig.crewmux("shutdown", "carol", "--team", "t", "--timeout", "60", "--json", timeout=120)
     assert doc["outcome"] == "approved", doc
     assert doc["removed"] is True
+    assert doc["paneClosed"] is True  # gone at the end, whether claude's exit or crewmux closed it
+    said = " ".join(doc["notes"])  # "killed" lists what crewmux ended, in step with the notes
+    assert (f"terminated {len(doc['killed'])} process" in said) if doc["killed"] else "terminated" not in said
     assert "[invalid id]" not in all_text(rig.fake.requests[-1])
 
 
