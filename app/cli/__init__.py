@@ -26,6 +26,7 @@ from app.cli import (
     pane_cmds,
     task_cmds,
     team_cmds,
+    web_cmds,
 )
 from app.cli.context import Context, common_parser, say
 from app.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ClaimRefused, CrewmuxError
@@ -34,7 +35,18 @@ from app.core.interop import export_interop
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-GROUPS = [team_cmds, task_cmds, msg_cmds, pane_cmds, agent_cmds, console_cmds, iterate_cmds, doctor_cmds, mcp_cmds]
+GROUPS = [
+    team_cmds,
+    task_cmds,
+    msg_cmds,
+    pane_cmds,
+    agent_cmds,
+    console_cmds,
+    iterate_cmds,
+    doctor_cmds,
+    mcp_cmds,
+    web_cmds,
+]
 EXIT_BROKEN_PIPE = 141
 
 

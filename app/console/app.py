@@ -13,7 +13,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
-from app.console.messages import Notice
+from app.console.messages import Notice, SeatTaken
 from app.console.model import PsutilProbe
 from app.console.ops import TeamContext, ensure_team
 from app.console.screens.main import MainScreen
@@ -75,7 +75,8 @@ class CrewmuxApp(App[None]):
     def on_mount(self) -> None:
         self._unsubscribe = add_problem_sink(self._problem)
         self.push_screen(self._main)
-        self._start_console_link()
+        if self.ctx.seat.try_take():  # a viewer leaves the shell's link to the owning console
+            self._start_console_link()
         # Everything built so far lives as long as the app: move it out of the collector's view,
         # so full collections stay short while teammates stream output (measured: worst pause
         # ~100 ms -> ~33 ms, busy p99 114 -> 77 ms, in bench/bench_console.py).
@@ -93,6 +94,11 @@ class CrewmuxApp(App[None]):
             if target is not None and target is not self.focused:
                 self._main.set_focus(target)
         await super().on_event(event)
+
+    def on_seat_taken(self, message: SeatTaken) -> None:
+        """A viewer became the owner (the owning console quit): it answers the shell now."""
+        if self._link is None:
+            self._start_console_link()
 
     def _start_console_link(self) -> None:
         """Let ``crewmux spawn --backend in-process`` reach this console."""

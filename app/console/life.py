@@ -6,7 +6,8 @@ recorded argv, cwd and tasks — in-process ones into this console's own in-proc
 they show here) and says what it did; then it runs the :class:`LivenessMonitor`, so a teammate
 that dies is marked dead within seconds, its tasks released and the lead told. A second worker
 types messages into teammates that cannot read their inbox (:class:`InboxDelivery`). Both stop
-when the widget is unmounted (the console quits).
+when the widget is unmounted (the console quits). Only the console that owns the team's seat
+(:mod:`app.console.seat`) runs them; another one waits for the seat and takes over when it frees.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.widget import Widget
 
-from app.console.messages import Notice
+from app.console.messages import Notice, SeatTaken
 from app.core.errors import CrewmuxError
 from app.lifecycle.inbox_delivery import DeliveryEvent, InboxDelivery
 from app.lifecycle.monitor import LivenessMonitor
@@ -39,6 +40,9 @@ def describe_resume(entries: list[ResumeEntry]) -> list[tuple[str, str]]:
         elif e.action == "failed":
             lines.append((f"could not restart {e.name}: {e.detail}", "error"))
     return lines
+
+
+DUTIES = "the team's deliveries, restarts and liveness checks"
 
 
 class TeamLife(Widget):
@@ -74,6 +78,8 @@ class TeamLife(Widget):
     @work(thread=True, exit_on_error=False, group="life", description="resume the team and watch liveness")
     def watch_liveness(self) -> None:
         ctx = self.ctx
+        if not self._wait_for_seat():
+            return
         if self.resume:
             self._resume()
         self.resumed.set()
@@ -93,9 +99,27 @@ class TeamLife(Widget):
                 self._notice(f"✖ {d.name} is dead ({d.reason}){released}", "error", key=f"dead:{d.name}")
             self.stop.wait(self.interval)
 
+    def _wait_for_seat(self) -> bool:
+        """Own the team's seat before doing any of its duties; a viewer says so, then retries each tick.
+
+        ``False`` when the console quits first. See :mod:`app.console.seat`.
+        """
+        if self.ctx.seat.try_take():
+            return True
+        self._notice(f"another console owns {DUTIES}: this one watches, and takes over when that one quits", key="seat")
+        while not self.stop.wait(self.interval):
+            if self.ctx.seat.try_take():
+                self._notice(f"this console now owns {DUTIES}", key="seat")
+                self._target.post_message(SeatTaken())
+                return True
+        return False
+
     def _resume(self, *, asked: bool = False) -> None:
         """Resume the team (under the check lock, so the monitor never sees a half-restarted member)."""
         ctx = self.ctx
+        if not ctx.seat.owner:
+            self._notice(f"this console is a viewer: the console that owns {DUTIES} restarts teammates", key="resume")
+            return
         with self._checking:
             if self.stop.is_set():
                 return

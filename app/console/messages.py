@@ -55,3 +55,8 @@ class ScreenUpdated(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ScreenUpdated) and message.name == self.name
+
+
+@dataclass
+class SeatTaken(Message):
+    """This console now owns the team's single-owner duties (see :mod:`app.console.seat`)."""

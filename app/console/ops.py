@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.console.seat import ConsoleSeat
 from app.core import policy
 from app.core.errors import BadInput, CrewmuxError
 from app.core.mailbox import Mailbox
@@ -64,6 +65,8 @@ class TeamContext:
     mailbox: Mailbox = field(init=False)
     tasks: TaskStore = field(init=False)
     teammates: Teammates = field(init=False)
+    seat: ConsoleSeat = field(init=False)
+    """Held while this console owns the team's single-owner duties (see :mod:`app.console.seat`)."""
 
     def __post_init__(self) -> None:
         self.teams = TeamStore(self.home, interop=self.interop)
@@ -72,6 +75,7 @@ class TeamContext:
         injected = (self.backend,) if self.backend is not None else ()
         backends = Backends(self.paths.settings, *injected, console=True)  # in-process panes live here
         self.teammates = Teammates(self.teams, self.team, backends)
+        self.seat = ConsoleSeat(self.paths.console_seat)
 
     @property
     def paths(self) -> TeamPaths:
@@ -96,6 +100,7 @@ class TeamContext:
                 with contextlib.suppress(CrewmuxError):
                     backend.kill(handle, grace=0.5)
         self.tasks.close()
+        self.seat.release()
 
 
 def ensure_team(home: Path, team: str) -> None:

@@ -119,6 +119,12 @@ class TeamBusy(CrewmuxError):
     exit_code = EXIT_REFUSED
 
 
+class UnsafeBind(CrewmuxError):
+    """Serving the console on an address other machines reach, without the flag that accepts it."""
+
+    exit_code = EXIT_REFUSED
+
+
 class Timeout(CrewmuxError):
     """Waited for something (a lock, a message) past the deadline."""
 

@@ -57,3 +57,44 @@ def file_lock(path: Path, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+class HeldLock:
+    """An exclusive kernel lock held until :meth:`release` (or until its holder dies).
+
+    For a role only one process may play at a time (the console that owns a team's deliveries),
+    not for guarding a read-modify-write: that is :func:`file_lock`'s job.
+    """
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self._fd: int | None = fd
+        self.path = path
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        """Give the lock up (idempotent); closing the descriptor drops the flock."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+def try_hold(path: Path) -> HeldLock | None:
+    """Take the lock on ``lock_path_for(path)`` now and keep it, or ``None`` when someone holds it.
+
+    Two holders never coexist, in one process or in two: each call opens its own descriptor.
+    """
+    lock_file = lock_path_for(path)
+    ensure_dir(lock_file.parent)
+    fd = open_regular(lock_file, os.O_RDWR | os.O_CREAT)  # never through a symlink, never a FIFO
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return HeldLock(fd, lock_file)

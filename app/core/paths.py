@@ -148,6 +148,11 @@ class TeamPaths:
         """crewmux's own runtime state (heartbeats, console socket)."""
         return self.team_dir / ".crewmux"
 
+    @property
+    def console_seat(self) -> Path:
+        """What the owning console's lock guards (``.crewmux/.console-seat.flock``): one owner per team."""
+        return self.runtime_dir / "console-seat"
+
 
 def team_paths(home: Path, team: str, *, interop: bool = False) -> TeamPaths:
     """The paths of ``team`` under ``home``; ``interop`` marks Claude Code's root (its locks apply)."""

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from app.console.messages import Refreshed, TeamChanged
 from app.console.model import snapshot
 from app.console.screen_state import screen_states
+from app.console.seat import ViewerInbox
 from app.core import policy
 from app.core.atomic import ensure_dir
 from app.core.paths import LEAD_NAME
@@ -32,10 +33,10 @@ if TYPE_CHECKING:
     from app.core.models import InboxMessage
 
 
-def lead_history(ctx: TeamContext) -> list[InboxMessage]:
-    """The lead's messages, archived and current, oldest first ([] when unreadable). Blocking."""
+def lead_history(ctx: TeamContext) -> list[tuple[InboxMessage, str | None]]:
+    """The lead's messages (and when each was read), archived then current ([] when unreadable). Blocking."""
     with contextlib.suppress(Exception):
-        return [m for m, _read_at in ctx.mailbox.history(LEAD_NAME)]
+        return ctx.mailbox.history(LEAD_NAME)
     return []
 
 
@@ -84,6 +85,7 @@ class TeamWatcher(Widget):
         self._reading = False
         self._read_again = False
         self._watching = False
+        self._viewer_inbox = ViewerInbox()
 
     def on_mount(self) -> None:
         self._watching = True
@@ -142,7 +144,8 @@ class TeamWatcher(Widget):
         tasks = ctx.tasks.list_tasks()
         blocked = ctx.tasks.blocked(tasks)
         states = screen_states(ctx, team_file) if self.screens else None
-        lead_messages = lead_history(ctx)  # read once: idle states and the conversation both use it
+        history = lead_history(ctx)  # read once: idle states, the conversation and a viewer's news use it
+        lead_messages = [m for m, _read_at in history]
         snap = snapshot(
             team_file,
             ctx.mailbox,
@@ -152,7 +155,12 @@ class TeamWatcher(Widget):
             dead=frozenset(self.dead),
             screens=states,
         )
-        new = ctx.lead_inbox.take()  # the lead's one consumer: waiting shutdowns still get their answer
+        # The seat's owner is the lead inbox's one consumer (waiting shutdowns still get their answer);
+        # the other consoles on the team show what appears without consuming it.
+        if ctx.seat.try_take():
+            new = self._viewer_inbox.not_shown(ctx.lead_inbox.take())  # the lead's one consumer
+        else:
+            new = self._viewer_inbox.new(history)
         self.post_message(
             Refreshed(
                 snapshot=snap,
