@@ -45,6 +45,14 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos)
 
 
+def ipaddress_is_unspecified(host: str) -> bool:
+    """``0.0.0.0`` or ``::``: every address of this machine."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
 def web(ctx: Context, args: argparse.Namespace) -> int:
     """Serve the console until Ctrl+C; 0 then."""
     from app.console.ops import ensure_team
@@ -80,6 +88,11 @@ def web(ctx: Context, args: argparse.Namespace) -> int:
             print(f"crewmux web: WARNING: listening on {host}: {warning}", file=sys.stderr)
         print(f"crewmux web: team {team}'s console; open this URL (it holds the access token):", file=sys.stderr)
         print(url, flush=True)
+        if ipaddress_is_unspecified(host):
+            print(
+                f"crewmux web: {host} listens on every address: open it with this machine's name or address",
+                file=sys.stderr,
+            )
         print("crewmux web: Ctrl+C stops it.", file=sys.stderr, flush=True)
 
     async def serve() -> None:

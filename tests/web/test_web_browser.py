@@ -80,7 +80,9 @@ def test_the_console_shows_and_browser_keys_drive_it(
     page.close()
 
 
-def test_tabs_share_the_team_with_one_owner(browser: Any, web: WebServer, home: Path, team: str) -> None:
+def test_tabs_share_the_team_with_one_owner(
+    browser: Any, web: WebServer, home: Path, team: str, artifacts: Path
+) -> None:
     teams = TeamStore(home)
     seat = teams.paths(team).console_seat
     first = open_console(browser, web)
@@ -92,6 +94,7 @@ def test_tabs_share_the_team_with_one_owner(browser: Any, web: WebServer, home: 
     mailbox.send(LEAD_NAME, "the build is green", sender="alice")
     first.wait_for("the build is green")
     second.wait_for("the build is green")  # the viewer shows it too, without consuming it
+    second.page.screenshot(path=str(artifacts / "viewer.png"))
     first.wait_until(lambda: not mailbox.inbox(LEAD_NAME, unread_only=True), "the owner read the lead's inbox")
     said = [m for m, _ in mailbox.history(LEAD_NAME) if m.text == "the build is green"]
     assert len(said) == 1  # one message, consumed once

@@ -101,6 +101,7 @@ def test_allow_remote_serves_with_a_warning(home: Path, team: str) -> None:
         assert stop_web(server) == 0
     err = server.err_path.read_text()
     assert "WARNING" in err and "plain HTTP" in err and "TLS reverse proxy" in err
+    assert "open it with this machine's name or address" in err
 
 
 def test_bad_port_and_bad_team_are_bad_input(home: Path) -> None:
