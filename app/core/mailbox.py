@@ -286,7 +286,13 @@ class Mailbox:
         return self.mark_read(agent)
 
     def history(self, agent: str) -> list[tuple[InboxMessage, str | None]]:
-        """Archived (with the time they were read) then current messages, oldest first."""
+        """Archived (with the time they were read) then current messages, oldest first, each once.
+
+        A compaction killed after its archive append leaves messages both archived and still in
+        the inbox: the inbox holds the truth (they are unread until the next compaction).
+        """
+        current = self._read_inbox(self.paths.inbox(agent))
+        seen = {m.msg_id for m in current if m.msg_id}
         out: list[tuple[InboxMessage, str | None]] = []
         raw = read_bytes(self.paths.archive(agent)) or b""
         for line in raw.splitlines():
@@ -294,8 +300,11 @@ class Mailbox:
                 entry = ArchivedMessage.model_validate_json(line)
             except ValidationError:
                 continue
+            if entry.message.msg_id and entry.message.msg_id in seen:
+                continue
+            seen.add(entry.message.msg_id or "")
             out.append((entry.message, entry.read_at))
-        out.extend((m, None) for m in self._read_inbox(self.paths.inbox(agent)))
+        out.extend((m, None) for m in current)
         return out
 
     def status(self, msg_id: str) -> MessageState:

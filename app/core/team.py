@@ -14,6 +14,7 @@ from app.core.atomic import (
     Problem,
     atomic_write,
     ensure_dir,
+    maybe_sweep_temps,
     quarantine,
     read_bytes,
     report_problem,
@@ -139,6 +140,7 @@ class TeamStore:
         """Apply ``change`` to the team file under its lock and write it back atomically."""
         paths = self.paths(team)
         with shared_lock(paths.config, interop=paths.interop):
+            maybe_sweep_temps(paths.team_dir)  # temp files of writers killed mid-write
             current = self._read(paths, held=True)
             if current is None:
                 raise TeamNotFound(f"no team {team!r} under {self.home}")

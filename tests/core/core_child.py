@@ -1,6 +1,7 @@
 """A child process for the stress and crash tests: claims tasks, sends messages, edits edges.
 
-Run as ``python core_child.py ROLE HOME TEAM NAME OUT [ARGS...]``. Every acknowledgement (a
+Run as ``python core_child.py ROLE HOME TEAM NAME OUT [ARGS...]``; role ``farm`` (OUT a folder,
+ARGS: KILLS SEED) forks writers of every kind and SIGKILLs them at random moments. Every acknowledgement (a
 claim that returned, a message id that send returned) is appended to ``OUT`` as one JSON line
 with a single ``write`` call *after* the core call returned, so a SIGKILL can lose an ack but
 never record one for work that did not happen.
@@ -128,10 +129,79 @@ def edger(home: Path, team: str, name: str, acks: Acks, seed: int) -> None:
             continue  # a cycle refused, or a task another edger just deleted
 
 
+def _work(home: Path, team: str, role: str, n: int, seed: int, acks: Acks) -> None:
+    """One forked writer of the fault farm: ``role`` until killed (``n`` makes names unique)."""
+    rng = random.Random(seed)
+    teams = TeamStore(home)
+    if role == "send":
+        box = Mailbox(teams, team, lock_timeout=60.0)
+        name = rng.choice(["s0", "s1"])
+        while True:
+            acks.write(op="send", id=box.send("owner", f"{name}:{n}", sender=name))
+    elif role == "read":
+        box = Mailbox(teams, team, lock_timeout=60.0)
+        while True:
+            for m in box.mark_read("owner"):
+                acks.write(op="read", id=m.msg_id)
+    elif role == "claim":
+        store = TaskStore(teams.paths(team), lock_timeout=60.0)
+        agent = f"k{n}"
+        while True:
+            try:
+                task = store.claim(None, agent)
+            except ClaimRefused:
+                store.create(f"refill by {agent}")
+                continue
+            acks.write(op="claim", id=task.id, agent=agent)
+            store.update(task.id, status="completed")
+    elif role == "join":
+        teams.join(team, f"j{n}")
+        acks.write(op="join", name=f"j{n}")
+    else:
+        edger(home, team, f"e{n}", acks, seed)
+
+
+def farm(home: Path, team: str, out: Path, kills: int, seed: int) -> None:
+    """Keep three forked writers (send, read, claim, edge, join) busy and SIGKILL one at a random
+    moment, ``kills`` times; each writer acks into its own file under ``out``."""
+    rng = random.Random(seed)
+    live: dict[int, int] = {}
+    n = 0
+
+    def start() -> None:
+        nonlocal n
+        n += 1
+        role = rng.choice(["send", "send", "read", "claim", "claim", "edge", "join"])
+        child_seed = rng.randrange(1 << 30)
+        pid = os.fork()
+        if pid == 0:  # the writer: never returns into the farm
+            try:
+                _work(home, team, role, n, child_seed, Acks(out / f"{n}-{role}.jsonl"))
+            finally:
+                os._exit(0)
+        live[pid] = n
+
+    for _ in range(3):
+        start()
+    for _ in range(kills):
+        time.sleep(rng.random() * 0.02)
+        victim = rng.choice(sorted(live))
+        os.kill(victim, 9)
+        os.waitpid(victim, 0)
+        del live[victim]
+        start()
+    for pid in live:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+
+
 def main(argv: list[str]) -> int:
     role, home_s, team, name, out = argv[:5]
     rest = argv[5:]
     home = Path(home_s)
+    if role == "farm":
+        farm(home, team, Path(out), int(rest[0]), int(rest[1]))
+        return 0
     acks = Acks(Path(out))
     if role == "claim":
         claimer(home, team, name, acks, int(rest[0]))

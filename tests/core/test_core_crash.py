@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from app.core.atomic import SWEPT_MARKER
 from app.core.mailbox import Mailbox
 from app.core.models import InboxAdapter, Task, TeamFile
 from app.core.tasks import TaskStore
@@ -164,3 +165,74 @@ def test_sigkill_rounds_lose_nothing_acknowledged(
     assert missing == [], f"{len(missing)} acknowledged messages lost"
     for msg_id in (sent[0], sent[-1]):
         assert box.status(msg_id).state in ("sent", "read")
+
+
+def _make_everything_old(home: Path) -> int:
+    """Age every temp file and sweep marker by an hour (as if the writers died long ago); returns
+    how many temp files the kills left."""
+    long_ago = time.time() - 3600
+    temps = 0
+    for path in home.rglob("*"):
+        if path.name.endswith(".tmp") or path.name == SWEPT_MARKER:
+            temps += path.name.endswith(".tmp")
+            os.utime(path, (long_ago, long_ago))
+    return temps
+
+
+def test_fault_farm_hundreds_of_kills_keep_every_invariant(home: Path, teams: TeamStore, tmp_path: Path) -> None:
+    """A few hundred SIGKILLs of forked writers (send, read + compact, claim, edges, join) at
+    random moments; ``CREWMUX_FAULT_SEED`` / ``CREWMUX_FAULT_KILLS`` change the run."""
+    seed = int(os.environ.get("CREWMUX_FAULT_SEED", "16"))
+    kills = int(os.environ.get("CREWMUX_FAULT_KILLS", "240"))
+    teams.create("c")
+    for name in ("owner", "s0", "s1"):
+        teams.join("c", name)
+    store = TaskStore(teams.paths("c"))
+    for i in range(1, 41):
+        store.create(f"seed {i}", blocked_by=[str(i - 1)] if i % 4 == 0 else ())
+    store.close()
+    logs = tmp_path / "farm"
+    logs.mkdir()
+    farm = spawn("farm", str(home), "c", "-", str(logs), str(kills), str(seed))
+    assert farm.wait(timeout=240) == 0, farm.stderr.read().decode() if farm.stderr else ""
+    paths = teams.paths("c")
+
+    every_file_parses(home)  # no torn file, nothing quarantined
+    left = _make_everything_old(home)
+    # The next writers replay any journal, sweep the stale temp files, and get every lock at once.
+    store = TaskStore(paths, lock_timeout=5.0)
+    store.rebuild_index()
+    box = Mailbox(teams, "c", lock_timeout=5.0)
+    box.send("owner", "after the farm", sender="team-lead")
+    teams.update("c", lambda tf: None)
+    assert not paths.task_journal.exists(), "a journal was left unapplied"
+    stray = list(home.rglob("*.tmp"))
+    assert stray == [], f"{len(stray)} of {left} temp files left by killed writers were never swept"
+
+    all_acks = [a for p in sorted(logs.iterdir()) for a in acks(p)]
+    tasks = {t.id: t for t in store.list_tasks()}
+    store.close()
+    for t in tasks.values():  # edges whole after the replays
+        for b in t.blocked_by:
+            assert b in tasks and t.id in tasks[b].blocks, f"one-sided edge {t.id} blockedBy {b}"
+        for d in t.blocks:
+            assert d in tasks and t.id in tasks[d].blocked_by, f"one-sided edge {t.id} blocks {d}"
+    owners: dict[str, str] = {}
+    for a in (a for a in all_acks if a["op"] == "claim"):
+        assert a["id"] not in owners, f"task {a['id']} claimed by {owners[a['id']]} and {a['agent']}"
+        owners[a["id"]] = a["agent"]
+        if a["id"] in tasks:
+            assert tasks[a["id"]].owner == a["agent"], f"acknowledged claim of {a['id']} lost"
+    deleted = {a["id"] for a in all_acks if a["op"] == "delete"}
+    assert not deleted & tasks.keys(), "an acknowledged delete came back"
+    members = {m.name for m in teams.load("c").members}
+    assert {a["name"] for a in all_acks if a["op"] == "join"} <= members, "an acknowledged join was lost"
+    entries = box.history("owner")
+    history = [m.msg_id for m, _ in entries]
+    twice = [(m.msg_id, read_at) for m, read_at in entries if history.count(m.msg_id) > 1]
+    assert not twice, f"messages archived or delivered twice (id, read at): {twice}"
+    read = [a["id"] for a in all_acks if a["op"] == "read"]
+    assert len(read) == len(set(read)), "a message was handed to its reader twice"
+    sent = [a["id"] for a in all_acks if a["op"] == "send"]
+    missing = set(sent) - set(history)
+    assert sent and owners and not missing, f"{len(missing)} of {len(sent)} acknowledged messages lost"
