@@ -68,6 +68,9 @@ class AgentRules(BaseModel):
     paste_settle: float = Field(
         default=0.0, description="Seconds between the pasted text showing and Enter (gemini drops an early Enter)."
     )
+    enter_may_be_newline: bool = Field(
+        default=False, description="An Enter right after a paste may become a newline in the composer (gemini)."
+    )
     quit_text: str | None = Field(default=None, description="Typed (then Enter) into an idle agent to end it.")
     quit_keys: list[Literal["C-c", "C-d", "Escape"]] = Field(
         default_factory=list, description="Keys sent, in order, when quit_text did not end it."

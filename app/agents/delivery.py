@@ -6,9 +6,12 @@ busy or permission marker, unchanged for ``settle`` seconds; paste the text as a
 *without* Enter; check it landed in the composer; wait the agent's ``paste_settle`` (gemini turns
 an Enter that follows a paste too closely into a newline); press Enter as a separate key; check
 the composer emptied or the agent went busy. No sign of submission and the screen exactly as
-before the Enter → one more Enter (it was dropped). The screen changed but shows no submission →
-never a second Enter (it could go into a running program's stdin): :class:`DeliveryFailed`,
-saying the text may be left in its composer. A message is marked read only once seen submitted.
+before the Enter → one more Enter (it was dropped). For an agent whose rules say an Enter may
+become a newline (gemini, when its event loop lags behind its 40 ms paste window), a new line in
+the composer still holding our text is taken back (Backspace) and Enter pressed again. Any other
+change without submission → never a second Enter (it could go into a running program's stdin):
+:class:`DeliveryFailed`, saying the text may be left in its composer. A message is marked read
+only once seen submitted.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING
 from app.agents.adapters import classify, composer
 from app.core.atomic import Problem, report_problem
 from app.core.errors import CrewmuxError
+from app.core.ledger import Ledger
 from app.core.paths import LEAD_NAME
 from app.core.sanitize import for_typing
 
@@ -124,6 +128,7 @@ def type_message(
     timeout: float = 30.0,
     check: float = 3.0,
     stop: Callable[[], bool] | None = None,
+    before_paste: Callable[[], None] | None = None,
 ) -> int:
     """Type ``text`` and submit it; returns how many Enters it took (1 or 2). Raises DeliveryFailed.
 
@@ -136,6 +141,8 @@ def type_message(
     text = for_typing(text, rules.kind) or "(a message that held only control characters)"
     wait_for_input(backend, handle, rules, timeout=timeout, stop=stop)
     probe = _first_words(text)
+    if before_paste is not None:
+        before_paste()
     backend.write(handle, text, paste=True, enter=False)
 
     def typed(shot: ScreenText) -> bool:
@@ -158,14 +165,45 @@ def type_message(
         if _wait_for(backend, handle, check, submitted):
             return enters
         after = look(backend, handle)
-        if (after.lines, after.cursor) != (before.lines, before.cursor):
-            raise _typed(
-                DeliveryFailed(
-                    f"{rules.kind}'s screen changed after Enter but shows no submission; no second Enter "
-                    "(it could reach a running program); the text may be left in its input line"
-                )
-            )
-    raise _typed(DeliveryFailed(f"{rules.kind} did not take the message: still on its input line after two Enters"))
+        if (after.lines, after.cursor) == (before.lines, before.cursor):
+            continue  # the Enter was dropped: one more
+        if enters == 1 and _became_newline(before, after, rules, probe):
+            # gemini: an Enter too soon after a paste is a newline in the composer; take it back
+            backend.send_key(handle, "BSpace")
+            if not _wait_for(backend, handle, check, _cursor_at(before.cursor)):
+                break
+            time.sleep(max(rules.paste_settle, 0.1))
+            continue
+        break
+    else:
+        raise _typed(DeliveryFailed(f"{rules.kind} did not take the message: still on its input line after two Enters"))
+    box = composer(after.lines, rules, after.cursor)
+    raise _typed(
+        DeliveryFailed(
+            f"{rules.kind}'s screen changed after Enter but shows no submission; no second Enter "
+            "(it could reach a running program); the text may be left in its input line "
+            f"(cursor {before.cursor} -> {after.cursor}; input line now {box.text if box else None!r})"
+        )
+    )
+
+
+def _cursor_at(cursor: tuple[int, int] | None) -> Callable[[ScreenText], bool]:
+    return lambda shot: shot.cursor == cursor
+
+
+def _became_newline(before: ScreenText, after: ScreenText, rules: AgentRules, probe: str) -> bool:
+    """True when the only effect of Enter was a new line in the composer that still holds our text."""
+    if not rules.enter_may_be_newline or after.cursor is None or before.cursor is None:
+        return False
+    box = composer(after.lines, rules, after.cursor)
+    # the cursor went to the start of a new composer line (the screen may have scrolled by one)
+    return (
+        box is not None
+        and probe in box.text
+        and box.cursor_inside is True
+        and after.cursor[0] > box.first_row
+        and after.cursor[1] < before.cursor[1]
+    )
 
 
 def _typed(exc: DeliveryFailed) -> DeliveryFailed:
@@ -200,29 +238,47 @@ def deliver_unread(
 ) -> list[Delivered]:
     """Type every unread message into ``agent``'s pane, oldest first; mark each read once submitted.
 
+    The ledger (:mod:`app.core.ledger`) gets ``typing`` just before the paste, then ``delivered``
+    or ``dead`` with the reason; a message whose last ledger event says it was typed, delivered,
+    dead or discarded is never typed (again) — only ``requeue`` makes it typable. ``skip`` adds ids.
     Stops at the first failure: that message stays unread, the lead is told, a problem is
     reported, and DeliveryFailed (with its ``msg_id``) is raised (AgentBusy — nothing typed — is
-    raised without telling). Messages whose id is in ``skip`` (failed before, waiting for a
-    decision) are not typed again.
+    raised without telling).
     """
+    ledger = Ledger(mailbox.paths)
+    blocked = set(skip) | ledger.not_typable(agent)
     done: list[Delivered] = []
     for m in mailbox.inbox(agent, unread_only=True):
         if stop and stop():
             break
-        if m.msg_id is not None and m.msg_id in skip:
+        if m.msg_id is not None and m.msg_id in blocked:
             continue
+        msg_id = m.msg_id
+
+        def typing(msg_id: str | None = msg_id) -> None:
+            if msg_id:
+                ledger.record(msg_id, agent, "typing", via="typed")
+
         try:
-            enters = type_message(backend, handle, rules, typed_body(m.sender, m.text), timeout=timeout, stop=stop)
+            body = typed_body(m.sender, m.text)
+            enters = type_message(backend, handle, rules, body, timeout=timeout, stop=stop, before_paste=typing)
         except AgentBusy as exc:
-            exc.msg_id = m.msg_id
+            exc.msg_id = msg_id
             raise
         except DeliveryFailed as exc:
+            exc.msg_id = msg_id
+            if msg_id and exc.typed:
+                ledger.record(msg_id, agent, "dead", reason=str(exc), via="typed")
             report_failure(mailbox, agent, exc)
-            exc.msg_id = m.msg_id
             raise
-        if m.msg_id:
-            mailbox.mark_read(agent, [m.msg_id])
-        item = Delivered(m.msg_id, enters)
+        except CrewmuxError as exc:  # the pane went away while typing: never type it blindly again
+            if msg_id and msg_id in ledger.not_typable(agent):
+                ledger.record(msg_id, agent, "dead", reason=f"agent gone while typing: {exc}", via="typed")
+            raise
+        if msg_id:
+            ledger.record(msg_id, agent, "delivered", via="typed")
+            mailbox.mark_read(agent, [msg_id])
+        item = Delivered(msg_id, enters)
         done.append(item)
         if on_delivered is not None:
             on_delivered(item)

@@ -56,8 +56,13 @@ def wait(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def status(ctx: Context, args: argparse.Namespace) -> int:
-    state = ctx.mailbox(ctx.team(args)).status(args.msg_id)
-    ctx.emit(state.as_dict(), f"{state.state} (to {state.to}, from {state.sender}, at {state.timestamp})")
+    from app.cli.ledger_cmds import with_ledger
+
+    team = ctx.team(args)
+    state = ctx.mailbox(team).status(args.msg_id)
+    doc = with_ledger(ctx, team, state.as_dict())
+    why = f"; {doc['reason']}" if doc.get("reason") else ""
+    ctx.emit(doc, f"{doc['state']} (to {state.to}, from {state.sender}, at {state.timestamp}){why}")
     return 0
 
 
@@ -99,3 +104,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     st.add_argument("msg_id")
     team_option(st)
     st.set_defaults(handler=status)
+
+    from app.cli.ledger_cmds import add_to
+
+    add_to(msub)  # dead, requeue, discard

@@ -18,12 +18,14 @@ import contextlib
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from app.agents.adapters import load_rules
-from app.agents.delivery import AgentBusy, DeliveryFailed, deliver_unread, look, screen_state
+from app.agents.delivery import AgentBusy, DeliveryFailed, deliver_unread, look, report_failure, screen_state
 from app.agents.wake import Waker
 from app.core.errors import BadInput, CrewmuxError, LockTimeout
+from app.core.ledger import Ledger
 from app.core.liveness import is_alive
 from app.core.locks import file_lock
 from app.core.paths import LEAD_NAME, sanitize
@@ -33,9 +35,16 @@ if TYPE_CHECKING:
 
     from app.agents.adapters import AgentRules
     from app.core.mailbox import Mailbox
-    from app.core.models import Member
+    from app.core.models import InboxMessage, Member
     from app.core.paths import TeamPaths
     from backends.base import PaneBackend, PaneHandle
+
+
+def _epoch(timestamp: str) -> float:
+    try:
+        return datetime.fromisoformat(timestamp).timestamp()
+    except ValueError:
+        return time.time()
 
 
 @dataclass(frozen=True)
@@ -90,15 +99,17 @@ class InboxDelivery:
         timeout: float = 10.0,
         recheck: float = 0.5,
         backoff: float = 30.0,
+        deadline: float = 1800.0,
     ) -> None:
         self.mailbox = mailbox
         self.backend_for = backend_for
         self.timeout = timeout
         self.recheck = recheck
         self.backoff = backoff
+        self.deadline = deadline
         self._failed_at: dict[str, float] = {}
         self._workers: dict[str, threading.Thread] = {}
-        self._held: set[str] = set()  # ids of messages whose delivery failed after pasting: never retyped here
+        self.ledger = Ledger(mailbox.paths)
 
     def _targets(self) -> list[str]:
         """Names of typed-into teammates with a live pane and unread messages (and no recent failure)."""
@@ -109,9 +120,24 @@ class InboxDelivery:
             if typed_rules(m) is None or pane_handle(m) is None:
                 continue
             with contextlib.suppress(CrewmuxError):
-                if any(u.msg_id not in self._held for u in self.mailbox.inbox(m.name, unread_only=True)):
+                if self._typable(m.name):
                     found.append(m.name)
         return found
+
+    def _typable(self, name: str) -> list[InboxMessage]:
+        """Unread messages of ``name`` a deliverer may type (the ledger says none was typed yet)."""
+        blocked = self.ledger.not_typable(name)
+        return [u for u in self.mailbox.inbox(name, unread_only=True) if u.msg_id is None or u.msg_id not in blocked]
+
+    def _give_up_old(self, name: str, state: str) -> None:
+        """Messages waiting longer than ``deadline`` for a busy agent become dead letters (told to the lead)."""
+        now = time.time()
+        for m in self._typable(name):
+            age = now - _epoch(m.timestamp)
+            if m.msg_id and age > self.deadline:
+                reason = f"not delivered within {self.deadline:.0f}s: {name} never waited for input (last: {state})"
+                self.ledger.record(m.msg_id, name, "dead", reason=reason, via="typed")
+                report_failure(self.mailbox, name, DeliveryFailed(reason))
 
     def _attempt(self, name: str, on_event: Callable[[DeliveryEvent], None], stop: threading.Event | None) -> str:
         """One delivery round for ``name``: "done" (nothing left), "busy", "failed" or "gone".
@@ -124,23 +150,22 @@ class InboxDelivery:
         handle = pane_handle(member) if member else None
         if member is None or rules is None or handle is None:
             return "gone"
-        if all(u.msg_id in self._held for u in self.mailbox.inbox(name, unread_only=True)):
+        if not self._typable(name):
             return "done"
         backend = self.backend_for(member.backend_type or "in-process")
         if stop is None and screen_state(look(backend, handle), rules) != "waiting":
             return "busy"
         try:
             deliver_unread(
-                self.mailbox, name, backend, handle, rules, timeout=self.timeout, skip=self._held,
+                self.mailbox, name, backend, handle, rules, timeout=self.timeout,
                 stop=stop.is_set if stop is not None else None,
                 on_delivered=lambda d: on_event(DeliveryEvent(name, msg_id=d.msg_id)),
             )  # fmt: skip
-        except AgentBusy:
+        except AgentBusy as exc:
+            self._give_up_old(name, exc.state)
             return "busy"  # still busy (or something typed there): keep waiting, it is not a failure
         except DeliveryFailed as exc:
             self._failed_at[name] = time.monotonic()
-            if exc.typed and exc.msg_id is not None:
-                self._held.add(exc.msg_id)
             on_event(DeliveryEvent(name, error=str(exc)))
             return "failed"
         return "done"

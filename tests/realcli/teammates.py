@@ -143,9 +143,13 @@ class Crew:
         )
         self._thread.start()
 
-    def close(self) -> None:
+    def close_deliverer(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=20)
+            self._thread = None
+
+    def close(self) -> None:
+        self.close_deliverer()
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
         self.server.stop()

@@ -60,7 +60,9 @@ def _arrived(crew: Crew, text: str, timeout: float = 30.0) -> float:
                 return r.at
         return None
 
-    return float(wait_until(found, timeout, f"{text!r} at the model server; got {_texts(crew)!r}"))
+    return float(
+        wait_until(found, timeout, f"{text!r} at the model server; events {crew.events}; got {_texts(crew)[-3:]!r}")
+    )
 
 
 def test_first_prompt_arrives_and_agent_goes_idle(crew: Crew) -> None:
@@ -151,3 +153,18 @@ def test_spawn_fails_with_the_last_output_of_a_teammate_that_dies_at_start(crew:
     assert "exited within" in res.stderr
     assert BAD_FLAGS[kind][0].lstrip("-") in res.stderr, res.stderr  # the CLI's own complaint, naming the flag
     assert crew.teams.load(crew.team).member("doomed") is None
+
+
+def test_an_enter_right_after_the_paste_still_submits_once(crew: Crew) -> None:
+    """No settle time after the paste: gemini may turn the Enter into a newline (its 40 ms paste
+    window); delivery takes the newline back and submits. Every text arrives exactly once."""
+    from app.agents.delivery import type_message
+
+    rules = load_rules(crew.profile.kind).model_copy(update={"paste_settle": 0.0})
+    _arrived(crew, FIRST, timeout=60)
+    for i in range(3):
+        crew.wait_state("mate", "waiting", timeout=30)
+        text = f"eager enter number {i}"
+        type_message(crew.backend, crew.handle("mate"), rules, text, timeout=30)
+        _arrived(crew, text)
+        assert len([t for t in _texts(crew) if text in t]) == 1
