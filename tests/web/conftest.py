@@ -127,8 +127,13 @@ def web(home: Path, team: str) -> Iterator[WebServer]:
     try:
         yield server
     finally:
-        if server.proc.poll() is None:
-            assert stop_web(server) == 0, server.err_path.read_text()
+        try:
+            if server.proc.poll() is None:
+                assert stop_web(server) == 0, server.err_path.read_text()
+        finally:
+            if server.proc.poll() is None:  # a failed check above never leaves the server running
+                server.proc.kill()
+                server.proc.wait(10)
 
 
 @dataclass
