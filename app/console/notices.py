@@ -22,7 +22,8 @@ DEATH_PREFIX = "[crewmux] teammate "
 
 
 def describe(message: InboxMessage) -> tuple[str, str | None, str, str | None]:
-    """``(line, coalescing key, severity, plan request id)`` for a message to the lead.
+    """``(line, coalescing key, severity, request id)`` for a message to the lead (the id of a
+    plan or permission request waiting for f7 / f8).
 
     Idle notifications share one key per teammate, so the log keeps one line each.
     """
@@ -34,7 +35,7 @@ def describe(message: InboxMessage) -> tuple[str, str | None, str, str | None]:
     if isinstance(parsed, PlanApprovalRequest):
         return (f"? {line} — f7 approve, f8 reject", f"plan:{who}", "warning", parsed.request_id)
     if isinstance(parsed, PermissionRequest):
-        return (f"? {line}", f"permission:{who}", "warning", None)
+        return (f"? {line} — f7 allow, f8 deny", f"permission:{parsed.request_id}", "warning", parsed.request_id)
     if isinstance(parsed, ShutdownApproved):
         return (f"⏻ {line}", f"shutdown:{who}", "information", None)
     if isinstance(parsed, ShutdownRejected):

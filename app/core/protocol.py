@@ -128,17 +128,59 @@ class ModeSetRequest(_Protocol):
 
 
 class PermissionRequest(_Protocol):
+    """A teammate asking the lead to let it use a tool (Claude Code 2.1.332's keys are snake_case)."""
+
     type: Literal["permission_request"] = "permission_request"
-    request_id: str
-    tool_name: str | None = None
+    request_id: str = Field(alias="request_id", description="perm-<ms>-<base36>; echoed in the answer.")
+    agent_id: str | None = Field(default=None, alias="agent_id", description="The asking teammate's name.")
+    tool_name: str | None = Field(default=None, alias="tool_name")
+    tool_use_id: str | None = Field(default=None, alias="tool_use_id", description="Echoed in the answer.")
     description: str | None = None
     input: dict[str, Any] | None = None
+    permission_suggestions: list[Any] | None = Field(default=None, alias="permission_suggestions")
+
+
+class PermissionGrant(SharedModel):
+    """``response`` of an allowed permission: a changed tool input, permission rule updates."""
+
+    updated_input: dict[str, Any] | None = Field(default=None, alias="updated_input")
+    permission_updates: list[Any] | None = Field(default=None, alias="permission_updates")
 
 
 class PermissionResponse(_Protocol):
+    """The lead's answer: ``subtype`` ``success`` (with ``response``) or ``error`` (with ``error``)."""
+
     type: Literal["permission_response"] = "permission_response"
-    request_id: str
-    approved: bool | None = None
+    request_id: str = Field(alias="request_id")
+    subtype: Literal["success", "error"]
+    tool_use_id: str | None = Field(default=None, alias="tool_use_id")
+    response: PermissionGrant | None = None
+    error: str | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.subtype == "success"
+
+
+def permission_answer(
+    request: PermissionRequest, approved: bool, reason: str | None = None, *, sender: str = "team-lead"
+) -> PermissionResponse:
+    """The answer Claude Code expects to ``request``: allowed as asked, or denied with ``reason``."""
+    if approved:
+        return PermissionResponse(
+            sender=sender,
+            request_id=request.request_id,
+            subtype="success",
+            tool_use_id=request.tool_use_id,
+            response=PermissionGrant(updated_input=request.input),
+        )
+    return PermissionResponse(
+        sender=sender,
+        request_id=request.request_id,
+        subtype="error",
+        tool_use_id=request.tool_use_id,
+        error=reason or "Permission denied by the team lead",
+    )
 
 
 ProtocolMessage = Annotated[

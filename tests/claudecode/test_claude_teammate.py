@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.claudecode.harness import ClaudeRig
-from tests.fakemodels.anthropic import Block, all_text, answers_tool, tool_use, user_says, user_text
+from tests.fakemodels.anthropic import Block, all_text, answers_tool, tool_results, tool_use, user_says, user_text
 from tests.fakemodels.base import LoggedRequest
 
 
@@ -118,3 +118,40 @@ def test_a_claude_teammate_between_turns_is_idle_not_stopped(claude_rig: ClaudeR
     state = next(r.state for r in snap.rows if r.name == "erin")
     assert state in ("idle", "working", "starting"), state
     assert LivenessMonitor(teams, "t").check_once() == []  # alive: nothing released, not dead
+
+
+@pytest.mark.parametrize("allow", [True, False])
+def test_a_claude_teammates_permission_request_is_answered_from_the_approval_queue(
+    claude_rig: ClaudeRig, allow: bool
+) -> None:
+    from app.console.approvals import ApprovalQueue, answer
+    from app.console.ops import TeamContext
+    from app.core.mailbox import Mailbox
+    from app.core.team import TeamStore
+
+    rig = claude_rig
+    rig.crewmux("team", "create", "t")
+    target = rig.project / "x.txt"
+    rig.fake.reply(tool_use("Write", {"file_path": str(target), "content": "hi\n"}), when=user_says("Write x"))
+    _spawn_claude(rig, "t", "fay", "Write x")  # --permission-mode default: Write needs the lead's yes
+    box = Mailbox(TeamStore(rig.root), "t")
+    queue = ApprovalQueue()
+    found = rig.wait(
+        lambda: next((p for m in box.inbox("team-lead") if (p := queue.offer(m)) is not None), None),
+        90,
+        "fay's permission_request in the lead's inbox",
+    )
+    assert found is not None and queue.oldest("fay") is not None
+    item = queue.take("fay")
+    assert item is not None and getattr(item.request, "tool_name", None) == "Write"
+    ctx = TeamContext(rig.root, "t")
+    try:
+        answer(ctx, item, allow, None if allow else "not now")
+    finally:
+        ctx.close()
+    if allow:
+        rig.wait(target.is_file, 60, "claude to write x.txt once allowed")
+        assert target.read_text() == "hi\n"
+    else:
+        req = rig.fake.wait_for(lambda r: any("not now" in str(t.get("content")) for t in tool_results(r)), timeout=60)
+        assert req is not None and not target.exists()

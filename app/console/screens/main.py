@@ -12,6 +12,8 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Input, Static
 
 from app.console import ops
+from app.console.approvals import ApprovalQueue
+from app.console.approvals import answer as answer_request
 from app.console.life import TeamLife
 from app.console.messages import Notice, Refreshed, ScreenUpdated
 from app.console.notices import describe
@@ -69,8 +71,8 @@ class MainScreen(OperationsScreen):
         Binding("f4", "jump", "Jump to its tmux/iTerm2 pane", show=False),
         Binding("f5", "interrupt('Escape')", "Interrupt (send Escape)", show=False),
         Binding("f6", "interrupt('C-c')", "Send Ctrl-C", show=False),
-        Binding("f7", "answer_plan(True)", "Approve plan", show=False, tooltip="Approve the selected teammate's plan"),
-        Binding("f8", "answer_plan(False)", "Reject plan", show=False, tooltip="Reject the selected teammate's plan"),
+        Binding("f7", "answer_plan(True)", "Approve", show=False, tooltip="Approve the selected plan / permission"),
+        Binding("f8", "answer_plan(False)", "Reject", show=False, tooltip="Reject the selected plan / permission"),
         Binding("ctrl+b", "toggle_broadcast", "Broadcast on/off", show=False),
         Binding("f9", "resume_team", "Restart dead teammates", show=False),
         Binding("ctrl+q", "app.quit", "Quit (teammates keep running)", priority=True, show=False),
@@ -90,7 +92,7 @@ class MainScreen(OperationsScreen):
         self.shutdown_grace = shutdown_grace
         self.life = TeamLife(ctx) if life else None
         self.snapshot: TeamSnapshot | None = None
-        self.pending_plans: dict[str, str] = {}  # teammate -> request id
+        self.approvals = ApprovalQueue()  # plans and permissions waiting for the lead (f7 / f8)
         self._dead: set[str] = set()
         self.leaving: set[str] = set()  # shut down on purpose: their end is not a death
         self._shown: tuple[object, ...] | None = None
@@ -186,9 +188,8 @@ class MainScreen(OperationsScreen):
             elif row.state != "dead":
                 self._dead.discard(row.name)
         for message in event.new_for_lead:
-            line, key, severity, plan = describe(message)
-            if plan is not None:
-                self.pending_plans[message.sender] = plan
+            line, key, severity, _request = describe(message)
+            self.approvals.offer(message)
             if key == f"dead:{message.sender}" and message.sender in self.leaving:
                 continue  # it was shut down on purpose: the shutdown's own line says how it ended
             log.add(line, severity=severity, key=key)
@@ -373,13 +374,12 @@ class MainScreen(OperationsScreen):
         self.run_op(f"interrupt {self.selected}", ops.interrupt, self.ctx, self.selected, key)
 
     def action_answer_plan(self, approved: bool) -> None:
-        req = self.pending_plans.pop(self.selected, None)
-        if req is None:
-            self.post_message(Notice(f"no plan from {self.selected} is waiting for approval", "warning"))
+        item = self.approvals.take(self.selected)
+        if item is None:
+            self.post_message(Notice(f"no plan from {self.selected} nor permission request is waiting", "warning"))
             return
-        verb = "approve" if approved else "reject"
-        self.run_op(f"{verb} plan of {self.selected}", ops.answer_plan, self.ctx, self.selected, req, approved)
-        self.query_one(NotificationLog).discard(f"plan:{self.selected}")
+        self.run_op(item.describe(approved), answer_request, self.ctx, item, approved)
+        self.query_one(NotificationLog).discard(item.key)
 
     @on(TaskPanel.Action)
     def _task_action(self, event: TaskPanel.Action) -> None:
