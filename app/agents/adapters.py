@@ -8,6 +8,7 @@ its inbox and follows the protocol itself.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -70,6 +71,11 @@ class AgentRules(BaseModel):
     )
     enter_may_be_newline: bool = Field(
         default=False, description="An Enter right after a paste may become a newline in the composer (gemini)."
+    )
+    hook_args: list[str] = Field(
+        default_factory=list,
+        description="Wire the CLI's own notify/hooks to `crewmux hook-event` ({hook_cmd}: a shell command, "
+        "{hook_toml}: a TOML array; the event name is appended in the rules).",
     )
     quit_text: str | None = Field(default=None, description="Typed (then Enter) into an idle agent to end it.")
     quit_keys: list[Literal["C-c", "C-d", "Escape"]] = Field(
@@ -238,6 +244,9 @@ def agent_argv(
         "model": model or "",
         "prompt": prompt or "",
     }
+    hook = [sys.executable, "-m", "app", "hook-event", "--team", team, "--as", name]
+    values["hook_toml"] = "[" + ", ".join(json.dumps(a) for a in hook) + "]"  # a TOML array of strings
+    values["hook_cmd"] = shlex.join(hook)
     argv = [a.format(**values) for a in rules.command]
     if kind == "shell" and extra:
         argv, extra = list(extra), []
@@ -247,6 +256,7 @@ def agent_argv(
         if rules.plan_args is None:
             raise BadInput(f"agent kind {kind!r} has no plan mode; drop --plan or use --agent worker/claude")
         argv += rules.plan_args
+    argv += [a.format(**values) for a in rules.hook_args]
     if kind == "claude":
         from app.agents.claude_config import permission_args
 

@@ -20,6 +20,7 @@ from app.cli import (
     agent_cmds,
     console_cmds,
     doctor_cmds,
+    hook_cmds,
     iterate_cmds,
     mcp_cmds,
     msg_cmds,
@@ -44,6 +45,7 @@ GROUPS = [
     console_cmds,
     iterate_cmds,
     doctor_cmds,
+    hook_cmds,
     mcp_cmds,
     web_cmds,
 ]

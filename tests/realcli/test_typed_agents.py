@@ -168,3 +168,25 @@ def test_an_enter_right_after_the_paste_still_submits_once(crew: Crew) -> None:
         type_message(crew.backend, crew.handle("mate"), rules, text, timeout=30)
         _arrived(crew, text)
         assert len([t for t in _texts(crew) if text in t]) == 1
+
+
+def test_the_agent_reports_its_own_state_through_its_hook(crew: Crew) -> None:
+    """codex ``notify`` (agent-turn-complete) and aider ``--notifications-command`` call
+    ``crewmux hook-event``, which records the member's self-reported state."""
+    from app.core.agent_status import reported
+
+    kind = crew.profile.kind
+    if not load_rules(kind).hook_args:
+        pytest.skip(f"{kind}'s own hooks are not wired by crewmux yet (screen rules only)")
+    _arrived(crew, FIRST, timeout=60)
+    crew.wait_state("mate", "waiting", timeout=30)
+    sent = time.time()
+    crew.mailbox.send("mate", "report when done", sender=LEAD_NAME)
+    _arrived(crew, "report when done")
+    paths = crew.teams.paths(crew.team)
+
+    def reported_after() -> bool:
+        got = reported(paths, "mate")
+        return got is not None and got.at > sent and got.state == "waiting"
+
+    wait_until(reported_after, 20, f"{kind} reported its turn complete through its hook")

@@ -1,0 +1,64 @@
+"""What an agent CLI reports about itself (its own hooks / notify), per member, in milliseconds.
+
+Each spawn wires the CLI's own mechanism to ``crewmux hook-event --team T --as NAME EVENT``
+(codex: ``notify`` on ``agent-turn-complete``; aider: ``--notifications-command`` when it waits
+for input; Claude Code: hooks via ``--settings``), which records the member's last reported state
+in ``teams/<team>/.crewmux/agent-status/<name>.json``. Readers (the deliverer, the console) take it
+as the primary signal while it is fresh and fall back to the screen rules otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from app.core.atomic import atomic_write, read_model
+from app.core.paths import sanitize
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from app.core.paths import TeamPaths
+
+ReportedState = Literal["busy", "waiting", "permission"]
+EVENTS: dict[str, ReportedState] = {
+    "idle": "waiting",
+    "turn-complete": "waiting",
+    "agent-turn-complete": "waiting",
+    "stop": "waiting",
+    "busy": "busy",
+    "prompt": "busy",
+    "user-prompt-submit": "busy",
+    "permission": "permission",
+    "approval-requested": "permission",
+    "permission-request": "permission",
+}
+
+
+class AgentStatus(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    state: ReportedState
+    event: str
+    at: float
+    detail: str | None = None
+
+
+def status_path(paths: TeamPaths, name: str) -> Path:
+    return paths.runtime_dir / "agent-status" / f"{sanitize(name)}.json"
+
+
+def record(paths: TeamPaths, name: str, event: str, detail: str | None = None) -> AgentStatus:
+    """Record ``event`` (one of :data:`EVENTS`) as ``name``'s reported state. KeyError for an unknown event."""
+    status = AgentStatus(state=EVENTS[event], event=event, at=time.time(), detail=detail)
+    atomic_write(status_path(paths, name), status.model_dump_json(exclude_none=True), fsync=False)
+    return status
+
+
+def reported(paths: TeamPaths, name: str, *, fresh_for: float = 600.0) -> AgentStatus | None:
+    """``name``'s last self-reported state, or None when it never reported or the report is stale."""
+    found = read_model(status_path(paths, name), AgentStatus)
+    if not isinstance(found, AgentStatus) or time.time() - found.at > fresh_for:
+        return None
+    return found
