@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from app.cli import (
     agent_cmds,
+    cohost_cmds,
     console_cmds,
     doctor_cmds,
     hook_cmds,
@@ -43,6 +44,7 @@ GROUPS = [
     pane_cmds,
     agent_cmds,
     console_cmds,
+    cohost_cmds,
     iterate_cmds,
     doctor_cmds,
     hook_cmds,

@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name and team and name.startswith("worker-"):
         worker = [sys.executable, "-m", "app", "--claude", "worker", "--team", team, "--as", name]
         os.execv(sys.executable, worker)  # noqa: S606 - replacing this process is the point
+    os.environ["CREWMUX_VIA_TEAMMATE_COMMAND"] = "1"  # what started it, for whoever looks (tests, doctor)
     real = os.environ.get("CREWMUX_REAL_CLAUDE", "claude")
     try:
         os.execvp(real, [real, *args])  # noqa: S606

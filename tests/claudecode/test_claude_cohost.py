@@ -1,0 +1,61 @@
+"""``crewmux claude``: the real Claude Code as lead, its teammates through crewmux (fake model)."""
+
+from __future__ import annotations
+
+import psutil
+
+from app.core.team import TeamStore
+from tests.claudecode.harness import ClaudeRig
+from tests.fakemodels.anthropic import main_loop, tool_names, tool_use, user_says
+
+
+def _cohost(rig: ClaudeRig, *flags: str) -> dict[str, object]:
+    doc = rig.crewmux("claude", "--no-console", "--json", *flags, "--", "--permission-mode", "default", timeout=120)
+    assert isinstance(doc, dict) and str(doc["team"]).startswith("session-"), doc
+    return doc
+
+
+def _teammate_env(name: str) -> dict[str, str] | None:
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = proc.info["cmdline"] or []
+        if "--agent-name" in cmd and cmd[cmd.index("--agent-name") + 1 :][:1] == [name]:
+            try:
+                return dict(proc.environ())
+            except psutil.Error:
+                return None
+    return None
+
+
+def test_claude_leads_and_its_pane_teammates_go_through_crewmux(claude_rig: ClaudeRig) -> None:
+    rig = claude_rig
+    doc = _cohost(rig)
+    team, pane = str(doc["team"]), str(doc["paneId"])
+    store = TeamStore(rig.home / ".claude", interop=True)
+    assert store.load(team).lead_session_id  # Claude Code's own session team
+    spawn = {"description": "helper", "prompt": "You are bob; wait", "name": "bob"}
+    rig.fake.reply(tool_use("Agent", spawn), when=user_says("spawn bob"))
+    rig.type_prompt(pane, "please spawn bob")
+
+    def bob_in_a_pane() -> bool:
+        bob = store.load(team).member("bob")
+        return bob is not None and bob.tmux_pane_id.startswith("%")
+
+    rig.wait(bob_in_a_pane, 60, "the lead to add bob in a tmux pane", pane)
+    rig.fake.wait_for(user_says("You are bob"), timeout=90)  # bob, a real claude in its own pane, got it
+    env = rig.wait(lambda: _teammate_env("bob"), 30, "bob's process")
+    assert isinstance(env, dict) and env.get("CREWMUX_VIA_TEAMMATE_COMMAND") == "1"  # started by crewmux-teammate
+    # crewmux adds a teammate of its own kind to the same team.
+    added = rig.crewmux("--claude", "spawn", "w1", "--team", team, "--agent", "worker", "--backend", "tmux", "--json")
+    assert added["name"] == "w1" and store.load(team).member("w1") is not None
+
+
+def test_delegate_mode_withholds_the_leads_editing_and_shell_tools(claude_rig: ClaudeRig) -> None:
+    rig = claude_rig
+    doc = _cohost(rig, "--delegate")
+    rig.type_prompt(str(doc["paneId"]), "coordinate only")
+    req = rig.fake.wait_for(user_says("coordinate only"), timeout=60)
+    assert main_loop(req)
+    tools = set(tool_names(req))
+    assert "Agent" in tools and not tools & {"Edit", "Write", "Bash", "NotebookEdit"}, tools
+    settings = (rig.home / ".claude" / "teams" / str(doc["team"]) / "crewmux.json").read_text()
+    assert '"delegateMode": true' in settings
