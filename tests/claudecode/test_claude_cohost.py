@@ -15,14 +15,18 @@ def _cohost(rig: ClaudeRig, *flags: str) -> dict[str, object]:
     return doc
 
 
-def _teammate_env(name: str) -> dict[str, str] | None:
-    for proc in psutil.process_iter(["cmdline"]):
-        cmd = proc.info["cmdline"] or []
-        if "--agent-name" in cmd and cmd[cmd.index("--agent-name") + 1 :][:1] == [name]:
-            try:
+def _teammate_env(rig: ClaudeRig, pane: str) -> dict[str, str] | None:
+    """The environment of the claude running in ``pane`` (the pane's shell runs it)."""
+    pid = rig.tmux("display-message", "-p", "-t", pane, "#{pane_pid}").strip()
+    if not pid.isdigit():
+        return None
+    try:
+        root = psutil.Process(int(pid))
+        for proc in [root, *root.children(recursive=True)]:
+            if "--agent-name" in proc.cmdline():
                 return dict(proc.environ())
-            except psutil.Error:
-                return None
+    except psutil.Error:
+        return None
     return None
 
 
@@ -42,7 +46,8 @@ def test_claude_leads_and_its_pane_teammates_go_through_crewmux(claude_rig: Clau
 
     rig.wait(bob_in_a_pane, 60, "the lead to add bob in a tmux pane", pane)
     rig.fake.wait_for(user_says("You are bob"), timeout=90)  # bob, a real claude in its own pane, got it
-    env = rig.wait(lambda: _teammate_env("bob"), 30, "bob's process")
+    bob_pane = store.member(team, "bob").tmux_pane_id
+    env = rig.wait(lambda: _teammate_env(rig, bob_pane), 30, "bob's process")
     assert isinstance(env, dict) and env.get("CREWMUX_VIA_TEAMMATE_COMMAND") == "1"  # started by crewmux-teammate
     # crewmux adds a teammate of its own kind to the same team.
     added = rig.crewmux("--claude", "spawn", "w1", "--team", team, "--agent", "worker", "--backend", "tmux", "--json")
