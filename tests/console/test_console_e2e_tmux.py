@@ -27,13 +27,14 @@ class Tmux:
 
     def __init__(self) -> None:
         self.socket = f"crewmux-console-{uuid.uuid4().hex[:10]}"
+        self.target = "console"  # the console's pane: the session's active one until pinned
 
     def __call__(self, *args: str) -> str:
         done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False)
         return done.stdout
 
     def screen(self) -> str:
-        return self("capture-pane", "-p", "-t", "console")
+        return self("capture-pane", "-p", "-t", self.target)
 
     def wait_for(self, predicate: Callable[[str], bool], timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout
@@ -50,7 +51,7 @@ class Tmux:
         deadline = time.monotonic() + timeout
         while True:
             plain = self.screen().count(placeholder)
-            raw = self("capture-pane", "-p", "-e", "-t", "console").count(placeholder)
+            raw = self("capture-pane", "-p", "-e", "-t", self.target).count(placeholder)
             if plain > raw:
                 return
             if time.monotonic() > deadline:
@@ -58,10 +59,10 @@ class Tmux:
             time.sleep(0.05)
 
     def keys(self, *keys: str) -> None:
-        self("send-keys", "-t", "console", *keys)
+        self("send-keys", "-t", self.target, *keys)
 
     def type(self, text: str) -> None:
-        self("send-keys", "-t", "console", "-l", text)
+        self("send-keys", "-t", self.target, "-l", text)
 
     def alive(self) -> bool:
         return subprocess.run(["tmux", "-L", self.socket, "has-session", "-t", "console"], check=False).returncode == 0
@@ -119,6 +120,14 @@ def test_console_in_tmux_spawns_beside_itself_confirms_and_keeps_text_out_of_com
     tmux.keys("S-Down")
     screen = tmux.wait_for(lambda s: "E2E-HELLO-w1-1" in s)  # mirrored in the console
     assert "message to w1" in screen
+    tmux.target = panes[0][0]  # keys keep going to the console while another pane is active
+    tmux.keys("F4")  # jump: w1's pane becomes the active one, at once
+    _wait(
+        lambda: tmux("display-message", "-p", "-t", "console", "#{pane_id}").strip() == panes[1][0],
+        "F4 jumped",
+        timeout=3,
+    )
+    tmux("select-pane", "-t", panes[0][0])
     # focus: after ctrl+t the task panel has it, yet typed text goes to the composer, not to task keys
     tmux.keys("C-t")
     tmux.wait_for(lambda s: "keys act on tasks" in s)
