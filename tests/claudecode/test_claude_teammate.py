@@ -124,6 +124,7 @@ def test_a_claude_teammate_between_turns_is_idle_not_stopped(claude_rig: ClaudeR
 def test_a_claude_teammates_permission_request_is_answered_from_the_approval_queue(
     claude_rig: ClaudeRig, allow: bool
 ) -> None:
+    from app.agents.adapters import classify, load_rules
     from app.console.approvals import ApprovalQueue, answer
     from app.console.ops import TeamContext
     from app.core.mailbox import Mailbox
@@ -133,7 +134,7 @@ def test_a_claude_teammates_permission_request_is_answered_from_the_approval_que
     rig.crewmux("team", "create", "t")
     target = rig.project / "x.txt"
     rig.fake.reply(tool_use("Write", {"file_path": str(target), "content": "hi\n"}), when=user_says("Write x"))
-    _spawn_claude(rig, "t", "fay", "Write x")  # --permission-mode default: Write needs the lead's yes
+    spawned = _spawn_claude(rig, "t", "fay", "Write x")  # --permission-mode default: Write needs the lead's yes
     box = Mailbox(TeamStore(rig.root), "t")
     queue = ApprovalQueue()
     found = rig.wait(
@@ -142,6 +143,9 @@ def test_a_claude_teammates_permission_request_is_answered_from_the_approval_que
         "fay's permission_request in the lead's inbox",
     )
     assert found is not None and queue.oldest("fay") is not None
+    rules = load_rules("claude")
+    pane = str(spawned["paneId"])
+    rig.wait(lambda: classify(rig.screen(pane).splitlines(), rules) == "permission", 30, "fay shown waiting", pane)
     item = queue.take("fay")
     assert item is not None and getattr(item.request, "tool_name", None) == "Write"
     ctx = TeamContext(rig.root, "t")
