@@ -157,3 +157,31 @@ def test_inside_tmux_beside_the_lead(tmux_socket: str, tmp_path: Path, monkeypat
     backend.kill(a, grace=0.5)
     backend.kill(b, grace=0.5)
     assert server.run("list-panes", "-t", user_pane, "-F", "#{pane_id}") == [user_pane]
+
+
+@pytest.mark.parametrize("layout", ["main-vertical", "tiled"])
+def test_beside_the_lead_lays_out_the_lead_window(
+    tmux_socket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    """Issue 15 (6): the console's pane and its teammates share one window, laid out by the layout
+    asked for; main-vertical keeps the lead's pane (the console) the left half."""
+    from dataclasses import replace
+
+    server, user_pane = _inside(monkeypatch, tmux_socket)
+    server.run("resize-window", "-t", user_pane, "-x", "200", "-y", "50")
+    backend = TmuxBackend(beside_lead=True)
+    handles = [backend.spawn(replace(spec(n, LOOP, tmp_path), layout=layout)) for n in ("alice", "bob", "carol")]  # type: ignore[arg-type]
+    rows = server.run("list-panes", "-t", user_pane, "-F", "#{pane_id} #{pane_left} #{pane_top} #{pane_width}")
+    geometry = {r.split()[0]: tuple(int(v) for v in r.split()[1:]) for r in rows}
+    assert set(geometry) == {user_pane, *(h.pane_id for h in handles)}
+    if layout == "main-vertical":
+        assert geometry[user_pane][:2] == (0, 0) and abs(geometry[user_pane][2] - 100) <= 1
+        assert {geometry[h.pane_id][0] for h in handles} == {geometry[user_pane][2] + 1}  # one column, right
+    else:
+        assert len({(g[0], g[1]) for g in geometry.values()}) == 4  # a 2x2 grid
+        assert max(g[2] for g in geometry.values()) < 110
+    # windows: a window of its own, not a split of the lead's
+    own = backend.spawn(replace(spec("dave", LOOP, tmp_path), layout="windows"))
+    assert own.pane_id not in server.run("list-panes", "-t", user_pane, "-F", "#{pane_id}")
+    for h in (*handles, own):
+        backend.kill(h, grace=0.5)

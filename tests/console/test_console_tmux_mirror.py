@@ -77,3 +77,30 @@ async def test_tmux_teammate_is_mirrored_and_survives_the_console(
     async with again.run_test(size=SIZE) as pilot:
         await _select(pilot, "tm1")
         await until(pilot, lambda: "MIRROR-tm1" in _view_text(pilot))
+
+
+async def test_a_key_acts_while_a_tmux_teammate_is_mirrored_and_the_team_is_watched(
+    console_factory: Callable[..., CrewmuxApp], tmux_backend: Any, tmp_path: Path
+) -> None:
+    """Issue 15 (7): with every long-lived worker running (three directory watchers, liveness,
+    delivery, the pane mirror), F3 → y sends the shutdown request at once, with no other key —
+    it used to wait in asyncio's 6-thread default pool until the next key changed the selection."""
+    import asyncio
+
+    from app.console import ops
+    from app.console.screens.confirm import Confirm
+
+    app = console_factory("t", backend=tmux_backend, life=True, shutdown_grace=2.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: main_screen(pilot).snapshot is not None)
+        req = ops.SpawnRequest(name="tm2", command="exec cat", backend="tmux", cwd=str(tmp_path))
+        await asyncio.to_thread(ops.spawn, app.ctx, req)
+        await _select(pilot, "tm2")
+        await until(pilot, lambda: any(w.group == "mirror" and w.is_running for w in app.workers))
+        long_lived = [w for w in app.workers if w.is_running and w.group in ("watch", "life", "deliver", "mirror")]
+        assert len(long_lived) >= 6, long_lived  # asyncio's default pool on 2 cores: 6 threads
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        inbox = app.ctx.paths.inbox("tm2")
+        await until(pilot, lambda: inbox.exists() and "shutdown_request" in inbox.read_text(), timeout=10)
