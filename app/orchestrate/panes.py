@@ -34,10 +34,10 @@ def load_backend(name: str) -> PaneBackend:
 
     Raises BadInput (unknown name) or BackendUnavailable (it cannot work here, naming the fix).
     """
-    from backends import registry
+    from app.lifecycle.teammates import Backends  # the one backend lookup
 
-    chosen = registry.choose(name)
-    return registry.load(chosen)
+    backends = Backends()
+    return backends.get(backends.choose(name))
 
 
 def _spawn(backend: PaneBackend, spec: PaneSpec, tries: int = 3) -> PaneHandle:
