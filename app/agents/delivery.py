@@ -165,8 +165,8 @@ def type_message(
         if _wait_for(backend, handle, check, submitted):
             return enters
         after = look(backend, handle)
-        if (after.lines, after.cursor) == (before.lines, before.cursor):
-            continue  # the Enter was dropped: one more
+        if (after.lines, after.cursor) == (before.lines, before.cursor) or _same_composer(before, after, rules):
+            continue  # the Enter was dropped (the input line is as it was, maybe scrolled): one more
         if enters == 1 and _became_newline(before, after, rules, probe):
             # gemini: an Enter too soon after a paste is a newline in the composer; take it back
             backend.send_key(handle, "BSpace")
@@ -187,6 +187,21 @@ def type_message(
     )
 
 
+def _same_composer(before: ScreenText, after: ScreenText, rules: AgentRules) -> bool:
+    """The input line holds the same text with the cursor at the same place in it (the rest of the
+    screen may have moved): the Enter went nowhere, so a second one goes to the same input line."""
+    a = composer(before.lines, rules, before.cursor)
+    b = composer(after.lines, rules, after.cursor)
+    if a is None or b is None or before.cursor is None or after.cursor is None or not b.cursor_inside:
+        return False
+    return (
+        a.text == b.text
+        and before.cursor[1] == after.cursor[1]
+        and before.cursor[0] - a.first_row == after.cursor[0] - b.first_row
+        and a.last_row - a.first_row == b.last_row - b.first_row
+    )
+
+
 def _cursor_at(cursor: tuple[int, int] | None) -> Callable[[ScreenText], bool]:
     return lambda shot: shot.cursor == cursor
 
@@ -196,14 +211,9 @@ def _became_newline(before: ScreenText, after: ScreenText, rules: AgentRules, pr
     if not rules.enter_may_be_newline or after.cursor is None or before.cursor is None:
         return False
     box = composer(after.lines, rules, after.cursor)
-    # the cursor went to the start of a new composer line (the screen may have scrolled by one)
-    return (
-        box is not None
-        and probe in box.text
-        and box.cursor_inside is True
-        and after.cursor[0] > box.first_row
-        and after.cursor[1] < before.cursor[1]
-    )
+    # the cursor went back to the start of a (new) composer line; the screen may have scrolled.
+    # Should it be anything else, the Backspace does not bring the cursor back and delivery fails.
+    return box is not None and probe in box.text and box.cursor_inside is True and after.cursor[1] < before.cursor[1]
 
 
 def _typed(exc: DeliveryFailed) -> DeliveryFailed:
