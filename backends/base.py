@@ -15,12 +15,13 @@ Failures are typed (all from :mod:`app.core.errors`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, runtime_checkable
 
 from app.core.errors import PaneNotFound
 
 if TYPE_CHECKING:
     from app.core.models import BackendType, Member
+    from backends.pty_host import PtyTerminal
 
 Key = Literal["Enter", "Escape", "C-c", "C-d", "Tab", "Up", "Down", "Left", "Right", "BSpace"]
 # What a terminal receives for each key, for backends that write to the pane's input themselves.
@@ -181,6 +182,6 @@ class TerminalHost(Protocol):
     """An optional ability: the backend hosts its panes' terminals in this process (in-process),
     so the console can draw them and follow their output itself."""
 
-    def terminal(self, handle: PaneHandle) -> Any:
-        """The live terminal of ``handle`` (a :class:`backends.pty_host.PtyTerminal`); PaneNotFound."""
+    def terminal(self, handle: PaneHandle) -> PtyTerminal:
+        """The live terminal of ``handle``; PaneNotFound."""
         ...

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from textual import events
     from textual.timer import Timer
 
+    from backends.pty_host import PtyTerminal
+
 _KEYS: dict[str, bytes] = {
     "enter": b"\r",
     "tab": b"\t",
@@ -133,7 +135,7 @@ class TerminalView(Widget, can_focus=True):
 
     def __init__(self, *, fps: float = 60.0, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.terminal: Any = None
+        self.terminal: PtyTerminal | None = None
         self._drawn_version = -1
         self._rows: list[list[Segment]] = []
         self._strips: dict[int, Strip] = {}  # row -> its strip at the current width, built on first draw
@@ -152,12 +154,12 @@ class TerminalView(Widget, can_focus=True):
     def on_unmount(self) -> None:
         self._follow(None)
 
-    def _follow(self, terminal: Any) -> None:
+    def _follow(self, terminal: PtyTerminal | None) -> None:
         old = self.terminal
-        if old is not None and hasattr(old, "remove_listener"):
+        if old is not None:
             old.remove_listener(self._on_output)
         self.terminal = terminal
-        if terminal is not None and hasattr(terminal, "add_listener"):
+        if terminal is not None:
             terminal.add_listener(self._on_output)
 
     def _on_output(self) -> None:
@@ -180,8 +182,8 @@ class TerminalView(Widget, can_focus=True):
         if time.monotonic() - self._last_poll >= 0.75 / self._fps:
             self._poll()
 
-    def attach(self, terminal: Any) -> None:
-        """Follow an in-process terminal (with ``.screen``, ``.lock``, ``.version``)."""
+    def attach(self, terminal: PtyTerminal) -> None:
+        """Follow an in-process terminal (a :class:`backends.base.TerminalHost`'s)."""
         self._follow(terminal)
         self._drawn_version = -1
         if self._timer is not None:
