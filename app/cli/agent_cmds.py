@@ -12,6 +12,7 @@ from app.core.errors import BadInput
 if TYPE_CHECKING:
     import argparse
 
+    from app.lifecycle.resume import ResumeEntry
     from app.lifecycle.shutdown import ShutdownResult
 
 
@@ -70,11 +71,20 @@ def resume(ctx: Context, args: argparse.Namespace) -> int:
 
     ctx.teams.load(args.name)
     report = Teammates(ctx.teams, args.name).resume(backend=args.backend)
-    ctx.emit(
-        [{"name": e.name, "action": e.action, "detail": e.detail} for e in report],
-        "\n".join(f"{e.name:20} {e.action:10} {e.detail}" for e in report) or "no teammates to resume",
-    )
-    return 0
+    docs = [
+        {"name": e.name, "action": e.action, "detail": e.detail, "conversation": e.conversation,
+         "released": list(e.released)}
+        for e in report
+    ]  # fmt: skip
+    ctx.emit(docs, "\n".join(_resume_line(e) for e in report) or "no teammates to resume")
+    return 1 if any(e.action == "failed" for e in report) else 0
+
+
+def _resume_line(e: ResumeEntry) -> str:
+    extra = [e.conversation] if e.conversation else []
+    if e.released:
+        extra.append(f"released task(s) {', '.join(e.released)}")
+    return f"{e.name:20} {e.action:10} {e.detail}" + "".join(f"\n{'':31}{x}" for x in extra)
 
 
 def monitor(ctx: Context, args: argparse.Namespace) -> int:

@@ -35,10 +35,14 @@ def describe_resume(entries: list[ResumeEntry]) -> list[tuple[str, str]]:
     if attached:
         lines.append((f"re-attached to {', '.join(attached)} (still running)", "information"))
     for e in entries:
+        released = f"; released task(s) {', '.join(e.released)}" if e.released else ""
         if e.action == "restarted":
-            lines.append((f"↻ restarted {e.name}: {e.detail}", "information"))
+            said = f" — {e.conversation}" if e.conversation else ""
+            lines.append((f"↻ restarted {e.name}: {e.detail}{said}", "information"))
         elif e.action == "failed":
-            lines.append((f"could not restart {e.name}: {e.detail}", "error"))
+            lines.append((f"could not restart {e.name}: {e.detail}{released}", "error"))
+        elif e.action == "ended" and released:
+            lines.append((f"{e.name} {e.detail}{released}", "information"))
     return lines
 
 

@@ -59,6 +59,12 @@ class MemberRuntime(SharedModel):
     created_by_crewmux: bool = Field(default=False, description="True when crewmux created the pane.")
     env: dict[str, str] | None = Field(default=None, description="Extra environment it was started with.")
     worktree: str | None = Field(default=None, description="The git worktree the member works in.")
+    ended: str | None = Field(
+        default=None, description="Why it ended on purpose (killed, shut down, left); resume leaves it ended."
+    )
+    session_id: str | None = Field(
+        default=None, description="The agent CLI's own conversation id (or history file), to resume it."
+    )
 
 
 class Member(SharedModel):

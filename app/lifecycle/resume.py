@@ -1,8 +1,12 @@
 """Resume a team: re-attach teammates whose processes live, restart the others as recorded.
 
-A teammate is restarted with its recorded argv and cwd (``crewmux.argv``, ``cwd``); the tasks it
-still owns stay its own (the built-in worker resumes an ``in_progress`` task first). Restarted
-teammates go into a pane of the chosen backend when one can be loaded, else run detached.
+A teammate is restarted under its name, color, cwd (its worktree's) and backend with its recorded
+argv; an agent CLI resumes its own conversation where it can (:mod:`app.agents.conversation`);
+the tasks it still owns stay its own (the built-in worker resumes an ``in_progress`` task first);
+its unread messages stay unread in its inbox and are delivered once. A teammate that ended on
+purpose (``crewmux.ended``: killed, shut down) is not brought back; the tasks of one that is not
+(ended, or its restart failed) are released. Restarted teammates go into a pane of the chosen
+backend when one can be loaded, else run detached.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING
 from app.core.errors import CrewmuxError
 from app.core.liveness import create_time, is_alive
 from app.core.paths import LEAD_NAME
+from app.core.tasks import TaskStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,15 +33,30 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ResumeEntry:
     name: str
-    action: str  # attached | restarted | skipped
+    action: str  # attached | restarted | ended | skipped | failed
     detail: str
+    conversation: str = ""
+    """What happened to its agent CLI's own conversation (resumed, or why not)."""
+    released: tuple[str, ...] = ()
+    """Tasks given back to pending because it does not come back."""
+
+
+def _release(teams: TeamStore, team: str, name: str) -> tuple[str, ...]:
+    store = TaskStore(teams.paths(team))
+    try:
+        return tuple(store.release(name))
+    finally:
+        store.close()
 
 
 def _restart(
     teams: TeamStore, team: str, m: Member, backend: str | None, load_backend: BackendLoader | None, *, hosts: bool
 ) -> ResumeEntry:
+    from app.agents.conversation import resume_argv
+
     rt = m.crewmux
     assert rt is not None and rt.argv
+    argv, conversation = resume_argv(rt.agent_kind, list(rt.argv), rt.session_id)
     env = dict(rt.env or {})
     choice = backend or (m.backend_type if m.backend_type and m.backend_type != "in-process" else None)
     if choice is None and hosts and m.backend_type == "in-process":
@@ -47,14 +67,14 @@ def _restart(
 
         loader = load_backend or Backends(teams.paths(team).settings).get
         handle = loader(choice).spawn(
-            PaneSpec(team=team, name=m.name, argv=list(rt.argv), cwd=m.cwd or ".", env=env, color=m.color)
+            PaneSpec(team=team, name=m.name, argv=argv, cwd=m.cwd or ".", env=env, color=m.color, title=m.name)
         )
         pid, started, pane, locator, kind = handle.pid, handle.pid_create_time, handle.pane_id, handle.locator, choice
     else:
         import os
 
         proc = subprocess.Popen(
-            rt.argv,
+            argv,
             cwd=m.cwd or None,
             env={**os.environ, **env},
             stdin=subprocess.DEVNULL,
@@ -69,11 +89,12 @@ def _restart(
         member.crewmux.pid, member.crewmux.pid_create_time = pid, started
         member.crewmux.pane_session = locator
         member.crewmux.created_by_crewmux = True
+        member.crewmux.ended = None
         member.tmux_pane_id = pane
         member.is_active = True
 
     teams.set_member(team, m.name, change)
-    return ResumeEntry(m.name, "restarted", f"{kind} pid {pid}: {' '.join(rt.argv)}")
+    return ResumeEntry(m.name, "restarted", f"{kind} pid {pid}: {' '.join(argv)}", conversation)
 
 
 def resume_team(
@@ -101,11 +122,19 @@ def resume_team(
             where = f"pane {m.tmux_pane_id}" if m.tmux_pane_id and m.tmux_pane_id != "in-process" else "process"
             out.append(ResumeEntry(m.name, "attached", f"{where} pid {rt.pid} still running"))
             continue
-        if rt is None or not rt.argv:
-            out.append(ResumeEntry(m.name, "skipped", "no recorded command to restart it with"))
+        if rt is None:
+            out.append(ResumeEntry(m.name, "skipped", "not started by crewmux: left to whoever runs it"))
+            continue
+        if rt.ended:
+            why = f"ended on purpose ({rt.ended}): not brought back"
+            out.append(ResumeEntry(m.name, "ended", why, released=_release(teams, team, m.name)))
+            continue
+        if not rt.argv:
+            released = _release(teams, team, m.name)
+            out.append(ResumeEntry(m.name, "skipped", "no recorded command to restart it with", released=released))
             continue
         try:
             out.append(_restart(teams, team, m, backend, load_backend, hosts=hosts_in_process))
         except CrewmuxError as exc:
-            out.append(ResumeEntry(m.name, "failed", str(exc)))
+            out.append(ResumeEntry(m.name, "failed", str(exc), released=_release(teams, team, m.name)))
     return out

@@ -161,6 +161,18 @@ def quit_typed_agent(
     return None
 
 
+def _mark_ended(teams: TeamStore, team: str, name: str, why: str) -> None:
+    """Record that ``name`` ended on purpose, so a resume does not bring it back (kept should
+    removing the member fail)."""
+
+    def ended(m: Member) -> None:
+        if m.crewmux is not None:
+            m.crewmux.ended = why
+
+    with contextlib.suppress(CrewmuxError):
+        teams.set_member(team, name, ended)
+
+
 def shutdown_member(
     teams: TeamStore,
     team: str,
@@ -210,6 +222,7 @@ def shutdown_member(
             result.outcome = "timeout"
             result.reason = f"no answer within {timeout:.0f}s"
         _end_processes(result, pids, grace)
+    _mark_ended(teams, team, name, f"shut down ({result.outcome})")
     result.pane_closed = teammates.close_pane(member)
     store = TaskStore(teams.paths(team))
     try:

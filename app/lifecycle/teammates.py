@@ -167,6 +167,11 @@ class Teammates:
 
             cwd = str(create_worktree(Path(cwd), self.team, req.name))
         mode = load_settings(self.paths).permission_mode if req.kind == "claude" else "default"
+        from app.agents.conversation import start_args  # its own conversation, resumable by crewmux
+
+        user_extra = [a for a in req.argv if a != "--"]
+        if not any(a in user_extra for a in ("--session-id", "--resume", "--chat-history-file")):
+            user_extra = start_args(req.kind, team_dir=self.paths.team_dir, name=req.name).args + user_extra
         argv = agent_argv(
             req.kind,
             name=req.name,
@@ -176,7 +181,7 @@ class Teammates:
             prompt=req.prompt,
             plan=req.plan,
             model=req.model,
-            extra=[a for a in req.argv if a != "--"],
+            extra=user_extra,
             home=self.teams.home,
             cwd=Path(cwd),
             permission_mode=mode,  # a claude teammate: the team's, and its config under crewmux's root
@@ -206,6 +211,7 @@ class Teammates:
             layout=req.layout, keep_on_exit=watched,
         )  # fmt: skip
         handle, attach = self._open_pane(backend_name, spec, beside_lead=req.beside_lead)
+        from app.agents.conversation import recorded_session
         runtime = MemberRuntime(
             pid=handle.pid,
             pid_create_time=handle.pid_create_time,
@@ -215,6 +221,7 @@ class Teammates:
             created_by_crewmux=True,
             env=env,
             worktree=cwd if req.worktree else None,
+            session_id=recorded_session(argv),
         )
         try:
             member = self.teams.join(
@@ -317,6 +324,8 @@ class Teammates:
 
         def inactive(m: Member) -> None:
             m.is_active = False
+            if m.crewmux is not None:
+                m.crewmux.ended = f"killed by {actor}"
 
         self.teams.set_member(self.team, name, inactive)
         return note

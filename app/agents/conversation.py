@@ -1,0 +1,87 @@
+"""Each agent CLI's own conversation, kept across a restart: the id crewmux gives it at spawn and
+the arguments that resume it. The mechanisms, as the pinned CLIs' ``--help`` states them:
+
+- claude 2.1.332: ``--session-id <uuid>`` ("Use a specific session ID") at spawn, ``--resume <id>``
+  on restart (the transcript under its config dir's ``projects/``).
+- gemini 0.61.0: ``--session-id <uuid>`` at spawn, ``--resume <uuid>`` on restart (its
+  ``sessionUtils``: "--resume {number}, --resume {uuid}, or --resume latest").
+- aider 0.86.2: ``--chat-history-file <file>`` (one per teammate, under crewmux's root) at spawn,
+  ``--restore-chat-history`` on restart.
+- codex 0.169.0: ``codex resume <SESSION_ID>`` exists, but the id is chosen by codex after start;
+  crewmux does not record it yet, so a codex teammate restarts with a fresh conversation.
+- worker and shell teammates have no conversation (the worker resumes its own task).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+NO_RESUME = {
+    "codex": "codex's own session id is not recorded yet: it starts a fresh conversation",
+}
+"""Kinds whose conversation crewmux cannot resume, and why (shown by ``crewmux resume``)."""
+
+
+@dataclass(frozen=True)
+class SessionStart:
+    """Arguments that give a new agent a conversation crewmux can find again, and its id."""
+
+    args: list[str]
+    session_id: str | None
+
+
+def start_args(kind: str | None, *, team_dir: Path, name: str) -> SessionStart:
+    """What to add to a new ``kind`` teammate's command line so its conversation can be resumed."""
+    if kind in ("claude", "gemini"):
+        sid = str(uuid.uuid4())
+        return SessionStart(["--session-id", sid], sid)
+    if kind == "aider":
+        history = team_dir / "aider" / f"{name}.chat.history.md"
+        history.parent.mkdir(parents=True, exist_ok=True)
+        return SessionStart(["--chat-history-file", str(history)], str(history))
+    return SessionStart([], None)
+
+
+def recorded_session(argv: list[str]) -> str | None:
+    """The conversation id (or aider history file) :func:`start_args` put into ``argv``."""
+    for flag in ("--session-id", "--chat-history-file"):
+        if flag in argv[:-1]:
+            return argv[argv.index(flag) + 1]
+    return None
+
+
+def splice_after_program(argv: list[str], args: list[str]) -> list[str]:
+    """``argv`` (maybe ``env K=V ... prog ...``) with ``args`` right after the program."""
+    i = 0
+    if argv and argv[0] == "env":
+        i = 1
+        while i < len(argv) and "=" in argv[i] and not argv[i].startswith("-"):
+            i += 1
+    return [*argv[: i + 1], *args, *argv[i + 1 :]]
+
+
+def resume_argv(kind: str | None, argv: list[str], session_id: str | None) -> tuple[list[str], str]:
+    """The command line that restarts a ``kind`` teammate in its own conversation, and a note
+    saying what was done (or why its conversation cannot come back)."""
+    if kind in NO_RESUME:
+        return argv, NO_RESUME[kind]
+    if kind in ("claude", "gemini"):
+        if session_id and "--resume" in argv:
+            return argv, f"its conversation resumed (--resume {session_id})"
+        if not session_id or "--session-id" not in argv:
+            return argv, "no session id was recorded: a fresh conversation"
+        out = list(argv)
+        at = out.index("--session-id")
+        out[at : at + 2] = ["--resume", session_id]
+        return out, f"its conversation resumed (--resume {session_id})"
+    if kind == "aider":
+        if not session_id or "--chat-history-file" not in argv:
+            return argv, "no chat history file was recorded: a fresh conversation"
+        out = argv if "--restore-chat-history" in argv else splice_after_program(argv, ["--restore-chat-history"])
+        return out, f"its chat history restored from {session_id}"
+    return argv, ""
