@@ -192,6 +192,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--backend", default=None, help="backend for restarted teammates (default: as recorded)")
     p.set_defaults(handler=resume)
 
+    p = sub.add_parser("usage", parents=[common], help="tokens, cost, turns, CPU and memory per teammate")
+    team_option(p)
+    p.set_defaults(handler=usage)
+
     p = sub.add_parser("monitor", parents=[common], help="watch a team's liveness; release dead teammates' tasks")
     team_option(p)
     p.add_argument("--once", action="store_true", help="check once and exit")
@@ -216,3 +220,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--repo", default=".")
     q.add_argument("--force", action="store_true", help="drop uncommitted work")
     q.set_defaults(handler=worktree_remove)
+
+
+def usage(ctx: Context, args: argparse.Namespace) -> int:
+    from app.lifecycle.usage import team_usage, total
+
+    ctx.teams.load(args.team)
+    rows = team_usage(ctx.teams, args.team)
+
+    def cell(v: float | None, fmt: str = "{:g}") -> str:
+        return "-" if v is None else fmt.format(v)
+
+    head = f"{'name':16} {'state':9} {'in':>9} {'out':>9} {'usd':>9} {'turns':>5} "
+    head += f"{'wall s':>8} {'cpu s':>7} {'mem MB':>7}"
+    lines = [
+        f"{r.name:16} {r.state:9} {cell(r.tokens_in):>9} {cell(r.tokens_out):>9} {cell(r.cost_usd, '{:.4f}'):>9} "
+        f"{cell(r.turns):>5} {cell(r.wall_seconds):>8} {cell(r.cpu_seconds):>7} {cell(r.memory_mb):>7}"
+        for r in [*rows, total(rows)]
+    ]
+    ctx.emit([r.model_dump(by_alias=True) for r in rows], "\n".join([head, *lines]))
+    return 0

@@ -111,6 +111,8 @@ class TeammateRow:
     pane_id: str = ""
     pid: int | None = None
     is_lead: bool = False
+    tokens: str | None = None
+    """Tokens in/out and cost from its agent CLI's own records (:mod:`app.lifecycle.usage`)."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,17 @@ def member_kind(member: Member) -> str:
     return "command" if rt is not None and rt.argv else "?"
 
 
+def _tokens(m: Member) -> str | None:
+    from app.lifecycle.usage import MemberUsage, short_tokens, token_usage
+
+    out = MemberUsage(name=m.name, state="")
+    try:
+        token_usage(m, out)
+    except OSError:
+        return None
+    return short_tokens(out)
+
+
 def snapshot(
     team_file: TeamFile,
     mailbox: Mailbox,
@@ -262,6 +275,7 @@ def snapshot(
                 pane_id=m.tmux_pane_id,
                 pid=pid,
                 is_lead=is_lead,
+                tokens=_tokens(m),
             )
         )
     return TeamSnapshot(team=team_file.name, rows=rows)

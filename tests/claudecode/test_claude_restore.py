@@ -4,11 +4,12 @@ own conversation: its restored process sends the earlier turns in its next reque
 from __future__ import annotations
 
 import subprocess
+from typing import Any
 
 from app.core.liveness import is_alive
 from app.core.team import TeamStore
 from tests.claudecode.harness import ClaudeRig
-from tests.fakemodels.anthropic import all_text, text, user_says
+from tests.fakemodels.anthropic import all_text, main_loop, text, user_says
 from tests.realcli.teammates import wait_until
 
 
@@ -37,3 +38,16 @@ def test_restored_claude_teammate_sends_its_earlier_turns(claude_rig: ClaudeRig)
     conversation = all_text(req)
     assert "Remember PINEAPPLE" in conversation and "PINEAPPLE noted" in conversation
     assert conversation.index("Remember PINEAPPLE") < conversation.index("Say MANGO")
+
+    # Usage from Claude Code's own transcript of that session (both runs), beside what the fake sent:
+    # every main-loop answer of the fake streams input_tokens 12 and output_tokens 7.
+    answered = [r for r in rig.fake.requests if main_loop(r)]
+
+    def usage() -> dict[str, Any]:
+        rows = {r["name"]: r for r in rig.crewmux("usage", "--team", "t", "--json")}
+        return dict(rows["alice"])
+
+    row = wait_until(lambda: (u := usage())["turns"] == len(answered) and u, 60, "both runs' turns in the transcript")
+    assert row["tokensIn"] == 12 * len(answered) and row["tokensOut"] == 7 * len(answered)
+    assert row["costUsd"] > 0 and row["state"] == "running"
+    assert row["cpuSeconds"] > 0 and row["memoryMb"] > 10 and row["wallSeconds"] >= 0

@@ -41,17 +41,17 @@ def _plain(value: str) -> Text:
     return Text(for_display(value, one_line=True))
 
 
-COLUMNS = ("name", "kind", "backend", "state", "task", "cpu%", "MB")
-DROP_ORDER = ("backend", "MB", "cpu%", "kind")  # what goes first when the list is narrow
+COLUMNS = ("name", "kind", "backend", "state", "task", "tokens", "cpu%", "MB")
+DROP_ORDER = ("tokens", "backend", "MB", "cpu%", "kind")  # what goes first when the list is narrow
 MIN_TASK = 12
 
 
 def columns_for(width: int, widths: dict[str, int]) -> list[str]:
     """The columns that fit in ``width`` cells (``widths``: each column's widest cell), the task
     column keeping at least :data:`MIN_TASK` cells; the least useful columns go first."""
-    shown = list(COLUMNS)
+    shown = [c for c in COLUMNS if c in widths]
     for drop in (None, *DROP_ORDER):
-        if drop is not None:
+        if drop is not None and drop in shown:
             shown.remove(drop)
         need = sum(widths[c] for c in shown if c != "task") + MIN_TASK + len(shown) - 1
         if need <= width:
@@ -87,9 +87,11 @@ class TeammateList(Widget):
                     "task": _plain(row.task or "-"),
                     "cpu%": Text(f"{usage.cpu:.0f}" if usage else "-"),
                     "MB": Text(f"{usage.mem_mb:.0f}" if usage else "-"),
+                    "tokens": Text(row.tokens or "-"),
                 }
             )
-        widths = {c: max([len(c), *(r[c].cell_len for r in cells)]) for c in COLUMNS}
+        with_tokens = any(r.tokens for r in self.rows)  # the column shows once an agent reported usage
+        widths = {c: max([len(c), *(r[c].cell_len for r in cells)]) for c in COLUMNS if c != "tokens" or with_tokens}
         shown = columns_for(self.size.width, widths)
         table = Table.grid(padding=(0, 1), expand=True)
         for header in shown:

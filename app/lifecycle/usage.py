@@ -1,0 +1,217 @@
+"""What each teammate has used: tokens, cost, turns from its agent CLI's own records; wall time,
+CPU seconds and memory of its whole process tree (psutil).
+
+Records read (never the screen):
+
+- claude: its transcript ``<CLAUDE_CONFIG_DIR>/projects/<dir>/<session id>.jsonl`` — each
+  assistant line's ``message.usage`` (``input_tokens`` + the cache counts in, ``output_tokens``
+  out), counted once per ``message.id`` (Claude Code writes a line per content block); the cost is
+  its own ``cost-state`` lines' ``totalCostUSD`` (the last of each run, summed over runs).
+- aider: its chat-history file, where aider writes ``> Tokens: 2.4k sent, 57 received. Cost:
+  $0.01 message, $0.02 session.`` after each reply (the format of aider 0.86.2's
+  ``base_coder.calculate_and_show_tokens_and_cost``; read from its source, not yet from a run).
+- codex, gemini: not read yet (``tokensIn``/``tokensOut`` are null); worker and shell use no model.
+
+Cost: what the CLI reports (aider), else ``PRICES`` (USD per million tokens in/out) for the model
+named in the record; null when neither knows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psutil
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from app.core.liveness import is_alive
+from app.core.paths import LEAD_NAME
+
+if TYPE_CHECKING:
+    from app.core.models import Member
+    from app.core.team import TeamStore
+
+PRICES: dict[str, tuple[float, float]] = {
+    "claude-opus-4": (15.0, 75.0),
+    "claude-sonnet-4": (3.0, 15.0),
+    "claude-haiku-4": (1.0, 5.0),
+    "gpt-5": (1.25, 10.0),
+    "gemini-2.5-pro": (1.25, 10.0),
+    "gemini-2.5-flash": (0.30, 2.50),
+}
+"""USD per million tokens (in, out), matched as a prefix of the model name."""
+
+
+class MemberUsage(BaseModel):
+    """One teammate's usage (the ``crewmux usage --json`` row)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    name: str
+    kind: str | None = None
+    state: str = Field(description="running, stopped, ended")
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost_usd: float | None = None
+    turns: int | None = None
+    wall_seconds: float | None = None
+    cpu_seconds: float | None = None
+    memory_mb: float | None = None
+    source: str = Field(default="", description="The record the token counts came from.")
+
+
+IN_KEYS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+
+def price(model: str | None, tokens_in: int, tokens_out: int) -> float | None:
+    """USD for ``model``'s tokens from :data:`PRICES`, or None for a model not in it."""
+    for prefix, (pin, pout) in PRICES.items():
+        if model and model.startswith(prefix):
+            return round((tokens_in * pin + tokens_out * pout) / 1e6, 6)
+    return None
+
+
+def _claude_dir(member: Member) -> Path:
+    rt = member.crewmux
+    for item in [*(rt.argv or []), *(f"{k}={v}" for k, v in (rt.env or {}).items())] if rt else []:
+        if item.startswith("CLAUDE_CONFIG_DIR="):
+            return Path(item.split("=", 1)[1])
+    return Path.home() / ".claude"
+
+
+def claude_usage(config_dir: Path, session_id: str, out: MemberUsage) -> None:
+    """Fill ``out`` from Claude Code's transcript of ``session_id`` under ``config_dir``."""
+    files = list((config_dir / "projects").glob(f"*/{session_id}.jsonl"))
+    seen: dict[str, tuple[int, int, str | None]] = {}
+    runs: dict[str, float] = {}
+    for file in files:
+        for line in file.read_text(errors="replace").splitlines():
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                continue  # a line being written
+            if not isinstance(doc, dict):
+                continue
+            if doc.get("type") == "cost-state":  # its own running total, per run
+                runs[str(doc.get("startTime"))] = float(doc.get("totalCostUSD") or 0.0)
+                continue
+            msg = doc.get("message")
+            usage = msg.get("usage") if isinstance(msg, dict) else None
+            if doc.get("type") != "assistant" or not isinstance(msg, dict) or not isinstance(usage, dict):
+                continue
+            tin = sum(int(usage.get(k) or 0) for k in IN_KEYS)
+            seen[str(msg.get("id") or len(seen))] = (tin, int(usage.get("output_tokens") or 0), msg.get("model"))
+    out.tokens_in = sum(v[0] for v in seen.values())
+    out.tokens_out = sum(v[1] for v in seen.values())
+    out.turns = len(seen)
+    costs = [price(m, i, o) for i, o, m in seen.values()]
+    if runs:
+        out.cost_usd = round(sum(runs.values()), 6)
+    elif all(c is not None for c in costs):
+        out.cost_usd = round(sum(c or 0.0 for c in costs), 6)
+    out.source = str(files[0]) if files else f"no transcript for session {session_id} yet"
+
+
+_AIDER = re.compile(
+    r"Tokens: ([\d.]+)(k?) sent(?:, ([\d.]+)(k?) cache \w+)*, ([\d.]+)(k?) received\."
+    r"(?:\s*>?\s*Cost: \$([\d.]+) message)?"
+)
+
+
+def _count(num: str, k: str) -> int:
+    return int(float(num) * (1000 if k else 1))
+
+
+def aider_usage(history: Path, out: MemberUsage) -> None:
+    """Fill ``out`` from the ``Tokens: … Cost: …`` lines aider writes into its chat history."""
+    text = history.read_text(errors="replace") if history.is_file() else ""
+    found = _AIDER.findall(text)
+    out.tokens_in = sum(_count(m[0], m[1]) for m in found)
+    out.tokens_out = sum(_count(m[4], m[5]) for m in found)
+    out.turns = len(found)
+    costs = [float(m[6]) for m in found if m[6]]
+    out.cost_usd = round(sum(costs), 6) if costs else None
+    out.source = str(history)
+
+
+def process_usage(pid: int, started: float | None, out: MemberUsage) -> None:
+    """Wall time, CPU seconds and resident memory of ``pid``'s whole process tree."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return
+    cpu = rss = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            cpu += t.user + t.system + t.children_user + t.children_system
+            rss += p.memory_info().rss
+        except psutil.Error:
+            continue
+    out.wall_seconds = round(time.time() - (started or root.create_time()), 1)
+    out.cpu_seconds = round(cpu, 2)
+    out.memory_mb = round(rss / 2**20, 1)
+
+
+def token_usage(member: Member, out: MemberUsage) -> None:
+    """Fill ``out``'s tokens, cost and turns from ``member``'s agent CLI's own records."""
+    rt = member.crewmux
+    if rt is not None and rt.session_id:
+        if rt.agent_kind == "claude":
+            claude_usage(_claude_dir(member), rt.session_id, out)
+        elif rt.agent_kind == "aider":
+            aider_usage(Path(rt.session_id), out)
+
+
+def short_tokens(out: MemberUsage) -> str | None:
+    """``1.2k/340 $0.0123`` for a table cell; None when no record was read."""
+    if out.tokens_in is None or out.tokens_out is None:
+        return None
+
+    def k(n: int) -> str:
+        return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+    cost = f" ${out.cost_usd:.4f}" if out.cost_usd is not None else ""
+    return f"{k(out.tokens_in)}/{k(out.tokens_out)}{cost}"
+
+
+def member_usage(member: Member) -> MemberUsage:
+    """``member``'s usage now (see the module docstring)."""
+    rt = member.crewmux
+    kind = rt.agent_kind if rt else member.agent_type
+    alive = rt is not None and rt.pid is not None and is_alive(rt.pid, rt.pid_create_time)
+    state = "running" if alive else ("ended" if rt is not None and rt.ended else "stopped")
+    out = MemberUsage(name=member.name, kind=kind, state=state)
+    token_usage(member, out)
+    if alive and rt is not None and rt.pid is not None:
+        process_usage(rt.pid, rt.pid_create_time, out)
+    return out
+
+
+def team_usage(teams: TeamStore, team: str) -> list[MemberUsage]:
+    """Every teammate's usage (the lead excepted)."""
+    return [member_usage(m) for m in teams.load(team).members if m.name != LEAD_NAME]
+
+
+def total(rows: list[MemberUsage]) -> MemberUsage:
+    """The team's sum (counts a member has none of are left out)."""
+
+    def add(values: list[float | None]) -> float | None:
+        got = [v for v in values if v is not None]
+        return sum(got) if got else None
+
+    out = MemberUsage(name="team", state="")
+    tin, tout = add([r.tokens_in for r in rows]), add([r.tokens_out for r in rows])
+    out.tokens_in = int(tin) if tin is not None else None
+    out.tokens_out = int(tout) if tout is not None else None
+    turns = add([r.turns for r in rows])
+    out.turns = int(turns) if turns is not None else None
+    out.cost_usd = add([r.cost_usd for r in rows])
+    out.cpu_seconds = add([r.cpu_seconds for r in rows])
+    out.memory_mb = add([r.memory_mb for r in rows])
+    return out
