@@ -8,16 +8,14 @@ thread instead of one per pty: with 16 busy teammates, 16 threads waking on ever
 UI thread for the GIL; one thread wakes once for all ready ptys and pauses briefly between rounds
 so output arrives in batches. Scrollback is kept by capturing the rows that scroll off the top (cheap), instead of
 pyte's ``HistoryScreen`` (about 3x slower per byte here). A row that scrolls off is kept as plain
-text and style runs (:data:`FrozenRow`), not as pyte's dict of ``Char`` namedtuples: 16 teammates'
+text and style runs (``FrozenRow``), not as pyte's dict of ``Char`` namedtuples: 16 teammates'
 scrollback held ~800k GC-tracked objects, and each full garbage collection walked them all (pauses
 of 100-300 ms that stalled output and the UI alike).
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import copy
 import fcntl
 import logging
 import os
@@ -29,100 +27,13 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import pyte
+from backends.terminal_screen import TerminalScreen, TolerantStream
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 _log = logging.getLogger(__name__)
-SCROLLBACK_LINES = 2000
-_ALT_MODES = {1049 << 5, 1047 << 5, 47 << 5}
-FrozenRow = tuple[str, tuple[tuple[int, tuple[Any, ...]], ...]]
-"""A scrolled-off row: its text (trailing blanks stripped), and ``(column, attrs)`` where the char
-attributes (pyte ``Char`` fields after ``data``) change. Only strs, ints and bools: untracked by GC."""
 _BATCH_PAUSE = 0.004  # seconds the reader rests after a round, so ptys are read in batches
-
-
-class TerminalScreen(pyte.Screen):
-    """pyte's Screen plus scrollback, the alternate screen and replies to terminal queries."""
-
-    def __init__(self, columns: int, lines: int) -> None:
-        super().__init__(columns, lines)
-        self.scrollback: collections.deque[FrozenRow] = collections.deque(maxlen=SCROLLBACK_LINES)
-        self.replies: list[str] = []
-        self._saved: tuple[dict[int, Any], Any] | None = None
-
-    @property
-    def in_alternate(self) -> bool:
-        """True while a full-screen program has switched to the alternate screen."""
-        return self._saved is not None
-
-    def index(self) -> None:
-        top, bottom = self.margins or (0, self.lines - 1)
-        if self.cursor.y == bottom and top == 0 and self._saved is None:
-            self.scrollback.append(_freeze_row(self.buffer[0], self.columns))
-        super().index()
-
-    def set_mode(self, *modes: int, **kwargs: Any) -> None:
-        if kwargs.get("private") and any(m << 5 in _ALT_MODES for m in modes) and self._saved is None:
-            self._saved = ({y: _copy_row(self.buffer[y]) for y in list(self.buffer)}, copy.copy(self.cursor))
-            self.buffer.clear()
-            self.dirty.update(range(self.lines))
-        super().set_mode(*modes, **kwargs)
-
-    def reset_mode(self, *modes: int, **kwargs: Any) -> None:
-        if kwargs.get("private") and any(m << 5 in _ALT_MODES for m in modes) and self._saved is not None:
-            rows, cursor = self._saved
-            self._saved = None
-            self.buffer.clear()
-            for y, row in rows.items():
-                self.buffer[y] = row
-            self.cursor = cursor
-            self.dirty.update(range(self.lines))
-        super().reset_mode(*modes, **kwargs)
-
-    def write_process_input(self, data: str) -> None:
-        self.replies.append(data)
-
-    def scrollback_lines(self, count: int) -> list[str]:
-        """The last ``count`` rows that scrolled off the top, oldest first, as text."""
-        rows = list(self.scrollback)[-count:] if count > 0 else []
-        return [text for text, _ in rows]
-
-    def text_lines(self) -> list[str]:
-        """The visible rows as plain text, trailing spaces stripped."""
-        return [line.rstrip() for line in self.display]
-
-
-def _freeze_row(row: Any, width: int) -> FrozenRow:
-    """``row`` (pyte's sparse dict of column -> Char) as text and style runs; visits only the cells it holds."""
-    blank = row.default[1:]
-    parts: list[str] = []
-    runs: list[tuple[int, tuple[Any, ...]]] = []
-    current: tuple[Any, ...] = blank
-    pos = 0
-    for x in sorted(row):
-        if x >= width:
-            break
-        ch = row[x]
-        if x > pos:
-            if current != blank:
-                runs.append((pos, blank))
-                current = blank
-            parts.append(" " * (x - pos))
-        attrs = tuple(ch[1:])
-        if attrs != current:
-            runs.append((x, attrs))
-            current = attrs
-        parts.append(ch.data)
-        pos = x + 1
-    return "".join(parts).rstrip(), tuple(runs)
-
-
-def _copy_row(row: Any) -> Any:
-    fresh: Any = pyte.screens.StaticDefaultDict(row.default)
-    fresh.update(row)
-    return fresh
 
 
 def _set_size(fd: int, cols: int, rows: int) -> None:
@@ -199,7 +110,7 @@ class PtyTerminal:
     def __init__(self, argv: list[str], *, cwd: str, env: dict[str, str], cols: int = 120, rows: int = 36) -> None:
         """Start ``argv``. Raises OSError when it cannot be started."""
         self.screen = TerminalScreen(cols, rows)
-        self.stream = pyte.ByteStream(self.screen)
+        self.stream = TolerantStream(self.screen)
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
         self.version = 0

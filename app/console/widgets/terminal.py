@@ -81,7 +81,9 @@ def pyte_row(screen: Any, y: int, cursor: tuple[int, int] | None) -> list[Segmen
     """Segments for row ``y`` of a pyte screen: runs of equal style joined (call under its lock).
 
     Only the cells the row holds are visited (a row is a sparse dict; most are short), and the
-    blank tail is one segment, so a full-screen redraw costs a fraction of a per-cell walk.
+    blank tail is one segment, so a full-screen redraw costs a fraction of a per-cell walk. A wide
+    char (CJK, emoji) is drawn once over its two columns: pyte's empty filler cell after it is
+    skipped, so the rest of the row and the cursor stay in their columns.
     """
     row = screen.buffer[y]
     columns = screen.columns
@@ -95,6 +97,8 @@ def pyte_row(screen: Any, y: int, cursor: tuple[int, int] | None) -> list[Segmen
     current: tuple[Any, ...] | None = None
     for x in range(end):
         ch = get(x, default)
+        if not ch.data:  # pyte's filler cell after a wide char: that char already covers it
+            continue
         key = ch[1:]
         if x == cursor_x:
             if text and current is not None:

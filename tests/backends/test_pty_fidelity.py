@@ -1,0 +1,50 @@
+"""In-process fidelity: a sequence pyte rejects loses nothing after it; wide characters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backends.base import PaneSpec
+from backends.inprocess import InProcessBackend
+
+
+def test_a_rejected_sequence_keeps_the_rest_of_the_read(tmp_path: Path) -> None:
+    # vim sends CSI ? 4 m at start; pyte raises on it. Everything after it in the same read counts.
+    stream = tmp_path / "stream.bin"
+    body = b"".join(b"line%03d\r\n" % i for i in range(200))
+    stream.write_bytes(b"before\r\n\x1b[?4m" + b"after-rejected\r\n" + body + b"END-MARK")
+    backend = InProcessBackend()
+    argv = ["sh", "-c", f"cat {stream}; sleep 30"]
+    handle = backend.spawn(PaneSpec(team="t", name="v", argv=argv, cwd=str(tmp_path), cols=40, rows=10))
+    term = backend.terminal(handle)
+    try:
+        assert term.wait_for(lambda s: any("END-MARK" in line for line in s.display), 20), term.screen.display
+        shown = backend.screen(handle, scrollback=1000)
+        everything = [*shown.scrollback, *shown.lines]
+        assert everything[:3] == ["before", "after-rejected", "line000"], everything[:5]
+        assert [line for line in everything if line.startswith("line")] == [f"line{i:03d}" for i in range(200)]
+        assert term.stream.rejected >= 1
+    finally:
+        backend.kill(handle, grace=0.5)
+
+
+def test_wide_characters_take_two_columns_on_a_real_pty(tmp_path: Path) -> None:
+    from rich.cells import cell_len
+
+    from app.console.widgets.terminal import pyte_row
+
+    backend = InProcessBackend()
+    argv = ["sh", "-c", "printf 'a中b😀c|\\n'; sleep 30"]
+    handle = backend.spawn(PaneSpec(team="t", name="w", argv=argv, cwd=str(tmp_path), cols=20, rows=4))
+    term = backend.terminal(handle)
+    try:
+        assert term.wait_for(lambda s: "|" in s.display[0], 20), term.screen.display
+        with term.lock:
+            row = pyte_row(term.screen, 0, (0, 3))  # the cursor on "b", after the wide char
+            text = "".join(seg.text for seg in row)
+        assert text.startswith("a中b😀c|")
+        assert sum(cell_len(seg.text) for seg in row) == 20  # the row fills the screen's width, no more
+        cursor = [seg for seg in row if seg.style is not None and seg.style.reverse]
+        assert [seg.text for seg in cursor] == ["b"]
+    finally:
+        backend.kill(handle, grace=0.5)
