@@ -206,14 +206,21 @@ class InboxDelivery:
         return True
 
     def run(self, stop: threading.Event, on_event: Callable[[DeliveryEvent], None], *, idle: float = 1.0) -> None:
-        """Deliver until ``stop`` is set: woken by inbox writes, and every ``idle`` s (a freed lock, a new pane)."""
+        """Deliver until ``stop`` is set: woken by inbox writes, and every ``idle`` s (a freed lock, a new pane).
+
+        Each turn also raises a typed-into teammate's permission question to the lead (once).
+        """
+        from app.lifecycle.permission_watch import PermissionWatch
+
         inboxes = self.mailbox.paths.inboxes
+        permissions = PermissionWatch(self.mailbox, self.backend_for)
         try:
             with Waker([(inboxes, lambda n: n.endswith(".json"))]) as waker:
                 while not stop.is_set():
                     try:
                         for name in self._targets():
                             self._ensure_worker(name, stop, on_event)
+                        permissions.check()  # a permission question on a typed agent's screen: tell the lead
                     except CrewmuxError:
                         pass  # the team file is being rewritten or the team is gone: look again
                     waker.wait(idle)

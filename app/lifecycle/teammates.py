@@ -212,6 +212,7 @@ class Teammates:
         )  # fmt: skip
         handle, attach = self._open_pane(backend_name, spec, beside_lead=req.beside_lead)
         from app.agents.conversation import recorded_session
+
         runtime = MemberRuntime(
             pid=handle.pid,
             pid_create_time=handle.pid_create_time,

@@ -23,6 +23,7 @@ from app.core.models import MemberRuntime
 from app.core.paths import LEAD_NAME
 from app.core.team import TeamStore
 from app.lifecycle.inbox_delivery import InboxDelivery, pane_handle
+from app.lifecycle.permission_watch import PermissionWatch
 from backends.base import PaneHandle, PaneSpec
 from backends.tmux import TmuxBackend
 from tests.agents.teammate_helpers import wait_until
@@ -148,3 +149,30 @@ def test_deliveries_to_different_teammates_do_not_wait_on_each_other(
         stop.set()
         runner.join(timeout=20)
     assert load_rules("codex").reads_inbox is False
+
+
+def test_a_permission_question_on_a_typed_agent_is_raised_to_the_lead_once(
+    tmux: TmuxBackend, tmp_path: Path, home: Path
+) -> None:
+    import threading
+
+    TeamStore(home).create("d")
+    mail, _log = _member(tmux, tmp_path, home, "asker", "--ask-first")
+    stop = threading.Event()
+    loop = InboxDelivery(mail, lambda _n: tmux, timeout=2, backoff=0.0)
+    runner = threading.Thread(target=loop.run, args=(stop, lambda _e: None), kwargs={"idle": 0.2}, daemon=True)
+    runner.start()
+
+    def raised() -> list[str]:
+        return [m.text for m in mail.inbox(LEAD_NAME) if "asks for permission" in m.text]
+
+    try:
+        wait_until(lambda: raised(), 10, "the lead told about the permission question")
+        assert "asker" in raised()[0] and "Allow command?" in raised()[0]
+    finally:
+        stop.set()
+        runner.join(timeout=20)
+    assert len(raised()) == 1
+    watch = PermissionWatch(mail, lambda _n: tmux)
+    assert watch.check() == ["asker"]  # a new watcher raises the question still on screen...
+    assert watch.check() == []  # ...once: not once per look

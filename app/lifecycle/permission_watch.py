@@ -1,0 +1,59 @@
+"""Raise a typed-into teammate's permission question to the lead (once per question).
+
+Agents that do not read their inbox (codex, gemini, aider, a shell) ask for permission on their
+screen; nobody would know until someone looks at the pane. :class:`PermissionWatch` looks at each
+such teammate's screen (its rules' ``permission`` patterns) whenever the console's deliverer loop
+turns (about once a second) and sends the lead one message per question, with the question's
+last lines, so the lead can answer it in the pane.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.agents.adapters import classify
+from app.core.errors import CrewmuxError
+from app.core.paths import LEAD_NAME
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from app.core.mailbox import Mailbox
+    from backends.base import PaneBackend
+
+
+class PermissionWatch:
+    def __init__(self, mailbox: Mailbox, backend_for: Callable[[str], PaneBackend]) -> None:
+        self.mailbox = mailbox
+        self.backend_for = backend_for
+        self._asking: set[str] = set()
+
+    def check(self) -> list[str]:
+        """Look once at every typed-into teammate; returns the names newly raised to the lead."""
+        from app.lifecycle.inbox_delivery import pane_handle, typed_rules
+
+        raised: list[str] = []
+        for m in self.mailbox.teams.load(self.mailbox.team).members:
+            rules = typed_rules(m)
+            handle = pane_handle(m) if rules is not None else None
+            if rules is None or handle is None or m.name == LEAD_NAME:
+                continue
+            try:
+                shot = self.backend_for(m.backend_type or "in-process").screen(handle)
+            except CrewmuxError:
+                continue
+            if classify(shot.lines, rules, shot.cursor) != "permission":
+                self._asking.discard(m.name)
+                continue
+            if m.name in self._asking:
+                continue
+            self._asking.add(m.name)
+            question = "\n".join([ln.rstrip() for ln in shot.lines if ln.strip()][-6:])
+            self.mailbox.send(
+                LEAD_NAME,
+                f"[crewmux] {m.name} asks for permission (answer it in its pane):\n{question}",
+                sender=m.name,
+                summary="permission requested",
+            )
+            raised.append(m.name)
+        return raised
