@@ -185,3 +185,7 @@ class TerminalHost(Protocol):
     def terminal(self, handle: PaneHandle) -> PtyTerminal:
         """The live terminal of ``handle``; PaneNotFound."""
         ...
+
+    def resize_all(self, cols: int, rows: int) -> None:
+        """Resize every live terminal (screen and pty: the child gets SIGWINCH) to ``cols`` x ``rows``."""
+        ...

@@ -65,6 +65,14 @@ class InProcessBackend:
             raise PaneNotFound(f"no in-process pane {handle.locator!r} in this console")
         return entry[2]
 
+    def resize_all(self, cols: int, rows: int) -> None:
+        """Resize every live terminal here to ``cols`` x ``rows`` (the console's view size)."""
+        with self._guard:
+            terms = [entry[2] for entry in self._terms.values()]
+        for term in terms:
+            if term.alive and (term.screen.columns, term.screen.lines) != (cols, rows):
+                term.resize(cols, rows)
+
     def write(self, handle: PaneHandle, text: str, *, paste: bool = True, enter: bool = True) -> None:
         """Type ``text`` (bracketed when ``paste`` and the program asked for it), then Enter.
 

@@ -120,7 +120,9 @@ class PtyTerminal:
         self._listeners: list[Callable[[], None]] = []
         master, slave = os.openpty()
         _set_size(slave, cols, rows)
-        full_env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows), **env}
+        # No COLUMNS/LINES: frozen there, they would outlive the first resize (the pty has the size).
+        inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        full_env = {**inherited, "TERM": "xterm-256color", **env}
         try:
             self.proc = subprocess.Popen(
                 argv,

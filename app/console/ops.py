@@ -27,7 +27,7 @@ from app.lifecycle.lead_inbox import LeadInbox
 from app.lifecycle.teammates import Backends, Teammates
 from app.lifecycle.teammates import SpawnRequest as TeammateSpawn
 from backends import registry
-from backends.base import PaneHandle
+from backends.base import PaneHandle, TerminalHost
 
 if TYPE_CHECKING:
     from app.core.models import Member, Task
@@ -36,6 +36,15 @@ if TYPE_CHECKING:
 
 AGENT_KINDS = ("shell", "worker", "claude", "codex", "gemini", "aider")
 BACKENDS = ("auto", "in-process", "tmux", "iterm2")
+
+
+def fit_terminals(ctx: TeamContext, cols: int, rows: int) -> None:
+    """Resize every in-process teammate's terminal to the console's view (``cols`` x ``rows``):
+    the view and the teammate's terminal are always the same size."""
+    with contextlib.suppress(CrewmuxError):
+        backend = ctx.backend_for("in-process")
+        if isinstance(backend, TerminalHost):
+            backend.resize_all(cols, rows)
 
 
 def auto_backend(ctx: TeamContext, env: dict[str, str] | None = None) -> str:

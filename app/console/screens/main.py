@@ -209,7 +209,7 @@ class MainScreen(OperationsScreen):
     def _mirror(self, event: ScreenUpdated) -> None:
         event.stop()
         if event.name == self.selected:
-            self.query_one(TerminalView).show_lines(event.lines)
+            self.query_one(TerminalView).show_screen(event.lines)
 
     # -- selection -------------------------------------------------------------------------
     def watch_selected(self, name: str) -> None:

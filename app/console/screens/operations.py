@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from app.console import ops
 from app.console.messages import Notice
+from app.console.widgets.terminal import TerminalView
 from app.core.errors import CrewmuxError
+
+if TYPE_CHECKING:
+    from app.console.ops import TeamContext
 
 
 class OperationsScreen(Screen[None]):
     """``run_op(what, fn, *args)``: ``fn`` runs off the UI thread; a refusal comes back as a notice."""
+
+    ctx: TeamContext
+
+    @on(TerminalView.Resized)
+    def _view_resized(self, event: TerminalView.Resized) -> None:
+        """The view and every in-process teammate's terminal are always the same size."""
+        event.stop()
+        ops.fit_terminals(self.ctx, event.cols, event.rows)
 
     def run_op(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> None:
         """Run a blocking operation in a thread worker; its outcome comes back as a Notice."""

@@ -134,6 +134,14 @@ class TerminalView(Widget, can_focus=True):
             self.data = data
             super().__init__()
 
+    class Resized(Message):
+        """The view's size changed: every teammate's terminal should take it (cols, rows)."""
+
+        def __init__(self, cols: int, rows: int) -> None:
+            self.cols = cols
+            self.rows = rows
+            super().__init__()
+
     class Left(Message):
         """Escape pressed: the view gives focus back."""
 
@@ -187,8 +195,9 @@ class TerminalView(Widget, can_focus=True):
             self._poll()
 
     def attach(self, terminal: PtyTerminal) -> None:
-        """Follow an in-process terminal (a :class:`backends.base.TerminalHost`'s)."""
+        """Follow an in-process terminal (a :class:`backends.base.TerminalHost`'s), resized to the view."""
         self._follow(terminal)
+        self._fit_terminal()
         self._drawn_version = -1
         if self._timer is not None:
             self._timer.resume()
@@ -202,6 +211,23 @@ class TerminalView(Widget, can_focus=True):
         self._rows = [[Segment(line)] for line in lines]
         self._strips.clear()
         self.refresh()
+
+    def show_screen(self, lines: list[str]) -> None:
+        """Show a mirrored pane's rows: when it is taller than the view, its bottom (the newest
+        output and the input line, the rows a person watches); its blank tail is not counted."""
+        end = len(lines)
+        while end > 0 and not lines[end - 1].strip():
+            end -= 1
+        height = self.size.height
+        start = max(0, end - height) if height > 0 else 0
+        self.show_lines(lines[start : max(end, min(len(lines), start + height))])
+
+    def _fit_terminal(self) -> None:
+        term = self.terminal
+        cols, rows = self.size.width, self.size.height
+        if term is not None and cols > 0 and rows > 0 and (term.screen.columns, term.screen.lines) != (cols, rows):
+            term.resize(cols, rows)
+            self._drawn_version = -1
 
     def _poll(self) -> None:
         term = self.terminal
@@ -247,10 +273,9 @@ class TerminalView(Widget, can_focus=True):
         return Strip.blank(width)
 
     def on_resize(self) -> None:
-        term = self.terminal
-        if term is not None and self.size.width > 0 and self.size.height > 0:
-            term.resize(self.size.width, self.size.height)
-            self._drawn_version = -1
+        self._fit_terminal()
+        if self.size.width > 0 and self.size.height > 0:
+            self.post_message(self.Resized(self.size.width, self.size.height))
 
     def on_focus(self) -> None:
         self._drawn_version = -1
