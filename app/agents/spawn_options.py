@@ -21,3 +21,6 @@ def add_agent_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plan", action="store_true", help="plan mode: it must get a plan approved first")
     p.add_argument("--model", default=None, metavar="M", help="model the agent runs")
     p.add_argument("--worktree", action="store_true", help="give it its own git worktree and branch")
+    p.add_argument("--max-tokens", type=int, default=None, metavar="N", help="budget: tokens in + out")
+    p.add_argument("--max-usd", type=float, default=None, metavar="X", help="budget: cost in USD")
+    p.add_argument("--max-minutes", type=float, default=None, metavar="M", help="budget: wall minutes")

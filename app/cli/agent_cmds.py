@@ -196,6 +196,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     team_option(p)
     p.set_defaults(handler=usage)
 
+    p = sub.add_parser("budget", parents=[common], help="raise a teammate's budget; resumes it, releases its messages")
+    p.add_argument("name")
+    team_option(p)
+    p.add_argument("--max-tokens", type=int, default=None, metavar="N")
+    p.add_argument("--max-usd", type=float, default=None, metavar="X")
+    p.add_argument("--max-minutes", type=float, default=None, metavar="M")
+    p.set_defaults(handler=budget)
+
     p = sub.add_parser("monitor", parents=[common], help="watch a team's liveness; release dead teammates' tasks")
     team_option(p)
     p.add_argument("--once", action="store_true", help="check once and exit")
@@ -239,4 +247,16 @@ def usage(ctx: Context, args: argparse.Namespace) -> int:
         for r in [*rows, total(rows)]
     ]
     ctx.emit([r.model_dump(by_alias=True) for r in rows], "\n".join([head, *lines]))
+    return 0
+
+
+def budget(ctx: Context, args: argparse.Namespace) -> int:
+    from app.lifecycle.budgets import set_budget
+
+    team = ctx.team(args)
+    released = set_budget(
+        ctx.teams, team, args.name, max_tokens=args.max_tokens, max_usd=args.max_usd, max_minutes=args.max_minutes
+    )
+    text = f"{args.name}: budget set; {len(released)} held message(s) released"
+    ctx.emit({"name": args.name, "released": released}, text)
     return 0

@@ -79,6 +79,7 @@ def spawn_request(args: argparse.Namespace) -> SpawnRequest:
         backend=None if args.backend == "auto" else args.backend, cwd=args.cwd or "", color=args.color,
         env=_env(args.env), prompt=args.prompt, plan=bool(args.plan), model=args.model,
         worktree=bool(args.worktree), layout=args.layout, beside_lead=bool(args.beside_lead),
+        max_tokens=args.max_tokens, max_usd=args.max_usd, max_minutes=args.max_minutes,
     )  # fmt: skip
 
 
@@ -111,11 +112,11 @@ def panes(ctx: Context, args: argparse.Namespace) -> int:
                 "paneId": m.tmux_pane_id,
                 "pid": rt.pid if rt else None,
                 "alive": alive,
+                "state": ("over-budget" if rt is not None and rt.paused else "running") if alive else "not running",
             }
         )
     lines = [
-        f"{r['name']:20} {r['backendType'] or '-':10} {r['paneId'] or '-':10} pid {r['pid'] or '-'!s:8} "
-        + ("alive" if r["alive"] else "not running")
+        f"{r['name']:20} {r['backendType'] or '-':10} {r['paneId'] or '-':10} pid {r['pid'] or '-'!s:8} {r['state']}"
         for r in rows
     ]
     ctx.emit(rows, "\n".join(lines) if lines else f"team {team!r} has no teammates")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from app.core.mailbox import Mailbox
     from app.core.models import InboxMessage, Member, Task, TeamFile
 
-State = Literal["starting", "working", "waiting", "idle", "stopped", "dead"]
+State = Literal["starting", "working", "waiting", "idle", "stopped", "dead", "over-budget"]
 STARTING_FOR_S = 3.0
 
 
@@ -262,6 +262,8 @@ def snapshot(
                 screen=(screens or {}).get(m.name),
             )
         )
+        if alive and rt is not None and rt.paused:
+            state = "over-budget"  # paused by its budget (app.lifecycle.budgets): nothing is typed into it
         rows.append(
             TeammateRow(
                 name=m.name,

@@ -193,8 +193,10 @@ class Mailbox:
         return members
 
     # -- sending ---------------------------------------------------------------------------
-    def _deliver(self, to: str, message: InboxMessage, *, claude_reads: bool = False) -> None:
-        path = self.paths.inbox(to)
+    def _deliver(self, to: str, message: InboxMessage, *, claude_reads: bool = False, hold: bool = False) -> None:
+        if hold:  # a paused member: nothing reaches it until it is resumed (release_held)
+            claude_reads = False
+        path = self.paths.held(to) if hold else self.paths.inbox(to)
         ensure_dir(path.parent)
         with self._lock(path):
             maybe_sweep_temps(path.parent)  # temp files of writers killed mid-write
@@ -233,7 +235,7 @@ class Mailbox:
         tf = self.teams.load(self.team)
         self._require_member(("sender", sender), ("recipient", to), tf=tf)
         message = self._make(sender, text, summary, color)
-        self._deliver(to, message, claude_reads=to in self.claude_code_inboxes(tf))
+        self._deliver(to, message, claude_reads=to in self.claude_code_inboxes(tf), hold=_paused(tf, to))
         assert message.msg_id is not None
         return message.msg_id
 
@@ -247,10 +249,27 @@ class Mailbox:
             if name == sender:
                 continue
             message = self._make(sender, text, summary, None)
-            self._deliver(name, message, claude_reads=name in claude_reads)
+            self._deliver(name, message, claude_reads=name in claude_reads, hold=_paused(tf, name))
             assert message.msg_id is not None
             ids[name] = message.msg_id
         return ids
+
+    def held(self, agent: str) -> list[InboxMessage]:
+        """Messages held back from ``agent`` while it is paused."""
+        return self._read_inbox(self.paths.held(agent)) if self.paths.held(agent).exists() else []
+
+    def release_held(self, agent: str) -> list[str]:
+        """Move ``agent``'s held messages into its inbox, in order; returns their ids."""
+        held_path = self.paths.held(agent)
+        if not held_path.exists():
+            return []
+        tf = self.teams.load(self.team)
+        with self._lock(held_path):
+            messages = self._read_inbox(held_path, held=True)
+            for m in messages:
+                self._deliver(agent, m, claude_reads=agent in self.claude_code_inboxes(tf))
+            self._write_inbox(held_path, [])
+        return [m.msg_id for m in messages if m.msg_id]
 
     # -- reading ---------------------------------------------------------------------------
     def inbox(self, agent: str, *, unread_only: bool = False) -> list[InboxMessage]:
@@ -388,3 +407,8 @@ def _ids_at_end(archive: Path, nbytes: int) -> set[str]:
 def dump_messages(messages: Iterable[InboxMessage]) -> list[dict[str, object]]:
     """Messages as their on-disk JSON objects (for ``--json``)."""
     return [json.loads(m.model_dump_json(by_alias=True, exclude_none=True)) for m in messages]
+
+
+def _paused(tf: TeamFile, name: str) -> bool:
+    member = tf.member(name)
+    return bool(member is not None and member.crewmux is not None and member.crewmux.paused)

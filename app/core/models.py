@@ -65,6 +65,13 @@ class MemberRuntime(SharedModel):
     session_id: str | None = Field(
         default=None, description="The agent CLI's own conversation id (or history file), to resume it."
     )
+    max_tokens: int | None = Field(default=None, description="Budget: tokens in + out.")
+    max_usd: float | None = Field(default=None, description="Budget: cost in USD.")
+    max_minutes: float | None = Field(default=None, description="Budget: wall minutes.")
+    budget_warned: bool = Field(default=False, description="The lead was told it passed 80 %.")
+    paused: str | None = Field(
+        default=None, description="Why it is paused (over-budget): its turn interrupted, deliveries held."
+    )
 
 
 class Member(SharedModel):

@@ -104,6 +104,10 @@ class TeamPaths:
     def inbox(self, agent: str) -> Path:
         return self.inboxes / f"{sanitize(agent, 'agent name')}.json"
 
+    def held(self, agent: str) -> Path:
+        """Messages held back from a paused (over-budget) member, released when it is resumed."""
+        return self.inboxes / f".{sanitize(agent, 'agent name')}.held.json"
+
     def archive(self, agent: str) -> Path:
         """Read messages compacted out of an inbox (crewmux's own, JSON lines)."""
         return self.inboxes / f".{sanitize(agent, 'agent name')}.archive.jsonl"

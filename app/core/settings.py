@@ -37,6 +37,16 @@ class HookCommand(BaseModel):
     timeout: float = Field(default=DEFAULT_HOOK_TIMEOUT, gt=0, description="Seconds before it is killed.")
 
 
+class Budget(BaseModel):
+    """A teammate's budget (``crewmux spawn --max-*``, or the team's ``budget`` in crewmux.json)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    max_tokens: int | None = Field(default=None, alias="maxTokens", gt=0, description="Tokens in + out.")
+    max_usd: float | None = Field(default=None, alias="maxUsd", gt=0, description="Cost in USD.")
+    max_minutes: float | None = Field(default=None, alias="maxMinutes", gt=0, description="Wall minutes.")
+
+
 class TeamSettings(BaseModel):
     """The whole of ``crewmux.json``."""
 
@@ -54,6 +64,8 @@ class TeamSettings(BaseModel):
         alias="permissionMode",
         description="The lead's Claude Code permission mode, passed to claude teammates as Claude Code's lead does.",
     )
+
+    budget: Budget = Field(default_factory=Budget, description="Default budget of each teammate.")
 
     def commands(self, event: str) -> list[HookCommand]:
         """The hook commands for ``event``, flattening Claude Code's nested matcher groups."""

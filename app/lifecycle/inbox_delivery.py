@@ -117,8 +117,8 @@ class InboxDelivery:
         for m in self.mailbox.teams.load(self.mailbox.team).members:
             if m.name == LEAD_NAME or time.monotonic() - self._failed_at.get(m.name, -1e9) < self.backoff:
                 continue
-            if typed_rules(m) is None or pane_handle(m) is None:
-                continue
+            if typed_rules(m) is None or pane_handle(m) is None or (m.crewmux is not None and m.crewmux.paused):
+                continue  # a paused (over-budget) teammate gets nothing typed into it
             with contextlib.suppress(CrewmuxError):
                 if self._typable(m.name):
                     found.append(m.name)

@@ -91,6 +91,9 @@ class LivenessMonitor:
                     terminate_tree(tree(hb.pid, hb.pid_create_time), grace=1.0)
                 dead.append(release_dead(self.teams, self.team, m.name, reason))
         self.found.extend(dead)
+        from app.lifecycle.budgets import check_budgets  # budgets are watched on the same beat
+
+        check_budgets(self.teams, self.team)
         return dead
 
     def run(self, stop: threading.Event, interval: float = 1.0) -> None:

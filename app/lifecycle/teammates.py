@@ -100,6 +100,9 @@ class SpawnRequest:
     layout: Layout = "main-vertical"
     beside_lead: bool = False
     actor: str = LEAD_NAME
+    max_tokens: int | None = None
+    max_usd: float | None = None
+    max_minutes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,10 @@ class Teammates:
         """Start a teammate in a pane and record it; see the module docstring. The first prompt
         (``req.prompt``) goes to its inbox from the lead when its agent reads it there or has it typed."""
         policy.check(self.paths, req.actor, "spawn")
+        limits = {"--max-tokens": req.max_tokens, "--max-usd": req.max_usd, "--max-minutes": req.max_minutes}
+        for label, value in limits.items():
+            if value is not None and value <= 0:
+                raise BadInput(f"{label} must be more than 0, got {value}")
         self._check_new(req.name)
         cwd = str(Path(req.cwd).expanduser().resolve()) if req.cwd else os.getcwd()
         if not Path(cwd).is_dir():
@@ -224,6 +231,10 @@ class Teammates:
             worktree=cwd if req.worktree else None,
             session_id=recorded_session(argv),
         )
+        default = load_settings(self.paths).budget  # the team's default budget, where the request sets none
+        runtime.max_tokens = req.max_tokens or default.max_tokens
+        runtime.max_usd = req.max_usd or default.max_usd
+        runtime.max_minutes = req.max_minutes or default.max_minutes
         try:
             member = self.teams.join(
                 self.team,

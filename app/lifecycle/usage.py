@@ -53,7 +53,7 @@ class MemberUsage(BaseModel):
 
     name: str
     kind: str | None = None
-    state: str = Field(description="running, stopped, ended")
+    state: str = Field(description="running, over-budget (paused), stopped, ended")
     tokens_in: int | None = None
     tokens_out: int | None = None
     cost_usd: float | None = None
@@ -186,6 +186,8 @@ def member_usage(member: Member) -> MemberUsage:
     kind = rt.agent_kind if rt else member.agent_type
     alive = rt is not None and rt.pid is not None and is_alive(rt.pid, rt.pid_create_time)
     state = "running" if alive else ("ended" if rt is not None and rt.ended else "stopped")
+    if alive and rt is not None and rt.paused:
+        state = "over-budget"
     out = MemberUsage(name=member.name, kind=kind, state=state)
     token_usage(member, out)
     if alive and rt is not None and rt.pid is not None:

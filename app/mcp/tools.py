@@ -92,6 +92,8 @@ class TeamTools:
             "running": running,
             "owns": owned,
         }
+        if rt is not None and rt.paused:
+            doc["state"], doc["paused"] = "over-budget", rt.paused  # its messages are held
         report = read_report(self.paths, m.name)
         if report is not None:
             doc["reported"] = report.model_dump(by_alias=True, exclude_none=True, exclude={"agent"})

@@ -39,7 +39,8 @@ def test_spawn_panes_kill(cli: Any, teams: TeamStore, tmux_socket: str, tmp_path
 
     listed = json.loads(cli("panes", "--team", "t", "--json").out)
     assert listed == [
-        {"name": "alice", "backendType": "tmux", "paneId": doc["paneId"], "pid": doc["pid"], "alive": True}
+        {"name": "alice", "backendType": "tmux", "paneId": doc["paneId"], "pid": doc["pid"], "alive": True,
+         "state": "running"}
     ]
 
     killed = cli("kill", "alice", "--team", "t", "--grace", "1", "--json")

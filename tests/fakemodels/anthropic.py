@@ -148,8 +148,8 @@ def answers_tool(name: str) -> Matcher:
 
 
 # -- the stream -------------------------------------------------------------------------------
-def stream(out: Responder, blocks: list[Block], model: str) -> None:
-    """Send ``blocks`` as the Messages API's SSE events."""
+def stream(out: Responder, blocks: list[Block], model: str, output_tokens: int = 7) -> None:
+    """Send ``blocks`` as the Messages API's SSE events (``output_tokens`` reported in the usage)."""
 
     def event(kind: str, data: dict[str, Any]) -> None:
         out.sse({"type": kind, **data}, event=kind)
@@ -171,7 +171,8 @@ def stream(out: Responder, blocks: list[Block], model: str) -> None:
                 event("content_block_delta", {"index": index, "delta": delta})
         event("content_block_stop", {"index": index})
     stop = "tool_use" if any(b.kind == "tool_use" for b in blocks) else "end_turn"
-    event("message_delta", {"delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": 7}})
+    end: dict[str, Any] = {"stop_reason": stop, "stop_sequence": None}
+    event("message_delta", {"delta": end, "usage": {"output_tokens": output_tokens}})
     event("message_stop", {})
 
 
@@ -195,6 +196,8 @@ class AnthropicServer(FakeModelServer):
 
     def __init__(self, default: Reply | None = None) -> None:
         super().__init__(default or Reply(text="OK."))
+        self.output_tokens = 7
+        """The ``output_tokens`` each streamed main-loop answer reports (a test may raise it)."""
         self._rules: list[_Rule] = []
         self._rules_lock = threading.Lock()
 
@@ -241,7 +244,7 @@ class AnthropicServer(FakeModelServer):
             req.model_call = True
         model = str(body(req).get("model", "claude-fake"))
         if body(req).get("stream"):
-            stream(out, blocks, model)
+            stream(out, blocks, model, self.output_tokens if main_loop(req) else 7)
             return
         content = [
             {"type": "text", "text": b.text}

@@ -23,6 +23,7 @@ STATE_STYLE = {
     "idle": "dim",
     "stopped": "dim strike",
     "dead": "bold reverse",
+    "over-budget": "bold reverse",
 }
 # Claude Code's member colors, as terminal color names.
 COLOR_NAMES = {"purple": "magenta", "orange": "bright_red", "pink": "bright_magenta"}

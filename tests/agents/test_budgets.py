@@ -1,0 +1,65 @@
+"""Budgets on a shell teammate in a real tmux pane (wall minutes): the lead is told at 80 %, at
+100 % it is paused — state over-budget, messages held, nothing typed — and raising the budget
+releases the held message into its inbox."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from typing import TYPE_CHECKING
+
+import pytest
+
+from app.core.errors import BadInput
+from app.core.mailbox import Mailbox
+from app.core.team import TeamStore
+from app.lifecycle.budgets import check_budgets, set_budget
+from app.lifecycle.inbox_delivery import InboxDelivery
+from app.lifecycle.teammates import SpawnRequest, Teammates
+from app.lifecycle.usage import member_usage
+from tests.agents.teammate_helpers import wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+@pytest.fixture
+def sock(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    name = f"crewmux-budget-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("CREWMUX_TMUX_SOCKET", name)
+    monkeypatch.delenv("TMUX", raising=False)
+    yield name
+    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, check=False)
+
+
+def test_wall_budget_warns_then_pauses_and_holds(home: Path, sock: str, tmp_path: Path) -> None:
+    teams = TeamStore(home)
+    teams.create("b")
+    svc = Teammates(teams, "b")
+    with pytest.raises(BadInput, match="more than 0"):
+        svc.spawn(SpawnRequest(name="x", kind="shell", argv=["true"], backend="tmux", max_tokens=-1))
+    cat = [sys.executable, "-c", "import sys\nfor line in sys.stdin: print('GOT', line, end='', flush=True)"]
+    svc.spawn(SpawnRequest(name="s", kind="shell", argv=cat, backend="tmux", cwd=str(tmp_path), max_minutes=0.05))
+    mail = Mailbox(teams, "b")
+
+    def wall() -> float:
+        return member_usage(teams.member("b", "s")).wall_seconds or 0.0
+
+    wait_until(lambda: wall() >= 2.5, 10, "80 % of 3 s")
+    assert [e.what for e in check_budgets(teams, "b", svc)] == ["warned"]
+    assert check_budgets(teams, "b", svc) == []  # told once
+    mail.send("s", "EARLY", sender="team-lead")  # unread in its inbox when it gets paused
+    wait_until(lambda: wall() >= 3.0, 10, "100 % of 3 s")
+    assert [e.what for e in check_budgets(teams, "b", svc)] == ["paused"]
+    texts = [m.text for m in mail.inbox("team-lead")]
+    assert any("s has used" in t for t in texts) and any("s is over budget" in t for t in texts)
+    assert member_usage(teams.member("b", "s")).state == "over-budget"
+    mail.send("s", "HELD-ONE", sender="team-lead")
+    assert [m.text for m in mail.held("s")] == ["HELD-ONE"]
+    events, _busy = InboxDelivery(mail, svc.backends.get).deliver_once()
+    assert events == [] and [m.text for m in mail.inbox("s", unread_only=True)] == ["EARLY"]  # nothing typed
+    assert len(set_budget(teams, "b", "s", max_minutes=60)) == 1
+    assert [m.text for m in mail.inbox("s", unread_only=True)] == ["EARLY", "HELD-ONE"] and mail.held("s") == []
+    assert member_usage(teams.member("b", "s")).state == "running"
