@@ -23,20 +23,59 @@ if TYPE_CHECKING:
     from app.core.models import BackendType, Member
     from backends.pty_host import PtyTerminal
 
-Key = Literal["Enter", "Escape", "C-c", "C-d", "Tab", "Up", "Down", "Left", "Right", "BSpace"]
-# What a terminal receives for each key, for backends that write to the pane's input themselves.
+Key = Literal[
+    "Enter", "Escape", "C-c", "C-d", "Tab", "BTab", "BSpace", "Up", "Down", "Left", "Right",
+    "S-Up", "S-Down", "S-Left", "S-Right", "C-Up", "C-Down", "C-Left", "C-Right",
+    "M-Up", "M-Down", "M-Left", "M-Right", "Home", "End", "IC", "DC", "PPage", "NPage",
+    "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "F9", "F10", "F11", "F12",
+]  # fmt: skip
+"""Keys by their tmux ``send-keys`` names (so the tmux backend passes them on as they are)."""
+# What an xterm sends for each key: the one table, for backends that write to the pane's input
+# themselves and for the console's terminal view (modifiers as xterm's ``CSI 1 ; m X``).
 KEY_BYTES: dict[Key, bytes] = {
     "Enter": b"\r",
     "Escape": b"\x1b",
     "C-c": b"\x03",
     "C-d": b"\x04",
     "Tab": b"\t",
+    "BTab": b"\x1b[Z",
+    "BSpace": b"\x7f",
     "Up": b"\x1b[A",
     "Down": b"\x1b[B",
     "Right": b"\x1b[C",
     "Left": b"\x1b[D",
-    "BSpace": b"\x7f",
+    "S-Up": b"\x1b[1;2A",
+    "S-Down": b"\x1b[1;2B",
+    "S-Right": b"\x1b[1;2C",
+    "S-Left": b"\x1b[1;2D",
+    "M-Up": b"\x1b[1;3A",
+    "M-Down": b"\x1b[1;3B",
+    "M-Right": b"\x1b[1;3C",
+    "M-Left": b"\x1b[1;3D",
+    "C-Up": b"\x1b[1;5A",
+    "C-Down": b"\x1b[1;5B",
+    "C-Right": b"\x1b[1;5C",
+    "C-Left": b"\x1b[1;5D",
+    "Home": b"\x1b[H",
+    "End": b"\x1b[F",
+    "IC": b"\x1b[2~",
+    "DC": b"\x1b[3~",
+    "PPage": b"\x1b[5~",
+    "NPage": b"\x1b[6~",
+    "F1": b"\x1bOP",
+    "F2": b"\x1bOQ",
+    "F3": b"\x1bOR",
+    "F4": b"\x1bOS",
+    "F5": b"\x1b[15~",
+    "F6": b"\x1b[17~",
+    "F7": b"\x1b[18~",
+    "F8": b"\x1b[19~",
+    "F9": b"\x1b[20~",
+    "F10": b"\x1b[21~",
+    "F11": b"\x1b[23~",
+    "F12": b"\x1b[24~",
 }
+PASTE_START, PASTE_END = b"\x1b[200~", b"\x1b[201~"  # a bracketed paste (mode 2004)
 Layout = Literal["main-vertical", "tiled", "windows"]
 
 

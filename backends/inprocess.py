@@ -19,13 +19,11 @@ from app.core.liveness import create_time
 from app.core.paths import sanitize
 from app.core.proctree import kill_tree
 from app.core.sanitize import paste_safe
-from backends.base import KEY_BYTES, Key, PaneHandle, PaneSpec, ScreenText
+from backends.base import KEY_BYTES, PASTE_END, PASTE_START, Key, PaneHandle, PaneSpec, ScreenText
 from backends.pty_host import PtyTerminal
 
 if TYPE_CHECKING:
     from app.core.models import BackendType
-
-PASTE_START, PASTE_END = b"\x1b[200~", b"\x1b[201~"
 
 
 class InProcessBackend:

@@ -19,6 +19,7 @@ from app.console.ops import TeamContext, ensure_team
 from app.console.screens.main import MainScreen
 from app.console.themes import ConsoleSettings, load_settings, load_themes, save_settings
 from app.console.widgets.tasks import TaskPanel
+from app.console.widgets.terminal import TerminalView
 from app.core.atomic import add_problem_sink
 from app.core.team import TeamStore
 from backends.console_link import ConsoleLinkServer, inprocess_handler
@@ -44,6 +45,10 @@ class CrewmuxApp(App[None]):
     # directory watchers, liveness, delivery, the pane mirror): with a tmux teammate mirrored the
     # pool was full and a key's operation (F3, F4) queued until the next key changed the selection.
     WORKER_THREADS = 64
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # ctrl+q and ctrl+p belong to the program while a teammate's screen has focus (ctrl+] leaves)
+        return not (isinstance(self.focused, TerminalView) and action in TerminalView.PROGRAM_KEYS_ACTIONS)
 
     def __init__(
         self,

@@ -67,7 +67,7 @@ async def test_tmux_teammate_is_mirrored_and_survives_the_console(
         await until(pilot, lambda: "MIRROR-tm1" in _view_text(pilot))
         await pilot.press("f4")  # jump to the real pane: no refusal
         await pilot.press("enter")  # type through the backend into the real pane
-        await pilot.press(*"via-tmux", "enter", "escape")
+        await pilot.press(*"via-tmux", "enter", "ctrl+right_square_bracket")
         await until(pilot, lambda: _view_text(pilot).count("via-tmux") >= 2)
         assert not any("refused" in line and "jump" in line for line in main_screen(pilot).query_one("#notices").lines)  # type: ignore[attr-defined]
     member = teams.member(team, "tm1")

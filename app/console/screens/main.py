@@ -146,10 +146,6 @@ class MainScreen(OperationsScreen):
         """Tab, a priority key: the focus moves as it is read, so the next keys land in the new widget."""
         self.focus_next()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Tab belongs to the teammate's program while its screen has focus
-        return not (action == "focus_next_now" and isinstance(self.focused, TerminalView))
-
     @on(TaskPanel.Leave)
     def _leave_tasks(self, event: TaskPanel.Leave) -> None:
         event.stop()

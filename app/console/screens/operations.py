@@ -22,6 +22,11 @@ class OperationsScreen(Screen[None]):
 
     ctx: TeamContext
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a teammate's screen has focus, every key is its program's (ctrl+] leaves it): the
+        screen's priority keys (tab, shift+tab, shift+arrows, ctrl+t) go to the program."""
+        return not (isinstance(self.focused, TerminalView) and action in TerminalView.PROGRAM_KEYS_ACTIONS)
+
     @on(TerminalView.Resized)
     def _view_resized(self, event: TerminalView.Resized) -> None:
         """The view and every in-process teammate's terminal are always the same size."""

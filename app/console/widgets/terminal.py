@@ -3,14 +3,15 @@
 Two sources feed it: an in-process teammate's pyte screen (read under its lock, redrawn only
 when its ``version`` moved, at most ``fps`` times a second: woken by the terminal's reader as
 soon as output arrives, with a timer as the fallback for resizes and focus changes), or the text of a tmux / iTerm2 pane
-mirrored by a worker. When the view has focus, keys go to the teammate; Escape leaves.
+mirrored by a worker. When the view has focus, every key goes to the teammate (Esc too: agents' interrupt)
+and a paste arrives bracketed when the program asked for it; ctrl+] (:data:`LEAVE_KEY`) leaves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -20,36 +21,59 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from app.core.sanitize import paste_safe
+from backends.base import KEY_BYTES, PASTE_END, PASTE_START
+
 if TYPE_CHECKING:
     from textual import events
     from textual.timer import Timer
 
+    from backends.base import Key
     from backends.pty_host import PtyTerminal
 
-_KEYS: dict[str, bytes] = {
-    "enter": b"\r",
-    "tab": b"\t",
-    "backspace": b"\x7f",
-    "up": b"\x1b[A",
-    "down": b"\x1b[B",
-    "right": b"\x1b[C",
-    "left": b"\x1b[D",
-    "home": b"\x1b[H",
-    "end": b"\x1b[F",
-    "delete": b"\x1b[3~",
-    "pageup": b"\x1b[5~",
-    "pagedown": b"\x1b[6~",
-}
+LEAVE_KEY = "ctrl+right_square_bracket"
+"""The one key the view keeps (ctrl+]: telnet's escape, which no agent or editor uses; it reaches
+Textual inside tmux as the plain byte 0x1d). Every other key goes to the program."""
+_ARROWS = {"up": "Up", "down": "Down", "left": "Left", "right": "Right"}
+_KEY_NAMES: dict[str, str] = {  # Textual's key name -> its name in backends.base.KEY_BYTES
+    "enter": "Enter", "escape": "Escape", "tab": "Tab", "shift+tab": "BTab", "backspace": "BSpace",
+    "home": "Home", "end": "End", "insert": "IC", "delete": "DC", "pageup": "PPage", "pagedown": "NPage",
+    **{name: name.capitalize() for name in _ARROWS},
+    **{f"{mod}+{name}": f"{tmux}-{_ARROWS[name]}" for mod, tmux in (("shift", "S"), ("ctrl", "C"), ("alt", "M"))
+       for name in _ARROWS},
+    **{f"f{n}": f"F{n}" for n in range(1, 13)},
+}  # fmt: skip
 _PYTE_COLORS = {"brown": "yellow"}
 
 
-def key_bytes(event: events.Key) -> bytes | None:
-    """The bytes a terminal would send for ``event``; None for keys it has no bytes for."""
-    if event.key in _KEYS:
-        return _KEYS[event.key]
-    if event.character:
-        return event.character.encode("utf-8")
+def key_bytes(key: str, character: str | None) -> bytes | None:
+    """The bytes an xterm sends for Textual's ``key`` (with its ``character``); None for none.
+
+    Named keys come from :data:`backends.base.KEY_BYTES`; Alt+x is Escape then x (xterm's
+    ``metaSendsEscape``, as tmux sends it); Ctrl+letter is its control code, text itself.
+    """
+    name = _KEY_NAMES.get(key)
+    if name is not None:
+        return KEY_BYTES[cast("Key", name)]
+    if key.startswith("alt+"):
+        rest = key_bytes(key[4:], character if character and len(character) == 1 else None)
+        if rest is None and len(key) == 5:
+            rest = key[4].encode()
+        return None if rest is None else b"\x1b" + rest
+    if character:
+        return character.encode("utf-8")
+    if key.startswith("ctrl+") and len(key) == 6 and key[5].isalpha():  # ctrl+letter: its control code
+        return bytes([ord(key[5]) & 0x1F])
     return None
+
+
+def paste_bytes(text: str, bracketed: bool) -> bytes:
+    """What a terminal sends for a paste: bracketed (``ESC [200~`` … ``ESC [201~``) when the
+    program asked for it (mode 2004), with no escape sequence inside that could end it early;
+    else the text as typed, each line break a carriage return."""
+    if bracketed:
+        return PASTE_START + paste_safe(text).encode() + PASTE_END
+    return text.replace("\r\n", "\r").replace("\n", "\r").encode()
 
 
 def _color(value: str) -> str | None:
@@ -125,7 +149,14 @@ class TerminalView(Widget, can_focus=True):
     TerminalView { background: $surface; color: $foreground; height: 1fr; border: round $panel; }
     TerminalView:focus { border: round $accent; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave", "Leave terminal", show=True)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(LEAVE_KEY, "leave", "Leave terminal", key_display="ctrl+]", show=True, priority=True)
+    ]
+
+    PROGRAM_KEYS_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"focus_next_now", "toggle_delegate", "select", "toggle_tasks", "quit", "command_palette"}
+    )
+    """Actions of priority keys (the screen's and the app's) that yield to the program while this view has focus."""
 
     class Typed(Message):
         """Keys typed into the view, for the teammate (the screen writes them through its backend)."""
@@ -143,7 +174,7 @@ class TerminalView(Widget, can_focus=True):
             super().__init__()
 
     class Left(Message):
-        """Escape pressed: the view gives focus back."""
+        """The leave key (ctrl+]) pressed: the view gives focus back."""
 
     def __init__(self, *, fps: float = 60.0, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
@@ -284,13 +315,23 @@ class TerminalView(Widget, can_focus=True):
         self._drawn_version = -1
 
     def on_key(self, event: events.Key) -> None:
-        if event.key == "escape":
+        if event.key == LEAVE_KEY:
             return
-        data = key_bytes(event)
+        data = key_bytes(event.key, event.character)
         if data is not None:
             event.stop()
             event.prevent_default()
             self.post_message(self.Typed(data))
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        term = self.terminal
+        bracketed = False
+        if term is not None:
+            with term.lock:
+                bracketed = (2004 << 5) in term.screen.mode
+        if event.text:
+            self.post_message(self.Typed(paste_bytes(event.text, bracketed)))
 
     def action_leave(self) -> None:
         self.post_message(self.Left())
