@@ -1,10 +1,13 @@
-"""Fixtures shared by every test: an isolated crewmux root and a CLI runner."""
+"""Fixtures shared by every test: an isolated crewmux root, a CLI runner, and tmux sockets that
+do not outlive the run."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,28 @@ from app.core.tasks import TaskStore
 from app.core.team import TeamStore
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_tmux_dir() -> Iterator[Path]:
+    """Every tmux server of this run (the tests' and crewmux's children) puts its socket under a
+    private ``$TMUX_TMPDIR``; at the end any server still up is killed and the folder removed, so a
+    run leaves no socket behind in ``/tmp/tmux-$UID``. (tmux does not unlink its socket on
+    ``kill-server``.) Each pytest-xdist worker has its own."""
+    saved = os.environ.get("TMUX_TMPDIR")
+    folder = Path(tempfile.mkdtemp(prefix="cmx-tmux-", dir="/tmp"))  # short: a socket path has ~100 bytes
+    os.environ["TMUX_TMPDIR"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if saved is None:
+            os.environ.pop("TMUX_TMPDIR", None)
+        else:
+            os.environ["TMUX_TMPDIR"] = saved
+        for sock in folder.glob("tmux-*/*"):
+            if shutil.which("tmux"):
+                subprocess.run(["tmux", "-S", str(sock), "kill-server"], capture_output=True, check=False, timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
