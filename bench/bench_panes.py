@@ -5,15 +5,19 @@ Figures (on a private tmux server, reaped afterwards):
 * time to spawn 8 teammates until each shows its first output — crewmux's tmux backend (one
   ``tmux`` process per step) and the in-process backend, beside libtmux's ``split()`` (the
   baseline: ~8 tmux processes per split);
-* following 8 panes that each print a timestamped line every 20 ms, for 10 s (2 s quick): CPU of
-  the follower (one ``tmux -C`` control client streaming ``%output``) and line-written → readable
-  latency, beside polling ``capture-pane`` through libtmux every 50 ms (one tmux process per pane
-  per refresh). Targets: 8 spawns <= 1 s; following 8 busy panes <= 5 % of one core.
+* the console's mirror of the selected tmux teammate, exactly as the console runs it
+  (:meth:`MainScreen.mirror`: ``TmuxBackend.screen()`` every ``MIRROR_INTERVAL_S``) while 8
+  panes each print a timestamped line every 20 ms: CPU and line-written → shown latency, beside
+  libtmux's ``capture_pane()`` of the same pane at the same interval;
+* following all 8 panes with ``TmuxBackend.follow()`` (one ``tmux -C`` control client streaming
+  ``%output``; the console does not use it yet) beside polling ``capture-pane`` through libtmux
+  every 50 ms (one tmux process per pane per refresh).
+
+Runs last 10 s (2 s quick). Targets: 8 spawns <= 1 s; following 8 busy panes <= 5 % of one core.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import resource
 import shutil
@@ -26,14 +30,7 @@ from pathlib import Path
 
 import psutil
 
-try:
-    from bench import Row, percentile, print_table, quick, ratio_text, verdict
-except ImportError:  # pragma: no cover - running the module alone, before bench/__init__ had helpers
-    Row = None  # type: ignore[assignment,misc]
-
-    def quick() -> bool:
-        return os.environ.get("CREWMUX_BENCH_QUICK", "") not in ("", "0", "false", "no")
-
+from bench import Row, percentile, print_table, quick, ratio_text, verdict
 
 TEAMMATES = 8
 TICK = 0.02
@@ -52,9 +49,6 @@ def _cpu_children() -> float:
 
 
 def _pct(values: list[float], p: float) -> float:
-    if Row is None:
-        ordered = sorted(values)
-        return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))] if ordered else math.nan
     return percentile(values, p)
 
 
@@ -155,6 +149,43 @@ def follow_control(seconds: float, script: str) -> tuple[float, list[float]]:
         return used / seconds, latencies
 
 
+def _stamped(lines: list[str], seen: set[str], now: float) -> list[float]:
+    """Latencies (s) of the timestamped lines in ``lines`` not seen before."""
+    out = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "T" and line not in seen:
+            seen.add(line)
+            out.append(now - float(parts[1]))
+    return out
+
+
+def mirror_selected(seconds: float, script: str, *, baseline: bool) -> tuple[float, list[float]]:
+    """The console's mirror loop on one of 8 busy panes (``baseline``: libtmux's capture_pane)."""
+    import libtmux
+
+    from app.console.screens.main import MIRROR_INTERVAL_S
+    from backends.base import PaneSpec
+    from backends.tmux import TmuxBackend
+
+    with PrivateTmux() as tmux:
+        backend = TmuxBackend()
+        argv = [sys.executable, script]
+        handles = [backend.spawn(PaneSpec(team="b", name=f"m{i}", argv=argv, cwd="/", rows=60)) for i in range(8)]
+        selected = handles[0]
+        pane = libtmux.Pane.from_pane_id(pane_id=selected.pane_id, server=libtmux.Server(socket_name=tmux.name))
+        seen: set[str] = set()
+        latencies: list[float] = []
+        s0, k0 = _cpu_self(), _cpu_children()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            lines = pane.capture_pane() if baseline else backend.screen(selected).lines
+            latencies.extend(_stamped(lines, seen, time.time()))
+            time.sleep(MIRROR_INTERVAL_S)
+        used = (_cpu_self() - s0) + (_cpu_children() - k0)
+        return used / seconds, latencies
+
+
 def follow_polling(seconds: float, script: str) -> tuple[float, list[float]]:
     """The same with libtmux capture-pane polling every 50 ms (a tmux process per pane per poll)."""
     import libtmux
@@ -169,18 +200,13 @@ def follow_polling(seconds: float, script: str) -> tuple[float, list[float]]:
         server = libtmux.Server(socket_name=tmux.name)
         panes = [libtmux.Pane.from_pane_id(pane_id=p, server=server) for p in ids]
         assert all(p is not None for p in panes)
-        seen: dict[str, float] = {}
+        seen: set[str] = set()
         latencies: list[float] = []
         s0, k0 = _cpu_self(), _cpu_children()
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             for pane in panes:
-                now = time.time()
-                for line in pane.capture_pane():
-                    parts = line.split()
-                    if len(parts) == 2 and parts[0] == "T" and line not in seen:
-                        seen[line] = now
-                        latencies.append(now - float(parts[1]))
+                latencies.extend(_stamped(pane.capture_pane(), seen, time.time()))
             time.sleep(0.05)
         used = (_cpu_self() - s0) + (_cpu_children() - k0)
         return used / seconds, latencies
@@ -217,27 +243,30 @@ def main() -> None:
         script = str(Path(tmp) / "busy.py")
         Path(script).write_text(BUSY)
         t_tmux, t_inproc, t_lib = spawn_tmux(tmp), spawn_inprocess(tmp), spawn_libtmux(tmp)
+        cpu_mir, lat_mir = mirror_selected(seconds, script, baseline=False)
+        cpu_mlib, lat_mlib = mirror_selected(seconds, script, baseline=True)
         cpu_ctl, lat_ctl = follow_control(seconds, script)
         cpu_poll, lat_poll = follow_polling(seconds, script)
     rates = pyte_feed_rates(200_000 if quick() else 2_000_000)
     p50c, p99c = _pct(lat_ctl, 50) * 1000, _pct(lat_ctl, 99) * 1000
     p50p, p99p = _pct(lat_poll, 50) * 1000, _pct(lat_poll, 99) * 1000
     title = f"panes: 8 teammates; following 8 panes x {1 / TICK:.0f} lines/s for {seconds:.0f}s"
-    if Row is None:
-        print(title)
-        print(f"  spawn 8 tmux {t_tmux:.3f}s in-process {t_inproc:.3f}s libtmux {t_lib:.3f}s")
-        print(f"  follow CPU {cpu_ctl:.1%} vs polling {cpu_poll:.1%}; latency p50 {p50c:.1f} ms vs {p50p:.1f} ms")
-        print("  " + ", ".join(f"{k} {v:.2f} MB/s" for k, v in rates.items()))
-        return
     rows = [
         Row("spawn 8 until first output (tmux)", f"{t_tmux * 1000:.0f} ms", f"{t_lib * 1000:.0f} ms libtmux",
             ratio_text(t_tmux, t_lib), "<= 1000 ms", verdict(t_tmux <= 1.0)),
         Row("spawn 8 until first output (in-process)", f"{t_inproc * 1000:.0f} ms", f"{t_lib * 1000:.0f} ms libtmux",
             ratio_text(t_inproc, t_lib), "<= 1000 ms", verdict(t_inproc <= 1.0)),
-        Row("follow 8 busy panes: CPU of one core", f"{cpu_ctl:.1%} (tmux -C)", f"{cpu_poll:.1%} (capture poll)",
+        Row("console mirror of the selected pane: CPU of one core", f"{cpu_mir:.1%}", f"{cpu_mlib:.1%} libtmux",
+            ratio_text(cpu_mir, cpu_mlib)),
+        Row("  line written -> shown p50", f"{_pct(lat_mir, 50) * 1000:.1f} ms",
+            f"{_pct(lat_mlib, 50) * 1000:.1f} ms", ratio_text(_pct(lat_mir, 50), _pct(lat_mlib, 50))),
+        Row("  line written -> shown p99", f"{_pct(lat_mir, 99) * 1000:.1f} ms",
+            f"{_pct(lat_mlib, 99) * 1000:.1f} ms", ratio_text(_pct(lat_mir, 99), _pct(lat_mlib, 99))),
+        Row("follow 8 busy panes (follow(), unused by the console): CPU", f"{cpu_ctl:.1%} (tmux -C)",
+            f"{cpu_poll:.1%} (capture poll)",
             ratio_text(cpu_ctl, cpu_poll), "<= 5%", verdict(cpu_ctl <= 0.05)),
-        Row("line written -> readable p50", f"{p50c:.1f} ms", f"{p50p:.1f} ms", ratio_text(p50c, p50p)),
-        Row("line written -> readable p99", f"{p99c:.1f} ms", f"{p99p:.1f} ms", ratio_text(p99c, p99p)),
+        Row("  line written -> readable p50", f"{p50c:.1f} ms", f"{p50p:.1f} ms", ratio_text(p50c, p50p)),
+        Row("  line written -> readable p99", f"{p99c:.1f} ms", f"{p99p:.1f} ms", ratio_text(p99c, p99p)),
         Row("lines seen", str(len(lat_ctl)), str(len(lat_poll))),
         Row("in-process emulator feed, MB/s", f"{rates['TerminalScreen (crewmux)']:.2f} (scrollback on)",
             f"{rates['pyte.HistoryScreen']:.2f} HistoryScreen",
