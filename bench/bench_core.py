@@ -17,6 +17,7 @@ cost, a full scan, does not depend on how far the run got).
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -140,6 +141,23 @@ def wake_section(work: Path) -> list[Row]:
                 verdict(o <= 20.0) if pct == 99 else "-",
             )
         )
+    # The watchers crewmux falls back to where raw inotify is not had (macOS, BSD, out of watches).
+    for watcher in ("watchfiles", "poll"):
+        os.environ["CREWMUX_WATCHER"] = watcher  # the recipient is forked after this
+        try:
+            fallback = wake_latencies("crewmux", home, n_ours // 3 or 1, fsync=True)
+        finally:
+            os.environ.pop("CREWMUX_WATCHER", None)
+        for pct in (50, 99):
+            o, b = percentile(fallback, pct) * 1000, percentile(base, pct) * 1000
+            rows.append(
+                Row(
+                    f"  fallback {watcher}: send->wake p{pct} ({len(fallback)} msgs)",
+                    f"{o:.1f} ms",
+                    f"{b:.0f} ms",
+                    ratio_text(b, o) + " faster",
+                )
+            )
     return rows
 
 

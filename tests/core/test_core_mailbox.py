@@ -25,6 +25,7 @@ from app.core.protocol import (
     request_id,
 )
 from app.core.team import TeamStore
+from app.core.watch import DirWatcher
 
 
 @pytest.fixture
@@ -115,8 +116,11 @@ def test_wait_wakes_on_send_from_another_thread(box: Mailbox) -> None:
     assert box.inbox("bob", unread_only=True) == []
 
 
-def test_wait_falls_back_to_polling(box: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CREWMUX_NO_INOTIFY", "1")
+@pytest.mark.parametrize("watcher", ["watchfiles", "poll"])
+def test_wait_wakes_with_each_fallback_watcher(box: Mailbox, monkeypatch: pytest.MonkeyPatch, watcher: str) -> None:
+    monkeypatch.setenv("CREWMUX_WATCHER", watcher)
+    with DirWatcher(box.paths.inbox("bob").parent) as probe:
+        assert probe.kind == watcher
     timer = threading.Timer(0.2, lambda: box.send("bob", "polled", sender="alice"))
     timer.start()
     try:
