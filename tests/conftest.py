@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import libtmux
 import pytest
 
 from app.core.tasks import TaskStore
@@ -72,6 +73,20 @@ def tasks(teams: TeamStore, team: str) -> Iterator[TaskStore]:
     store = TaskStore(teams.paths(team))
     yield store
     store.close()
+
+
+@pytest.fixture
+def tmux_socket(server: libtmux.Server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A private tmux server for this test: libtmux's ``server`` fixture (a unique socket name;
+    the server killed and its socket unlinked afterwards). crewmux, and every process the test
+    starts, reach it through ``$CREWMUX_TMUX_SOCKET``; ``$TMUX`` is cleared."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    assert server.socket_name is not None
+    monkeypatch.setenv("CREWMUX_TMUX_SOCKET", server.socket_name)
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.delenv("TMUX_PANE", raising=False)
+    return server.socket_name
 
 
 @dataclass

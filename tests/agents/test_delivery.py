@@ -6,8 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,12 +26,8 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 
 @pytest.fixture
-def tmux(monkeypatch: pytest.MonkeyPatch) -> Iterator[TmuxBackend]:
-    sock = f"crewmux-agents-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("CREWMUX_TMUX_SOCKET", sock)
-    monkeypatch.delenv("TMUX", raising=False)
-    yield TmuxBackend()
-    subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True, check=False)
+def tmux(tmux_socket: str) -> TmuxBackend:
+    return TmuxBackend()
 
 
 def _fake(tmux: TmuxBackend, tmp_path: Path, style: str, *flags: str) -> tuple[PaneHandle, Path]:

@@ -6,10 +6,7 @@ Real shells (bash) and the fake agent, in real tmux panes on a private socket an
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,12 +29,8 @@ BASH_ENV = {"TERM": "xterm", "PS1": "$ ", "HOME": "/nonexistent", "INPUTRC": "/d
 
 
 @pytest.fixture
-def tmux(monkeypatch: pytest.MonkeyPatch) -> Iterator[TmuxBackend]:
-    sock = f"crewmux-hostile-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("CREWMUX_TMUX_SOCKET", sock)
-    monkeypatch.delenv("TMUX", raising=False)
-    yield TmuxBackend()
-    subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True, check=False)
+def tmux(tmux_socket: str) -> TmuxBackend:
+    return TmuxBackend()
 
 
 def _mailbox(home: Path) -> Mailbox:

@@ -9,8 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +23,8 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 
 @pytest.fixture
-def sock(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    name = f"crewmux-e2e-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("CREWMUX_TMUX_SOCKET", name)
-    monkeypatch.delenv("TMUX", raising=False)
-    yield name
-    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, check=False)
+def sock(tmux_socket: str) -> str:
+    return tmux_socket
 
 
 def crewmux(home: Path, *args: str, timeout: float = 60) -> Any:

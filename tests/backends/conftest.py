@@ -1,16 +1,13 @@
 """Fixtures for the backend tests: every backend that can run here, each isolated.
 
-tmux runs on a private server per test (a unique ``-L`` socket, killed in a finalizer); the
+tmux runs on a private server per test (``tmux_socket`` in tests/conftest.py); the
 iTerm2 backend runs against the fake ``iterm2`` API package in ``fake_iterm2_pkg/``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shutil
-import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,19 +18,6 @@ from backends.base import PaneBackend
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # for crewmux_pane_testkit
 BACKEND_NAMES = ["in-process", "tmux", "iterm2"]
-
-
-@pytest.fixture
-def tmux_socket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A private tmux socket name for this test; its server is killed afterwards."""
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
-    name = f"crewmux-test-{uuid.uuid4().hex[:10]}"
-    monkeypatch.setenv("CREWMUX_TMUX_SOCKET", name)
-    monkeypatch.delenv("TMUX", raising=False)
-    monkeypatch.delenv("TMUX_PANE", raising=False)
-    yield name
-    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, check=False)
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,15 +16,10 @@ __all__ = ["claude_rig", "real_cli"]
 
 
 @pytest.fixture
-def claude_rig(tmp_path: Path, real_cli: Callable[[str], Path]) -> Iterator[ClaudeRig]:
+def claude_rig(tmp_path: Path, real_cli: Callable[[str], Path], tmux_socket: str) -> Iterator[ClaudeRig]:
     """The real claude, the fake Anthropic server, a private HOME and tmux socket (see harness)."""
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
     claude = real_cli("claude")
-    sock = f"crewmux-cc-{uuid.uuid4().hex[:8]}"
     with AnthropicServer() as fake:
-        rig = make_rig(tmp_path, fake, claude, sock)
-        try:
-            yield rig
-        finally:
-            subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True, check=False)
+        yield make_rig(tmp_path, fake, claude, tmux_socket)

@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,17 +13,17 @@ import pytest
 from app.core.team import TeamStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from pathlib import Path
 
 pytestmark = [pytest.mark.tmux, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 
 
 class Tmux:
-    """A private tmux server (``tmux -L <unique>``), killed when the test ends."""
+    """The test's private tmux server (``tmux_socket``), driven as a user would."""
 
-    def __init__(self) -> None:
-        self.socket = f"crewmux-console-{uuid.uuid4().hex[:10]}"
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
         self.target = "console"  # the console's pane: the session's active one until pinned
 
     def __call__(self, *args: str) -> str:
@@ -67,10 +66,8 @@ class Tmux:
 
 
 @pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    server = Tmux()
-    yield server
-    subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True, check=False)
+def tmux(tmux_socket: str) -> Tmux:
+    return Tmux(tmux_socket)
 
 
 def _inbox_has(home: Path, team: str, name: str, needle: str) -> bool:

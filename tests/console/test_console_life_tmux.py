@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -16,7 +14,7 @@ from app.core.paths import LEAD_NAME
 from tests.console.console_helpers import main_screen, noticed, until
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from pathlib import Path
 
     from app.console.app import CrewmuxApp
@@ -30,15 +28,10 @@ TEAM = "lifetmux"
 
 
 @pytest.fixture
-def tmux_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def tmux_backend(tmux_socket: str) -> Any:
     from backends.tmux_server import TmuxServer
 
-    monkeypatch.delenv("TMUX", raising=False)
-    monkeypatch.delenv("TMUX_PANE", raising=False)
-    socket = f"crewmux-life-{uuid.uuid4().hex[:10]}"
-    monkeypatch.setenv("CREWMUX_TMUX_SOCKET", socket)  # the registry's tmux backends use it too
-    yield tmux_mod.TmuxBackend(TmuxServer(socket_name=socket))
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+    return tmux_mod.TmuxBackend(TmuxServer(socket_name=tmux_socket))
 
 
 def _state(pilot: Any, name: str) -> str | None:

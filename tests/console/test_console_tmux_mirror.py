@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,7 +12,7 @@ from app.core.liveness import is_alive
 from tests.console.console_helpers import main_screen, noticed, until
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from pathlib import Path
 
     from app.console.app import CrewmuxApp
@@ -26,14 +24,10 @@ SIZE = (140, 44)
 
 
 @pytest.fixture
-def tmux_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def tmux_backend(tmux_socket: str) -> Any:
     from backends.tmux_server import TmuxServer
 
-    monkeypatch.delenv("TMUX", raising=False)
-    monkeypatch.delenv("TMUX_PANE", raising=False)
-    socket = f"crewmux-mirror-{uuid.uuid4().hex[:10]}"
-    yield tmux_mod.TmuxBackend(TmuxServer(socket_name=socket))
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, check=False)
+    return tmux_mod.TmuxBackend(TmuxServer(socket_name=tmux_socket))
 
 
 def _view_text(pilot: Any) -> str:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import uuid
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,15 +12,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from tests.orchestrate.orch_helpers import Iterate
-
-
-@pytest.fixture
-def tmux_socket() -> Iterator[str]:
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
-    name = f"crewmux-orch-{uuid.uuid4().hex[:8]}"
-    yield name
-    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, check=False)
 
 
 @pytest.mark.tmux
