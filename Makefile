@@ -30,11 +30,16 @@ lint: $(STAMP)
 agent-clis: $(STAMP)
 	$(PY) -m app.agents.install_clis
 
+# Tests run in TEST_WORKERS processes (pytest-xdist; most of a test's time is waiting on real
+# processes, tmux and ptys); work-stealing keeps both busy to the end. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist worksteal)
+
 test: lint agent-clis
-	$(PY) -m pytest -q -ra $(PYTEST_ARGS)
+	$(PY) -m pytest -q -ra $(XDIST) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -x -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -x -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 test-snapshot-update: $(STAMP)
 	$(PY) -m pytest -q tests/console --snapshot-update

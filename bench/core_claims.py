@@ -19,7 +19,7 @@ from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import ClaimRefused
+from app.core.errors import ClaimRefused, LockTimeout
 from app.core.models import Task
 from app.core.paths import TeamPaths
 from app.core.tasks import TaskStore
@@ -78,6 +78,7 @@ class ClaimRun:
     claimed: int
     seconds: float
     capped: bool
+    lock_timeouts: int = 0  # claims given up after waiting the whole lock timeout
 
     @property
     def per_second(self) -> float:
@@ -98,6 +99,7 @@ def _claimer(
     done: Synchronized[int],
     stop_at: Synchronized[float],
     out: Any,
+    starved: Synchronized[int],
 ) -> None:
     _set_fsync(fsync)
     paths = TeamPaths(home=Path(home), team=TEAM)
@@ -110,10 +112,13 @@ def _claimer(
         if store is not None:
             try:
                 task_id = store.claim(None, agent).id
+                store.update(task_id, status="completed")
             except ClaimRefused:
                 task_id = None
-            if task_id is not None:
-                store.update(task_id, status="completed")
+            except LockTimeout:  # starved of the list lock for its whole timeout: counted, not fatal
+                with starved.get_lock():
+                    starved.value += 1
+                continue
         else:
             assert base is not None
             task_id = base.claim_lowest(agent)
@@ -140,10 +145,11 @@ def run_claimers(kind: str, home: Path, procs: int, total: int, *, fsync: bool, 
     done: Synchronized[int] = ctx.Value("i", 0)
     stop_at: Synchronized[float] = ctx.Value("d", float("inf"))
     out = ctx.Queue()
+    starved: Synchronized[int] = ctx.Value("i", 0)
     workers = [
         ctx.Process(
             target=_claimer,
-            args=(kind, str(home), f"w{n}", total, fsync, go, done, stop_at, out),
+            args=(kind, str(home), f"w{n}", total, fsync, go, done, stop_at, out, starved),
             daemon=True,
         )
         for n in range(procs)
@@ -162,7 +168,7 @@ def run_claimers(kind: str, home: Path, procs: int, total: int, *, fsync: bool, 
         w.join(timeout=30)
     if len(claimed) != len(set(claimed)):
         raise AssertionError(f"{kind}: a task was claimed twice")
-    return ClaimRun(kind, procs, total, len(claimed), elapsed, capped=len(claimed) < total)
+    return ClaimRun(kind, procs, total, len(claimed), elapsed, capped=len(claimed) < total, lock_timeouts=starved.value)
 
 
 def claim_cost(kind: str, home: Path, total: int, claims: int, *, fsync: bool) -> float:
