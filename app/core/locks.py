@@ -1,31 +1,37 @@
 """The one lock helper.
 
-``file_lock(path)`` takes an exclusive ``flock`` on a sidecar lock file. The kernel drops it when
-the holder's process dies, so a ``kill -9`` never leaves a stale lock. The wait polls with a
-short, growing step (0.2 ms up to 5 ms) so a freed lock is picked up within milliseconds, and
-gives up with :class:`LockTimeout` at the deadline. Hold it only around reading and writing the
-files it guards, never across slow work.
+``file_lock(path)`` takes an exclusive kernel lock (``flock``, through :mod:`filelock`) on a sidecar
+lock file. The kernel drops it when the holder's process dies, so a ``kill -9`` never leaves a
+stale lock; filelock's soft-lock fallback (a lock file whose mere presence is the lock, which a
+``kill -9`` would leave behind) is turned off. A busy lock is tried again every
+``POLL_INTERVAL`` (5 ms, tuned in bench/bench_locks.py; filelock's default 50 ms starved waiters
+at 16 processes), and :class:`LockTimeout` is raised at the deadline. Hold it only around reading
+and writing the files it guards, never across slow work.
 
-Lock files are named ``.<name>.flock`` and never ``<file>.lock``: that name is Claude Code's
-mkdir lock, and a plain file there would wedge it.
+Lock files are named ``.<name>.flock`` (mode 0600) and never ``<file>.lock``: that name is Claude
+Code's mkdir lock, and a plain file there would wedge it. A sidecar that is a symlink or not a
+regular file (a FIFO planted there) is refused with :class:`UnsafeFile` before anything waits on it.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
-import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from app.core.atomic import ensure_dir, open_regular
-from app.core.errors import LockTimeout
+from filelock import FileLock, Timeout
+
+from app.core.atomic import FILE_MODE, ensure_dir, open_regular
+from app.core.errors import LockTimeout, UnsafeFile
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
 DEFAULT_TIMEOUT = 30.0
+POLL_INTERVAL = 0.005
 
 
 def lock_path_for(path: Path) -> Path:
@@ -38,25 +44,20 @@ def file_lock(path: Path, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
     """Hold an exclusive kernel lock on ``lock_path_for(path)`` for the ``with`` block."""
     lock_file = lock_path_for(path)
     ensure_dir(lock_file.parent)
-    fd = open_regular(lock_file, os.O_RDWR | os.O_CREAT)  # never through a symlink, never a FIFO
+    os.close(open_regular(lock_file, os.O_RDWR | os.O_CREAT))  # never through a symlink, never a FIFO
+    lock = FileLock(lock_file, mode=FILE_MODE, thread_local=False, fallback_to_soft=False)
     try:
-        deadline = time.monotonic() + timeout
-        step = 0.0002
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockTimeout(lock_file, timeout) from None
-                time.sleep(step)
-                step = min(step * 2, 0.005)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        lock.acquire(timeout=timeout, poll_interval=POLL_INTERVAL)
+    except Timeout:
+        raise LockTimeout(lock_file, timeout) from None
+    except OSError as exc:  # swapped for a symlink since the check (filelock opens with O_NOFOLLOW)
+        if exc.errno == errno.ELOOP:
+            raise UnsafeFile(lock_file, "a symlink") from None
+        raise
+    try:
+        yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
 class HeldLock:
