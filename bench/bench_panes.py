@@ -6,7 +6,7 @@ Figures (on a private tmux server, reaped afterwards):
   ``tmux`` process per step) and the in-process backend, beside libtmux's ``split()`` (the
   baseline: ~8 tmux processes per split);
 * the console's mirror of the selected tmux teammate, exactly as the console runs it
-  (:meth:`MainScreen.mirror`: ``TmuxBackend.screen()`` every ``MIRROR_INTERVAL_S``) while 8
+  (:class:`app.console.widgets.mirror.PaneMirror`: ``TmuxBackend.screen()`` every ``MIRROR_INTERVAL_S``) while 8
   panes each print a timestamped line every 20 ms: CPU and line-written → shown latency, beside
   libtmux's ``capture_pane()`` of the same pane at the same interval;
 * following all 8 panes with ``TmuxBackend.follow()`` (one ``tmux -C`` control client streaming
@@ -164,7 +164,7 @@ def mirror_selected(seconds: float, script: str, *, baseline: bool) -> tuple[flo
     """The console's mirror loop on one of 8 busy panes (``baseline``: libtmux's capture_pane)."""
     import libtmux
 
-    from app.console.screens.main import MIRROR_INTERVAL_S
+    from app.console.widgets.mirror import MIRROR_INTERVAL_S
     from backends.base import PaneSpec
     from backends.tmux import TmuxBackend
 
