@@ -5,12 +5,10 @@ it), else the server we are running inside (``$TMUX``'s socket path), else tmux'
 so a session crewmux makes outside tmux is one the user can simply ``tmux attach`` to.
 
 User text (names, directories, titles) goes through :func:`literal` wherever tmux would expand it
-as a format. Server and session questions go through libtmux (:meth:`TmuxServer.lib`, e.g.
-whether a session exists, with its exact-name match and no stderr to read). Pane work stays one
-``tmux`` process per call with several commands joined by ``;`` when they belong together (paste +
-Enter, capture + cursor, a pane's tags): libtmux's objects would cost a process per step plus
-refresh queries (bench/bench_panes.py measures its ``split()`` beside ours). Streams go through
-:mod:`backends.tmux_follow`'s control-mode connection.
+as a format. Every call is one ``tmux`` process; several commands go into one process with ``;``
+separators when they belong together (paste + Enter, capture + cursor, a pane's tags). Streams go
+through :mod:`backends.tmux_follow`'s control-mode connection. (libtmux is not used here: see the
+README's design notes.)
 """
 
 from __future__ import annotations
@@ -22,10 +20,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-import libtmux
-from libtmux.exc import BadSessionName, LibTmuxException
-
-from app.core.errors import BackendError, BackendUnavailable, BadInput, PaneNotFound
+from app.core.errors import BackendError, BackendUnavailable, PaneNotFound
 
 INSTALL_FIX = "install tmux (`apt-get install tmux` or `brew install tmux`)"
 _GONE = (
@@ -126,15 +121,10 @@ class TmuxServer:
             out = out[:-1]
         return out.split("\n") if out else []
 
-    def lib(self) -> libtmux.Server:
-        """This server as a libtmux ``Server`` (no tmux process is started by making it)."""
-        return libtmux.Server(socket_name=self.socket_name, socket_path=self.socket_path, tmux_bin=self.base_argv()[0])
-
     def has_session(self, session: str) -> bool:
-        """True when a session of exactly that name exists (False when no server runs)."""
+        """True when a session of exactly that name exists on this server."""
         try:
-            return self.lib().has_session(session, exact=True)
-        except BadSessionName as exc:
-            raise BadInput(f"tmux session name {session!r}: {exc}") from exc
-        except LibTmuxException as exc:
-            raise BackendError(f"tmux has-session failed: {exc}") from exc
+            names = self.run("list-sessions", "-F", "#{session_name}")
+        except PaneNotFound:
+            return False
+        return session in names

@@ -122,6 +122,8 @@ def make_rig(tmp_path: Path, fake: AnthropicServer, claude: Path, sock: str) -> 
         d.mkdir()
     write_claude_json(home / ".claude.json", trusted=[project])
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "ANTHROPIC", "CREWMUX_", "TMUX"))}
+    if "TMUX_TMPDIR" in os.environ:  # the run's private socket folder (tests/conftest.py): same servers as the test
+        env["TMUX_TMPDIR"] = os.environ["TMUX_TMPDIR"]
     env.update(
         HOME=str(home),
         PATH=f"{claude.parent}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",

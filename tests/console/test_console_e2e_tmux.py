@@ -66,7 +66,9 @@ class Tmux:
 
 
 @pytest.fixture
-def tmux(tmux_socket: str) -> Tmux:
+def tmux(tmux_socket: str, monkeypatch: pytest.MonkeyPatch) -> Tmux:
+    # The console runs *inside* this server and must find it through $TMUX, as a user's would.
+    monkeypatch.delenv("CREWMUX_TMUX_SOCKET")
     return Tmux(tmux_socket)
 
 
