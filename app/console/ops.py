@@ -41,6 +41,7 @@ BACKENDS = ("auto", "in-process", "tmux", "iterm2")
 def fit_terminals(ctx: TeamContext, cols: int, rows: int) -> None:
     """Resize every in-process teammate's terminal to the console's view (``cols`` x ``rows``):
     the view and the teammate's terminal are always the same size."""
+    ctx.view_size = (cols, rows)
     with contextlib.suppress(CrewmuxError):
         backend = ctx.backend_for("in-process")
         if isinstance(backend, TerminalHost):
@@ -74,6 +75,8 @@ class TeamContext:
     mailbox: Mailbox = field(init=False)
     tasks: TaskStore = field(init=False)
     teammates: Teammates = field(init=False)
+    view_size: tuple[int, int] | None = field(init=False, default=None)
+    """The terminal view's (cols, rows): an in-process teammate starts at it (see :func:`fit_terminals`)."""
     seat: ConsoleSeat = field(init=False)
     """Held while this console owns the team's single-owner duties (see :mod:`app.console.seat`)."""
 
@@ -205,6 +208,7 @@ def spawn(ctx: TeamContext, req: SpawnRequest) -> Member:
         plan=req.plan_mode,
         layout=ctx.layout,
         beside_lead=backend == "tmux" and bool(os.environ.get("TMUX")) and ctx.layout != "windows",
+        size=ctx.view_size if backend == "in-process" else None,  # its terminal is the view's size from the start
     )
     return ctx.teammates.spawn(spawn_req).member
 

@@ -103,6 +103,9 @@ class SpawnRequest:
     max_tokens: int | None = None
     max_usd: float | None = None
     max_minutes: float | None = None
+    size: tuple[int, int] | None = None
+    """The terminal's (cols, rows) at start (the console's view for an in-process teammate);
+    None: the backend's default."""
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,7 @@ class Teammates:
         spec = PaneSpec(
             team=self.team, name=req.name, argv=argv, cwd=cwd, env=env, color=color, title=req.name,
             layout=req.layout, keep_on_exit=watched,
+            **({"cols": req.size[0], "rows": req.size[1]} if req.size else {}),
         )  # fmt: skip
         handle, attach = self._open_pane(backend_name, spec, beside_lead=req.beside_lead)
         from app.agents.conversation import recorded_session

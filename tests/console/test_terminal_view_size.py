@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from textual.app import App, ComposeResult
@@ -10,6 +11,12 @@ from textual.app import App, ComposeResult
 from app.console.widgets.terminal import TerminalView
 from backends.base import PaneSpec
 from backends.inprocess import InProcessBackend
+from tests.console.console_helpers import main_screen, noticed, until
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from app.console.app import CrewmuxApp
 
 WINCH_LOOP = (
     "trap 'echo WINCH $(stty size)' WINCH; echo start C=${COLUMNS-unset} L=${LINES-unset}; "
@@ -77,3 +84,25 @@ def test_resize_all_resizes_every_teammate(tmp_path: Path) -> None:
     finally:
         for h in handles:
             backend.kill(h, grace=0.5)
+
+
+async def test_a_teammate_spawned_in_the_console_starts_at_the_view_size(
+    console_factory: Callable[..., CrewmuxApp], team: str, tmp_path: Path
+) -> None:
+    app = console_factory(team, backend=InProcessBackend(), tick=0.5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = main_screen(pilot)
+        await until(pilot, lambda: screen.snapshot is not None)
+        view = screen.query_one(TerminalView)
+        await pilot.press("f2")
+        await until(pilot, lambda: type(app.screen).__name__ == "SpawnForm")
+        await pilot.press(*"sz")
+        app.screen.query_one("#command").value = "echo START $(stty size); sleep 30"  # type: ignore[attr-defined]
+        app.screen.query_one("#cwd").value = str(tmp_path)  # type: ignore[attr-defined]
+        await pilot.click("#ok")
+        await until(pilot, noticed(pilot, "spawn sz: started"))
+        while screen.selected != "sz":
+            await pilot.press("shift+down")
+        await until(pilot, lambda: any("START" in "".join(s.text for s in row) for row in view._rows))
+        first = next("".join(s.text for s in row) for row in view._rows if "START" in "".join(s.text for s in row))
+        assert first.split()[1:3] == [str(view.size.height), str(view.size.width)], first  # no 120x36 at start
