@@ -11,10 +11,12 @@ neither a recorded process nor a heartbeat (a Claude Code team seen from outside
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.core.errors import CrewmuxError
 from app.core.heartbeat import DEFAULT_STALE_AFTER, read_heartbeat
 from app.core.liveness import is_alive
 from app.core.mailbox import Mailbox
@@ -93,7 +95,8 @@ class LivenessMonitor:
         self.found.extend(dead)
         from app.lifecycle.budgets import check_budgets  # budgets are watched on the same beat
 
-        check_budgets(self.teams, self.team)
+        with contextlib.suppress(CrewmuxError):  # a member left mid-check: the next beat looks again
+            check_budgets(self.teams, self.team)
         return dead
 
     def run(self, stop: threading.Event, interval: float = 1.0) -> None:

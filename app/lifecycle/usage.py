@@ -10,7 +10,11 @@ Records read (never the screen):
 - aider: its chat-history file, where aider writes ``> Tokens: 2.4k sent, 57 received. Cost:
   $0.01 message, $0.02 session.`` after each reply (the format of aider 0.86.2's
   ``base_coder.calculate_and_show_tokens_and_cost``; read from its source, not yet from a run).
-- codex, gemini: not read yet (``tokensIn``/``tokensOut`` are null); worker and shell use no model.
+- codex: its session file ``$CODEX_HOME/sessions/Y/M/D/rollout-<time>-<id>.jsonl`` (``CODEX_HOME``
+  from the teammate's process environment, else ``~/.codex``) — the one whose ``session_meta``
+  has the teammate's cwd, started after its process; the last ``token_count`` event's
+  ``info.total_token_usage`` (``input_tokens``, ``output_tokens``), turns = ``token_count`` events.
+- gemini: not read yet (``tokensIn``/``tokensOut`` are null); worker and shell use no model.
 
 Cost: what the CLI reports (aider), else ``PRICES`` (USD per million tokens in/out) for the model
 named in the record; null when neither knows.
@@ -18,6 +22,7 @@ named in the record; null when neither knows.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -158,6 +163,47 @@ def process_usage(pid: int, started: float | None, out: MemberUsage) -> None:
     out.memory_mb = round(rss / 2**20, 1)
 
 
+def _codex_home(pid: int | None) -> Path:
+    if pid:
+        with contextlib.suppress(psutil.Error):
+            for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+                home = p.environ().get("CODEX_HOME")
+                if home:
+                    return Path(home)
+    return Path.home() / ".codex"
+
+
+def codex_session(codex_home: Path, cwd: str, started: float) -> Path | None:
+    """The earliest codex session file for ``cwd`` begun after ``started`` (epoch seconds)."""
+    found: list[tuple[float, Path]] = []
+    for file in (codex_home / "sessions").glob("*/*/*/rollout-*.jsonl"):
+        with contextlib.suppress(OSError, ValueError):
+            if file.stat().st_mtime < started:
+                continue
+            with file.open(errors="replace") as fh:
+                meta = json.loads(fh.readline())
+            payload = meta.get("payload") or {}
+            if meta.get("type") == "session_meta" and payload.get("cwd") == cwd:
+                found.append((file.stat().st_ctime, file))
+    return min(found)[1] if found else None
+
+
+def codex_usage(session: Path, out: MemberUsage) -> None:
+    """Fill ``out`` from codex's ``token_count`` events in ``session``."""
+    total: dict[str, int] = {}
+    turns = 0
+    for line in session.read_text(errors="replace").splitlines():
+        with contextlib.suppress(ValueError, AttributeError):
+            payload = json.loads(line).get("payload") or {}
+            if payload.get("type") == "token_count" and isinstance(payload.get("info"), dict):
+                turns += 1
+                total = payload["info"].get("total_token_usage") or total
+    out.tokens_in = int(total.get("input_tokens") or 0)
+    out.tokens_out = int(total.get("output_tokens") or 0)
+    out.turns = turns
+    out.source = str(session)
+
+
 def token_usage(member: Member, out: MemberUsage) -> None:
     """Fill ``out``'s tokens, cost and turns from ``member``'s agent CLI's own records."""
     rt = member.crewmux
@@ -166,6 +212,10 @@ def token_usage(member: Member, out: MemberUsage) -> None:
             claude_usage(_claude_dir(member), rt.session_id, out)
         elif rt.agent_kind == "aider":
             aider_usage(Path(rt.session_id), out)
+    if rt is not None and rt.agent_kind == "codex" and rt.pid_create_time:
+        session = codex_session(_codex_home(rt.pid), member.cwd, rt.pid_create_time)
+        if session is not None:
+            codex_usage(session, out)
 
 
 def short_tokens(out: MemberUsage) -> str | None:

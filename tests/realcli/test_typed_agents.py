@@ -8,10 +8,12 @@ must arrive byte-exact, submitted, once.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -68,6 +70,35 @@ def _arrived(crew: Crew, text: str, timeout: float = 30.0) -> float:
 def test_first_prompt_arrives_and_agent_goes_idle(crew: Crew) -> None:
     _arrived(crew, FIRST, timeout=60)
     crew.wait_state("mate", "waiting", timeout=30)
+
+
+def test_usage_comes_from_the_agents_own_records(crew: Crew) -> None:
+    """``crewmux usage`` reads codex's session token_count events and aider's Tokens lines, beside
+    what the fake reported per answer (Usage: 12 in, 7 out); gemini's records are not read yet."""
+    _arrived(crew, FIRST, timeout=60)
+    crew.wait_state("mate", "waiting", timeout=30)
+
+    def row() -> dict[str, Any]:
+        out = crew.crewmux("usage", "--team", crew.team, "--json")
+        assert out.returncode == 0, out.stderr
+        return dict(next(r for r in json.loads(out.stdout) if r["name"] == "mate"))
+
+    got = row()
+    assert got["state"] == "running" and got["cpuSeconds"] > 0 and got["memoryMb"] > 1
+    if crew.profile.kind == "gemini":
+        assert got["tokensIn"] is None
+        return
+    got = wait_until(lambda: (r := row())["turns"] and r, 30, f"{crew.profile.kind}'s usage record")
+    if crew.profile.kind == "codex":
+        assert got["tokensIn"] == 12 * got["turns"] and got["tokensOut"] == 7 * got["turns"], got
+        return
+    # aider counts tokens itself (its "Tokens: 2.4k sent, 1 received." line, on its screen too) and
+    # prices them from its own table: the history file's figures are the screen's
+    sent, received = got["tokensIn"], got["tokensOut"]
+    shown = f"{sent / 1000:.1f}k" if 1000 <= sent < 10000 else str(sent)
+    line = f"Tokens: {shown} sent, {received} received."
+    assert line in crew.screen_text("mate").replace("\n", " "), got
+    assert got["costUsd"] is not None and got["costUsd"] > 0, got
 
 
 @pytest.mark.parametrize("text", [TRICKY, MULTI], ids=["single-line", "multi-line"])
