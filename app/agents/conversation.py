@@ -7,8 +7,9 @@ the arguments that resume it. The mechanisms, as the pinned CLIs' ``--help`` sta
   ``sessionUtils``: "--resume {number}, --resume {uuid}, or --resume latest").
 - aider 0.86.2: ``--chat-history-file <file>`` (one per teammate, under crewmux's root) at spawn,
   ``--restore-chat-history`` on restart.
-- codex 0.169.0: ``codex resume <SESSION_ID>`` exists, but the id is chosen by codex after start;
-  crewmux does not record it yet, so a codex teammate restarts with a fresh conversation.
+- codex 0.169.0: codex picks its id itself; on restart crewmux finds it in codex's session file
+  (:func:`app.lifecycle.usage.codex_session_id`) and runs ``codex resume <id>`` with the same
+  flags (``resume`` takes them all), without the first prompt (it is in the conversation already).
 - worker and shell teammates have no conversation (the worker resumes its own task).
 """
 
@@ -21,9 +22,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-NO_RESUME = {
-    "codex": "codex's own session id is not recorded yet: it starts a fresh conversation",
-}
+NO_RESUME: dict[str, str] = {}
 """Kinds whose conversation crewmux cannot resume, and why (shown by ``crewmux resume``)."""
 
 
@@ -65,7 +64,9 @@ def splice_after_program(argv: list[str], args: list[str]) -> list[str]:
     return [*argv[: i + 1], *args, *argv[i + 1 :]]
 
 
-def resume_argv(kind: str | None, argv: list[str], session_id: str | None) -> tuple[list[str], str]:
+def resume_argv(
+    kind: str | None, argv: list[str], session_id: str | None, prompt: str | None = None
+) -> tuple[list[str], str]:
     """The command line that restarts a ``kind`` teammate in its own conversation, and a note
     saying what was done (or why its conversation cannot come back)."""
     if kind in NO_RESUME:
@@ -79,6 +80,15 @@ def resume_argv(kind: str | None, argv: list[str], session_id: str | None) -> tu
         at = out.index("--session-id")
         out[at : at + 2] = ["--resume", session_id]
         return out, f"its conversation resumed (--resume {session_id})"
+    if kind == "codex":
+        if not session_id:
+            return argv, "no codex session was found for it: a fresh conversation"
+        out = list(argv)
+        if prompt and out and out[-1] == prompt:
+            out.pop()
+        if "resume" not in out:
+            out = splice_after_program(out, ["resume", session_id])
+        return out, f"its conversation resumed (codex resume {session_id})"
     if kind == "aider":
         if not session_id or "--chat-history-file" not in argv:
             return argv, "no chat history file was recorded: a fresh conversation"

@@ -56,7 +56,12 @@ def _restart(
 
     rt = m.crewmux
     assert rt is not None and rt.argv
-    argv, conversation = resume_argv(rt.agent_kind, list(rt.argv), rt.session_id)
+    session_id = rt.session_id
+    if rt.agent_kind == "codex" and not session_id:
+        from app.lifecycle.usage import codex_session_id
+
+        session_id = codex_session_id(m)
+    argv, conversation = resume_argv(rt.agent_kind, list(rt.argv), session_id, m.prompt)
     env = dict(rt.env or {})
     choice = backend or (m.backend_type if m.backend_type and m.backend_type != "in-process" else None)
     if choice is None and hosts and m.backend_type == "in-process":
@@ -90,6 +95,7 @@ def _restart(
         member.crewmux.pane_session = locator
         member.crewmux.created_by_crewmux = True
         member.crewmux.ended = None
+        member.crewmux.session_id = session_id
         member.tmux_pane_id = pane
         member.is_active = True
 

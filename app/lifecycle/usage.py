@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -164,13 +165,29 @@ def process_usage(pid: int, started: float | None, out: MemberUsage) -> None:
 
 
 def _codex_home(pid: int | None) -> Path:
+    """``CODEX_HOME`` of the running process ``pid`` (else this process's), else ``~/.codex``."""
     if pid:
         with contextlib.suppress(psutil.Error):
             for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
                 home = p.environ().get("CODEX_HOME")
                 if home:
                     return Path(home)
-    return Path.home() / ".codex"
+    return Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
+
+
+def codex_session_id(member: Member) -> str | None:
+    """The id of the codex conversation ``member`` ran (its session file's ``session_meta`` id)."""
+    rt = member.crewmux
+    if rt is None or not rt.pid_create_time:
+        return None
+    home = Path((rt.env or {}).get("CODEX_HOME") or _codex_home(rt.pid))
+    session = codex_session(home, member.cwd, rt.pid_create_time)
+    if session is None:
+        return None
+    with contextlib.suppress(OSError, ValueError), session.open(errors="replace") as fh:
+        sid = (json.loads(fh.readline()).get("payload") or {}).get("id")
+        return str(sid) if sid else None
+    return None
 
 
 def codex_session(codex_home: Path, cwd: str, started: float) -> Path | None:

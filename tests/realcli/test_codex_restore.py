@@ -1,0 +1,55 @@
+"""A real codex teammate brought back by ``crewmux resume`` after ``tmux kill-server`` resumes its
+own conversation (``codex resume <id>``, the id found in codex's session file): its next request
+carries the earlier turn."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import TYPE_CHECKING
+
+import pytest
+
+from app.core.liveness import is_alive
+from tests.fakemodels.base import Reply
+from tests.realcli.agent_home import AgentHome
+from tests.realcli.teammates import PROFILES, Crew, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+pytestmark = [pytest.mark.tmux, pytest.mark.timeout(240)]
+
+
+def test_restored_codex_resumes_its_conversation(real_cli: Callable[[str], Path], tmp_path: Path) -> None:
+    import json
+
+    real_cli("codex")
+    profile = PROFILES["codex"]
+    server = profile.server().start()
+    server.default = Reply(text="ready")
+    crew = Crew(tmp_path, profile, server, AgentHome.create(tmp_path / "agent")).start()
+    try:
+        crew.start_deliverer()
+        crew.spawn("mate", "--prompt", "Remember PAPAYA")
+        wait_until(lambda: any("PAPAYA" in " ".join(profile.user_texts(r)) for r in server.model_calls), 60, "turn 1")
+        crew.wait_state("mate", "waiting", timeout=30)
+        rt = crew.teams.member(crew.team, "mate").crewmux
+        assert rt is not None and rt.pid
+        subprocess.run(["tmux", "-L", crew.socket, "kill-server"], check=True)
+        wait_until(lambda: not is_alive(rt.pid, rt.pid_create_time), 20, "codex died with the tmux server")
+        out = crew.crewmux("resume", crew.team, "--json")
+        assert out.returncode == 0, out.stderr
+        entry = next(e for e in json.loads(out.stdout) if e["name"] == "mate")
+        assert entry["action"] == "restarted" and "codex resume" in entry["conversation"], entry
+        crew.wait_state("mate", "waiting", timeout=60)
+        before = len(server.model_calls)
+        crew.mailbox.send("mate", "Say KIWI", sender="team-lead")
+        wait_until(lambda: any("KIWI" in r.body.decode(errors="replace") for r in server.model_calls[before:]), 60,
+                   "turn 2")  # fmt: skip
+        req = next(r for r in server.model_calls[before:] if "KIWI" in r.body.decode(errors="replace"))
+        text = req.body.decode(errors="replace")
+        assert "Remember PAPAYA" in text and text.index("Remember PAPAYA") < text.index("Say KIWI")
+        assert text.count("Remember PAPAYA") == 1  # resumed, not re-prompted
+    finally:
+        crew.close()
