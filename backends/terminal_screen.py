@@ -87,6 +87,26 @@ class TerminalScreen(pyte.Screen):
             self.scrollback.append(_freeze_row(self.buffer[0], self.columns))
         super().index()
 
+    def resize(self, lines: int | None = None, columns: int | None = None) -> None:
+        """Resize as a terminal does: fewer lines drop the rows below the cursor first, and only
+        what is still too many scrolls off the top (into scrollback), the cursor moving with its
+        row. (pyte drops every removed line from the top and leaves the cursor where it was: a
+        shell shrunk after three lines of output lost them all.)"""
+        lines = lines or self.lines
+        if lines < self.lines:
+            from_top = max(0, self.cursor.y + 1 - lines)
+            for y in range(from_top):
+                if self._saved is None:
+                    self.scrollback.append(_freeze_row(self.buffer[y], self.columns))
+            kept = {y - from_top: row for y, row in self.buffer.items() if from_top <= y < from_top + lines}
+            self.buffer.clear()
+            self.buffer.update(kept)
+            self.cursor.y -= from_top
+            self.lines = lines
+            self.set_margins()
+            self.dirty.update(range(lines))
+        super().resize(lines, columns)
+
     def set_mode(self, *modes: int, **kwargs: Any) -> None:
         if kwargs.get("private") and any(m << 5 in _ALT_MODES for m in modes) and self._saved is None:
             self._saved = ({y: _copy_row(self.buffer[y]) for y in list(self.buffer)}, copy.copy(self.cursor))

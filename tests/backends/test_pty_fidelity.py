@@ -48,3 +48,23 @@ def test_wide_characters_take_two_columns_on_a_real_pty(tmp_path: Path) -> None:
         assert [seg.text for seg in cursor] == ["b"]
     finally:
         backend.kill(handle, grace=0.5)
+
+
+def test_shrinking_keeps_the_rows_above_the_cursor(tmp_path: Path) -> None:
+    # A teammate started at 120x36 and shown in a 22-row view: its first lines stay on screen.
+    backend = InProcessBackend()
+    argv = ["sh", "-c", "echo first; echo second; echo third; sleep 30"]
+    handle = backend.spawn(PaneSpec(team="t", name="r", argv=argv, cwd=str(tmp_path), cols=120, rows=36))
+    term = backend.terminal(handle)
+    try:
+        assert term.wait_for(lambda s: "third" in s.display[2], 20), term.screen.display
+        term.resize(78, 22)
+        with term.lock:
+            assert term.screen.text_lines()[:4] == ["first", "second", "third", ""]
+            assert (term.screen.cursor.y, term.screen.lines) == (3, 22)
+        term.resize(78, 2)  # the cursor row must stay: the rows above it scroll into scrollback
+        with term.lock:
+            assert term.screen.text_lines() == ["third", ""] and term.screen.cursor.y == 1
+            assert term.screen.scrollback_lines(2) == ["first", "second"]
+    finally:
+        backend.kill(handle, grace=0.5)
