@@ -14,7 +14,10 @@ Records read (never the screen):
   from the teammate's process environment, else ``~/.codex``) — the one whose ``session_meta``
   has the teammate's cwd, started after its process; the last ``token_count`` event's
   ``info.total_token_usage`` (``input_tokens``, ``output_tokens``), turns = ``token_count`` events.
-- gemini: not read yet (``tokensIn``/``tokensOut`` are null); worker and shell use no model.
+- gemini: its chat file ``<GEMINI_CLI_HOME or ~>/.gemini/tmp/<project>/chats/session-*.jsonl`` whose
+  first line's ``sessionId`` is the one crewmux gave it — each ``type: gemini`` line's ``tokens``
+  (``input`` in, ``output`` out), once per id.
+- worker and shell teammates use no model.
 
 Cost: what the CLI reports (aider), else ``PRICES`` (USD per million tokens in/out) for the model
 named in the record; null when neither knows.
@@ -221,6 +224,47 @@ def codex_usage(session: Path, out: MemberUsage) -> None:
     out.source = str(session)
 
 
+def _env_of(member: Member, key: str) -> str | None:
+    """``key`` in the teammate's environment: as recorded, in its ``env K=V`` prefix, or its live tree's."""
+    rt = member.crewmux
+    if rt is None:
+        return None
+    if (rt.env or {}).get(key):
+        return (rt.env or {})[key]
+    for item in rt.argv or []:
+        if item.startswith(f"{key}="):
+            return item.split("=", 1)[1]
+    if rt.pid:
+        with contextlib.suppress(psutil.Error):
+            for p in [psutil.Process(rt.pid), *psutil.Process(rt.pid).children(recursive=True)]:
+                found = p.environ().get(key)
+                if found:
+                    return found
+    return None
+
+
+def gemini_usage(gemini_home: Path, session_id: str, out: MemberUsage) -> None:
+    """Fill ``out`` from gemini's chat file of ``session_id`` under ``gemini_home`` (its ``.gemini``)."""
+    seen: dict[str, tuple[int, int]] = {}
+    source = ""
+    for file in (gemini_home / "tmp").glob("*/chats/session-*.jsonl"):
+        with contextlib.suppress(OSError, ValueError):
+            lines = file.read_text(errors="replace").splitlines()
+            if not lines or json.loads(lines[0]).get("sessionId") != session_id:
+                continue
+            source = str(file)
+            for line in lines[1:]:
+                with contextlib.suppress(ValueError, AttributeError):
+                    doc = json.loads(line)
+                    tokens = doc.get("tokens")
+                    if doc.get("type") == "gemini" and isinstance(tokens, dict):
+                        seen[str(doc.get("id"))] = (int(tokens.get("input") or 0), int(tokens.get("output") or 0))
+    out.tokens_in = sum(v[0] for v in seen.values())
+    out.tokens_out = sum(v[1] for v in seen.values())
+    out.turns = len(seen)
+    out.source = source or f"no gemini chat for session {session_id} yet"
+
+
 def token_usage(member: Member, out: MemberUsage) -> None:
     """Fill ``out``'s tokens, cost and turns from ``member``'s agent CLI's own records."""
     rt = member.crewmux
@@ -229,6 +273,9 @@ def token_usage(member: Member, out: MemberUsage) -> None:
             claude_usage(_claude_dir(member), rt.session_id, out)
         elif rt.agent_kind == "aider":
             aider_usage(Path(rt.session_id), out)
+        elif rt.agent_kind == "gemini":
+            home = _env_of(member, "GEMINI_CLI_HOME")
+            gemini_usage((Path(home) if home else Path.home()) / ".gemini", rt.session_id, out)
     if rt is not None and rt.agent_kind == "codex" and rt.pid_create_time:
         session = codex_session(_codex_home(rt.pid), member.cwd, rt.pid_create_time)
         if session is not None:

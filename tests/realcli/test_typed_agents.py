@@ -73,8 +73,8 @@ def test_first_prompt_arrives_and_agent_goes_idle(crew: Crew) -> None:
 
 
 def test_usage_comes_from_the_agents_own_records(crew: Crew) -> None:
-    """``crewmux usage`` reads codex's session token_count events and aider's Tokens lines, beside
-    what the fake reported per answer (Usage: 12 in, 7 out); gemini's records are not read yet."""
+    """``crewmux usage`` reads codex's session token_count events, gemini's chat file tokens and
+    aider's Tokens lines, beside what the fake reported per answer (Usage: 12 in, 7 out)."""
     _arrived(crew, FIRST, timeout=60)
     crew.wait_state("mate", "waiting", timeout=30)
 
@@ -85,11 +85,8 @@ def test_usage_comes_from_the_agents_own_records(crew: Crew) -> None:
 
     got = row()
     assert got["state"] == "running" and got["cpuSeconds"] > 0 and got["memoryMb"] > 1
-    if crew.profile.kind == "gemini":
-        assert got["tokensIn"] is None
-        return
     got = wait_until(lambda: (r := row())["turns"] and r, 30, f"{crew.profile.kind}'s usage record")
-    if crew.profile.kind == "codex":
+    if crew.profile.kind in ("codex", "gemini"):
         assert got["tokensIn"] == 12 * got["turns"] and got["tokensOut"] == 7 * got["turns"], got
         return
     # aider counts tokens itself (its "Tokens: 2.4k sent, 1 received." line, on its screen too) and
