@@ -217,6 +217,15 @@ class PaneBackend(Protocol):
 
 
 @runtime_checkable
+class FitsView(Protocol):
+    """An optional ability: the backend can make a pane the size of the console's view (tmux)."""
+
+    def fit(self, handle: PaneHandle, cols: int, rows: int) -> bool:
+        """Make the pane ``cols`` x ``rows`` as far as the backend allows; returns whether it did."""
+        ...
+
+
+@runtime_checkable
 class TerminalHost(Protocol):
     """An optional ability: the backend hosts its panes' terminals in this process (in-process),
     so the console can draw them and follow their output itself."""

@@ -308,6 +308,22 @@ class TmuxBackend:
         srv = self._server(handle)
         srv.run("select-window", "-t", handle.pane_id, ";", "select-pane", "-t", handle.pane_id)
 
+    def fit(self, handle: PaneHandle, cols: int, rows: int) -> bool:
+        """Make the pane ``cols`` x ``rows`` (the console's view) when tmux allows it without
+        fighting anyone: the pane is alone in its window and no client shows that session (a
+        detached teammate session; its window then keeps this size, ``window-size manual``). A pane
+        beside the console, or on a screen someone watches, is left to that layout. The program
+        gets SIGWINCH from tmux."""
+        fmt = "#{window_panes}\t#{session_attached}\t#{pane_width}\t#{pane_height}\t#{window_height}"
+        row = self._server(handle).run("display-message", "-p", "-t", handle.pane_id, fmt)[0].split("\t")
+        if row[0] != "1" or row[1] != "0":
+            return False
+        width, height, window_height = (int(x) for x in row[2:])
+        if (width, height) != (cols, rows):  # the window also holds the status line: add its rows
+            extra = window_height - height
+            self._server(handle).run("resize-window", "-t", handle.pane_id, "-x", str(cols), "-y", str(rows + extra))
+        return True
+
     def set_title(self, handle: PaneHandle, title: str, color: str | None = None) -> None:
         """Set the pane's title and color (pane options shown on its border line)."""
         title = for_display(title, one_line=True)

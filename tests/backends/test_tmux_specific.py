@@ -185,3 +185,18 @@ def test_beside_the_lead_lays_out_the_lead_window(
     assert own.pane_id not in server.run("list-panes", "-t", user_pane, "-F", "#{pane_id}")
     for h in (*handles, own):
         backend.kill(h, grace=0.5)
+
+
+def test_fit_makes_a_detached_pane_the_view_size_and_leaves_shared_windows(tmux_socket: str, tmp_path: Path) -> None:
+    winch = ["bash", "-c", "trap 'echo WINCH $(stty size)' WINCH; echo up; while :; do sleep 0.05; done"]
+    backend = TmuxBackend()
+    alone = backend.spawn(spec("alice", winch, tmp_path, layout="windows", cols=120, rows=36))
+    wait_until(screen_has(backend, alone, "up"), what="alice up")
+    assert backend.fit(alone, 70, 20)
+    wait_until(screen_has(backend, alone, "WINCH 20 70"), what="alice got SIGWINCH with the view's size")
+    assert len(backend.screen(alone).lines) == 20
+    shared = backend.spawn(spec("bob", winch, tmp_path, layout="windows"))
+    backend.server.run("split-window", "-d", "-t", shared.pane_id, "sleep", "30")  # someone's pane beside bob
+    assert not backend.fit(shared, 70, 20)  # a pane sharing its window is left to that layout
+    for handle in (alone, shared):
+        backend.kill(handle, grace=0.5)

@@ -59,6 +59,11 @@ async def test_tmux_teammate_is_mirrored_and_survives_the_console(
         await until(pilot, noticed(pilot, "spawn tm1: started"), timeout=20)
         await _select(pilot, "tm1")
         await until(pilot, lambda: "MIRROR-tm1" in _view_text(pilot))
+        # the mirrored pane (alone in a detached session) takes the view's size
+        view, pane = main_screen(pilot).query_one(TerminalView), teams.member(team, "tm1").tmux_pane_id
+        shown = f"{view.size.width}x{view.size.height}"
+        fmt = "#{pane_width}x#{pane_height}"
+        await until(pilot, lambda: tmux_backend.server.run("display-message", "-p", "-t", pane, fmt) == [shown])
         await pilot.press("f4")  # jump to the real pane: no refusal
         await pilot.press("enter")  # type through the backend into the real pane
         await pilot.press(*"via-tmux", "enter", "ctrl+right_square_bracket")

@@ -2,7 +2,8 @@
 
 ``follow(name)`` starts one exclusive thread worker that reads the pane every
 :data:`MIRROR_INTERVAL_S` and posts :class:`ScreenUpdated` (coalesced) when the text changed;
-``follow(None)`` or another name ends it.
+``follow(None)`` or another name ends it. A pane the backend can size (:class:`backends.base.FitsView`,
+tmux) is made the size of the console's view first, and again when the view is resized.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from textual.worker import get_current_worker
 from app.console import ops
 from app.console.messages import ScreenUpdated
 from app.core.errors import CrewmuxError
+from backends.base import FitsView
 
 if TYPE_CHECKING:
     from app.console.ops import TeamContext
@@ -50,8 +52,13 @@ class PaneMirror(Widget):
             self.post_message(ScreenUpdated(name, [f"cannot mirror {name}: {exc}"]))
             return
         last: list[str] = []
+        fitted: tuple[int, int] | None = None
         while not worker.is_cancelled and self.target == name:
             try:
+                size = self.ctx.view_size
+                if size is not None and size != fitted and isinstance(backend, FitsView):
+                    backend.fit(handle, *size)  # the pane and the view are the same size (as tmux allows)
+                    fitted = size
                 lines = backend.screen(handle).lines
             except CrewmuxError as exc:
                 self.post_message(ScreenUpdated(name, [f"{name}: the pane is gone ({exc})"]))
