@@ -64,6 +64,22 @@ def splice_after_program(argv: list[str], args: list[str]) -> list[str]:
     return [*argv[: i + 1], *args, *argv[i + 1 :]]
 
 
+def _without_prompt(argv: list[str], prompt: str | None, kind: str) -> list[str]:
+    """``argv`` without the first prompt (and its flag from the kind's ``prompt_args``, e.g.
+    gemini's ``--prompt-interactive``): a resumed conversation has it, so it is not sent twice."""
+    from app.agents.adapters import load_rules
+
+    out = list(argv)
+    if not prompt or prompt not in out:
+        return out
+    at = len(out) - 1 - out[::-1].index(prompt)
+    del out[at]
+    flags = {a for a in load_rules(kind).prompt_args if "{prompt}" not in a}
+    if at > 1 and out[at - 1] in flags:
+        del out[at - 1]
+    return out
+
+
 def resume_argv(
     kind: str | None, argv: list[str], session_id: str | None, prompt: str | None = None
 ) -> tuple[list[str], str]:
@@ -73,19 +89,17 @@ def resume_argv(
         return argv, NO_RESUME[kind]
     if kind in ("claude", "gemini"):
         if session_id and "--resume" in argv:
-            return argv, f"its conversation resumed (--resume {session_id})"
+            return _without_prompt(argv, prompt, kind), f"its conversation resumed (--resume {session_id})"
         if not session_id or "--session-id" not in argv:
             return argv, "no session id was recorded: a fresh conversation"
-        out = list(argv)
+        out = _without_prompt(argv, prompt, kind)
         at = out.index("--session-id")
         out[at : at + 2] = ["--resume", session_id]
         return out, f"its conversation resumed (--resume {session_id})"
     if kind == "codex":
         if not session_id:
             return argv, "no codex session was found for it: a fresh conversation"
-        out = list(argv)
-        if prompt and out and out[-1] == prompt:
-            out.pop()
+        out = _without_prompt(argv, prompt, kind)
         if "resume" not in out:
             out = splice_after_program(out, ["resume", session_id])
         return out, f"its conversation resumed (codex resume {session_id})"

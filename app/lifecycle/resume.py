@@ -103,6 +103,18 @@ def _restart(
     return ResumeEntry(m.name, "restarted", f"{kind} pid {pid}: {' '.join(argv)}", conversation)
 
 
+def _pane_gone(m: Member, load_backend: BackendLoader | None) -> bool:
+    """True when ``m``'s tmux/iTerm2 pane is gone though its process still runs (an orphan)."""
+    if m.backend_type not in ("tmux", "iterm2") or load_backend is None or not m.tmux_pane_id:
+        return False
+    from backends.base import PaneHandle
+
+    try:
+        return not load_backend(m.backend_type).is_alive(PaneHandle.for_member(m))
+    except CrewmuxError:
+        return False
+
+
 def resume_team(
     teams: TeamStore,
     team: str,
@@ -124,7 +136,12 @@ def resume_team(
         if m.name == LEAD_NAME:
             continue
         rt = m.crewmux
-        if rt is not None and is_alive(rt.pid, rt.pid_create_time):
+        orphan = rt is not None and is_alive(rt.pid, rt.pid_create_time) and _pane_gone(m, load_backend)
+        if orphan and rt is not None and rt.pid:  # e.g. gemini outlives tmux kill-server: end it, restart it
+            from app.core.proctree import terminate_tree, tree
+
+            terminate_tree(tree(rt.pid, rt.pid_create_time), 2.0)
+        if rt is not None and not orphan and is_alive(rt.pid, rt.pid_create_time):
             where = f"pane {m.tmux_pane_id}" if m.tmux_pane_id and m.tmux_pane_id != "in-process" else "process"
             out.append(ResumeEntry(m.name, "attached", f"{where} pid {rt.pid} still running"))
             continue
