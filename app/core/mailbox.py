@@ -254,23 +254,6 @@ class Mailbox:
             ids[name] = message.msg_id
         return ids
 
-    def held(self, agent: str) -> list[InboxMessage]:
-        """Messages held back from ``agent`` while it is paused."""
-        return self._read_inbox(self.paths.held(agent)) if self.paths.held(agent).exists() else []
-
-    def release_held(self, agent: str) -> list[str]:
-        """Move ``agent``'s held messages into its inbox, in order; returns their ids."""
-        held_path = self.paths.held(agent)
-        if not held_path.exists():
-            return []
-        tf = self.teams.load(self.team)
-        with self._lock(held_path):
-            messages = self._read_inbox(held_path, held=True)
-            for m in messages:
-                self._deliver(agent, m, claude_reads=agent in self.claude_code_inboxes(tf))
-            self._write_inbox(held_path, [])
-        return [m.msg_id for m in messages if m.msg_id]
-
     # -- reading ---------------------------------------------------------------------------
     def inbox(self, agent: str, *, unread_only: bool = False) -> list[InboxMessage]:
         """The messages in ``agent``'s inbox, oldest first."""

@@ -15,12 +15,15 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.core.atomic import atomic_write
 from app.core.errors import BadInput, CrewmuxError
+from app.core.interop import read_shared, shared_lock
 from app.core.mailbox import Mailbox
+from app.core.models import InboxAdapter, inbox_json
 from app.core.paths import LEAD_NAME
 
 if TYPE_CHECKING:
-    from app.core.models import Member
+    from app.core.models import InboxMessage, Member
     from app.core.team import TeamStore
     from app.lifecycle.teammates import Teammates
     from app.lifecycle.usage import MemberUsage
@@ -102,6 +105,26 @@ def check_budgets(teams: TeamStore, team: str, teammates: Teammates | None = Non
     return events
 
 
+def held_messages(teams: TeamStore, team: str, name: str) -> list[InboxMessage]:
+    """Messages held back from ``name`` while it is paused, oldest first."""
+    path = teams.paths(team).held(name)
+    found = read_shared(path, InboxAdapter, interop=teams.paths(team).interop) if path.exists() else None
+    return found if isinstance(found, list) else []
+
+
+def release_held(teams: TeamStore, team: str, name: str) -> list[str]:
+    """Send ``name``'s held messages to its inbox, in order (it must no longer be paused); returns
+    their new ids."""
+    paths = teams.paths(team)
+    mail = Mailbox(teams, team)
+    with shared_lock(paths.held(name), interop=paths.interop):
+        held = held_messages(teams, team, name)
+        ids = [mail.send(name, m.text, sender=m.sender, summary=m.summary, color=m.color) for m in held]
+        if held:
+            atomic_write(paths.held(name), inbox_json([]))
+    return ids
+
+
 def set_budget(
     teams: TeamStore,
     team: str,
@@ -127,4 +150,4 @@ def set_budget(
         rt.paused, rt.budget_warned = None, False
 
     teams.set_member(team, name, change)
-    return Mailbox(teams, team).release_held(name)
+    return release_held(teams, team, name)

@@ -14,7 +14,7 @@ import pytest
 from app.core.errors import BadInput
 from app.core.mailbox import Mailbox
 from app.core.team import TeamStore
-from app.lifecycle.budgets import check_budgets, set_budget
+from app.lifecycle.budgets import check_budgets, held_messages, set_budget
 from app.lifecycle.inbox_delivery import InboxDelivery
 from app.lifecycle.teammates import SpawnRequest, Teammates
 from app.lifecycle.usage import member_usage
@@ -57,9 +57,10 @@ def test_wall_budget_warns_then_pauses_and_holds(home: Path, sock: str, tmp_path
     assert any("s has used" in t for t in texts) and any("s is over budget" in t for t in texts)
     assert member_usage(teams.member("b", "s")).state == "over-budget"
     mail.send("s", "HELD-ONE", sender="team-lead")
-    assert [m.text for m in mail.held("s")] == ["HELD-ONE"]
+    assert [m.text for m in held_messages(teams, "b", "s")] == ["HELD-ONE"]
     events, _busy = InboxDelivery(mail, svc.backends.get).deliver_once()
     assert events == [] and [m.text for m in mail.inbox("s", unread_only=True)] == ["EARLY"]  # nothing typed
     assert len(set_budget(teams, "b", "s", max_minutes=60)) == 1
-    assert [m.text for m in mail.inbox("s", unread_only=True)] == ["EARLY", "HELD-ONE"] and mail.held("s") == []
+    assert [m.text for m in mail.inbox("s", unread_only=True)] == ["EARLY", "HELD-ONE"]
+    assert held_messages(teams, "b", "s") == []
     assert member_usage(teams.member("b", "s")).state == "running"

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.core.mailbox import Mailbox
 from app.core.team import TeamStore
+from app.lifecycle.budgets import held_messages
 from tests.claudecode.harness import ClaudeRig
 from tests.fakemodels.anthropic import user_says
 from tests.realcli.teammates import wait_until
@@ -43,7 +44,7 @@ def test_claude_over_budget_gets_its_third_message_held(claude_rig: ClaudeRig) -
 
     rig.crewmux("msg", "send", "alice", "Say THIRD", "--team", "t", "--as", "team-lead")
     mail = Mailbox(TeamStore(rig.root), "t")
-    assert [m.text for m in mail.held("alice")] == ["Say THIRD"]
+    assert [m.text for m in held_messages(TeamStore(rig.root), "t", "alice")] == ["Say THIRD"]
     assert all("THIRD" not in m.text for m in mail.inbox("alice"))
     calls = len(rig.fake.requests)
     rig.crewmux("monitor", "--team", "t", "--once")  # nothing new reaches the model while paused

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from app.lifecycle.budgets import held_messages
 from tests.fakemodels.base import Reply, Usage
 from tests.realcli.agent_home import AgentHome
 from tests.realcli.teammates import PROFILES, Crew, wait_until
@@ -51,7 +52,7 @@ def test_codex_over_budget_gets_its_third_message_held(real_cli: Callable[[str],
         monitor()
         assert row()["state"] == "over-budget" and row()["tokensOut"] == 12000
         crew.mailbox.send("mate", "Say THIRD", sender="team-lead")
-        assert [m.text for m in crew.mailbox.held("mate")] == ["Say THIRD"]
+        assert [m.text for m in held_messages(crew.teams, crew.team, "mate")] == ["Say THIRD"]
         assert all("THIRD" not in m.text for m in crew.mailbox.inbox("mate"))  # the deliverer cannot see it
         monitor()
         assert not sent("Say THIRD")
