@@ -85,6 +85,8 @@ class LivenessMonitor:
             claude = m.crewmux is not None and m.crewmux.agent_kind == "claude"
             if m.name == LEAD_NAME or (m.is_active is False and not claude):
                 continue  # Claude Code marks its teammates inactive after every turn: liveness decides
+            if m.crewmux is not None and m.crewmux.ended:
+                continue  # ended on purpose (shut down, killed): not a death
             reason = death_reason(self.teams, self.team, m, self.stale_after)
             if reason is not None:
                 hb = read_heartbeat(self.teams.paths(self.team), m.name)

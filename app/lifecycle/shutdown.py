@@ -161,7 +161,7 @@ def quit_typed_agent(
     return None
 
 
-def _mark_ended(teams: TeamStore, team: str, name: str, why: str) -> None:
+def _mark_ended(teams: TeamStore, team: str, name: str, why: str | None) -> None:
     """Record that ``name`` ended on purpose, so a resume does not bring it back (kept should
     removing the member fail)."""
 
@@ -196,6 +196,8 @@ def shutdown_member(
     result = ShutdownResult(name=name, outcome="not_running")
     from app.lifecycle.inbox_delivery import typed_rules
 
+    if _running(pids):  # recorded first, so liveness never reports the exit it asks for as a death
+        _mark_ended(teams, team, name, "shutting down")
     if not pids and _started_elsewhere(teams, team, member):
         if not _ask_only(mail, member, result, timeout=timeout, force=force, reason=reason):
             result.seconds = time.monotonic() - started
@@ -213,6 +215,7 @@ def shutdown_member(
         if isinstance(answer, ShutdownRejected):
             result.outcome, result.reason = "rejected", answer.reason
             if not force:
+                _mark_ended(teams, team, name, None)  # it stays, running
                 result.seconds = time.monotonic() - started
                 return result
         elif isinstance(answer, ShutdownApproved):
