@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from app.agents.wake import Waker, task_file
+from app.agents.worker_process import DIE_WITH_PARENT, own_argv
 from app.core.errors import ClaimRefused, InboxFull
 from app.core.heartbeat import HeartbeatThread
 from app.core.hooks import hook_payload, run_hooks
@@ -46,7 +47,6 @@ from app.core.protocol import (
 from app.core.tasks import TaskStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from app.core.models import InboxMessage, Member
     from app.core.team import TeamStore
@@ -60,35 +60,6 @@ class WorkerConfig:
     heartbeat_interval: float = 1.0
     #: a safety net only: the worker wakes on events; this bounds a missed one.
     idle_check: float = 30.0
-
-
-def _pdeathsig() -> Callable[[], None] | None:
-    """A child-side hook that asks Linux to SIGKILL the child when the worker dies.
-
-    libc is resolved here, in the parent, so the hook itself only makes one system call (no
-    imports or allocations between fork and exec, which would be unsafe with threads running).
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    pr_set_pdeathsig = 1
-
-    def hook() -> None:
-        prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-    return hook
-
-
-_DIE_WITH_PARENT = _pdeathsig()
-
-
-def _own_argv() -> list[str]:
-    """This process's command line in a form that can be run again (``python -m app`` spelled out)."""
-    if sys.argv and sys.argv[0].endswith("__main__.py"):
-        return [sys.executable, "-m", "app", *sys.argv[1:]]
-    return list(sys.argv)
 
 
 class _Stop(Exception):
@@ -149,7 +120,7 @@ class Worker:
         """Record this process in the member's entry (join if spawned by hand)."""
         pid = os.getpid()
         found = self._member_from_spawn()
-        runtime = MemberRuntime(pid=pid, pid_create_time=create_time(pid), argv=_own_argv(), agent_kind="worker")
+        runtime = MemberRuntime(pid=pid, pid_create_time=create_time(pid), argv=own_argv(), agent_kind="worker")
         runtime.env = {"CREWMUX_HOME": str(self.teams.home)}
         if found is None:
             self.teams.join(
@@ -166,7 +137,7 @@ class Worker:
 
             if not is_alive(rt.pid, rt.pid_create_time):
                 rt.pid, rt.pid_create_time = pid, create_time(pid)
-                rt.argv = rt.argv or _own_argv()
+                rt.argv = rt.argv or own_argv()
                 rt.env = rt.env or {"CREWMUX_HOME": str(self.teams.home)}
             m.crewmux = rt
 
@@ -256,7 +227,7 @@ class Worker:
         self.proc.wait()
 
     def _run_command(self, command: str) -> int:
-        self.proc = subprocess.Popen(["sh", "-c", command], start_new_session=True, preexec_fn=_DIE_WITH_PARENT)  # noqa: PLW1509 (one syscall, see _pdeathsig)
+        self.proc = subprocess.Popen(["sh", "-c", command], start_new_session=True, preexec_fn=DIE_WITH_PARENT)  # noqa: PLW1509 (one syscall, see die_with_parent)
         proc = self.proc
 
         def reap() -> None:
