@@ -3,6 +3,7 @@ do not outlive the run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import libtmux
+import psutil
 import pytest
 
 from app.core.tasks import TaskStore
@@ -41,6 +43,48 @@ def _private_tmux_dir() -> Iterator[Path]:
             if shutil.which("tmux"):
                 subprocess.run(["tmux", "-S", str(sock), "kill-server"], capture_output=True, check=False, timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+TEST_MARK = "CREWMUX_TEST_MARK"
+
+
+def _marked(mark: str) -> list[psutil.Process]:
+    """Live processes whose environment carries ``mark`` (this test's children, wherever they went)."""
+    found = []
+    me = os.getpid()
+    for proc in psutil.process_iter():
+        if proc.pid == me:
+            continue
+        try:
+            if proc.environ().get(TEST_MARK) == mark:
+                found.append(proc)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_orphans(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every process a test module starts inherits a mark in its environment (tmux servers hand it
+    on to their panes); after the module, any marked process still alive is SIGKILLed. Some agent
+    CLIs outlive ``tmux kill-server`` (gemini ignores the hangup), and daemonised servers are not
+    the tests' descendants, so this is the one place that guarantees a run leaves nothing running.
+    Module scope: module-scoped fixtures (a shared agent crew, a browser) live as long as the mark."""
+    mark = f"{os.getpid()}-{request.node.nodeid}"[:200]
+    saved = os.environ.get(TEST_MARK)
+    os.environ[TEST_MARK] = mark
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(TEST_MARK, None)
+        else:
+            os.environ[TEST_MARK] = saved
+        left = _marked(mark)
+        for proc in left:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(left, timeout=5)
 
 
 @pytest.fixture
