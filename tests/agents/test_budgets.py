@@ -4,9 +4,7 @@ releases the held message into its inbox."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import uuid
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,20 +19,10 @@ from app.lifecycle.usage import member_usage
 from tests.agents.teammate_helpers import wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
 
-@pytest.fixture
-def sock(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    name = f"crewmux-budget-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("CREWMUX_TMUX_SOCKET", name)
-    monkeypatch.delenv("TMUX", raising=False)
-    yield name
-    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, check=False)
-
-
-def test_wall_budget_warns_then_pauses_and_holds(home: Path, sock: str, tmp_path: Path) -> None:
+def test_wall_budget_warns_then_pauses_and_holds(home: Path, tmux_socket: str, tmp_path: Path) -> None:
     teams = TeamStore(home)
     teams.create("b")
     svc = Teammates(teams, "b")

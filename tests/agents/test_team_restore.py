@@ -9,10 +9,7 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from typing import TYPE_CHECKING
-
-import pytest
 
 from app.core.liveness import is_alive
 from app.core.mailbox import Mailbox
@@ -22,25 +19,17 @@ from app.lifecycle.teammates import SpawnRequest, Teammates
 from tests.agents.teammate_helpers import wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
 
-@pytest.fixture
-def sock(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    name = f"crewmux-restore-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("CREWMUX_TMUX_SOCKET", name)
-    monkeypatch.delenv("TMUX", raising=False)
-    yield name
-    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True, check=False)
-
-
-def panes(sock: str) -> list[str]:
-    out = subprocess.run(["tmux", "-L", sock, "list-panes", "-a", "-F", "#{pane_id}"], capture_output=True, text=True)
+def panes(tmux_socket: str) -> list[str]:
+    out = subprocess.run(
+        ["tmux", "-L", tmux_socket, "list-panes", "-a", "-F", "#{pane_id}"], capture_output=True, text=True
+    )
     return out.stdout.split()
 
 
-def test_team_survives_tmux_kill_server(home: Path, sock: str, tmp_path: Path) -> None:
+def test_team_survives_tmux_kill_server(home: Path, tmux_socket: str, tmp_path: Path) -> None:
     teams = TeamStore(home)
     teams.create("rt")
     svc = Teammates(teams, "rt")
@@ -62,7 +51,7 @@ def test_team_survives_tmux_kill_server(home: Path, sock: str, tmp_path: Path) -
     assert svc.kill("sh2", grace=1.0) == "killed"  # on purpose: it must stay ended
     before = {m.name: m for m in teams.load("rt").members}
 
-    subprocess.run(["tmux", "-L", sock, "kill-server"], check=True)
+    subprocess.run(["tmux", "-L", tmux_socket, "kill-server"], check=True)
     for m in before.values():
         rt = m.crewmux
         if rt is not None and rt.pid:
@@ -82,7 +71,7 @@ def test_team_survives_tmux_kill_server(home: Path, sock: str, tmp_path: Path) -
     }  # fmt: skip
     assert "killed by team-lead" in report["sh2"]["detail"] and report["sh2"]["released"] == [held.id]
     after = {m.name: m for m in teams.load("rt").members}
-    live = panes(sock)
+    live = panes(tmux_socket)
     for name in ("w1", "w2", "sh1"):
         old, new = before[name], after[name]
         assert (new.color, new.cwd, new.backend_type, new.agent_type) == (
@@ -98,12 +87,12 @@ def test_team_survives_tmux_kill_server(home: Path, sock: str, tmp_path: Path) -
     wait_until(lambda: not inbox.inbox("w2", unread_only=True), 30, "w2 read the message sent while down")
 
     def pane_text() -> str:
-        cmd = ["tmux", "-L", sock, "capture-pane", "-p", "-J", "-S", "-500", "-t", after["w2"].tmux_pane_id]
+        cmd = ["tmux", "-L", tmux_socket, "capture-pane", "-p", "-J", "-S", "-500", "-t", after["w2"].tmux_pane_id]
         return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
 
     wait_until(lambda: "message from team-lead: sent while the team was down" in pane_text(), 15, "w2 showed it")
     assert pane_text().count("sent while the team was down") == 1  # delivered once, by the returning w2
     again = {e.name: e.action for e in svc.resume()}  # a second resume re-attaches, duplicates nothing
     assert again == {"w1": "attached", "w2": "attached", "sh1": "attached", "sh2": "ended"}
-    assert len(panes(sock)) == len(live)
+    assert len(panes(tmux_socket)) == len(live)
     store.close()
