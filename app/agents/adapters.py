@@ -58,6 +58,11 @@ class AgentRules(BaseModel):
     description: str = ""
     command: list[str] = Field(description="Base argv; {name} {team} {color} {session} {shell} are filled in.")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment.")
+    unset_env: list[str] = Field(
+        default_factory=list,
+        description="Variables removed from its environment: under CI=true gemini turns headless and "
+        "exits, and claude resumes no conversation.",
+    )
     model_args: list[str] = Field(default_factory=list, description="Added with --model; {model} filled in.")
     plan_args: list[str] | None = Field(default=None, description="Added with --plan; null: no plan mode.")
     prompt: Literal["inbox", "arg", "flag", "type"] = Field(
@@ -266,9 +271,26 @@ def agent_argv(
         argv.append(prompt)
     elif prompt and rules.prompt == "flag":
         argv += [a.format(**values) for a in rules.prompt_args]
-    if env:
-        argv = ["env", *(f"{k}={v}" for k, v in env.items()), *argv]
+    if env or rules.unset_env:
+        unset = [a for var in rules.unset_env for a in ("-u", var)]
+        argv = ["env", *unset, *(f"{k}={v}" for k, v in env.items()), *argv]
     return argv
+
+
+def env_prefix_len(argv: list[str]) -> int:
+    """How many leading items of ``argv`` are the ``env [-u VAR]... [K=V]...`` prefix that
+    :func:`agent_argv` puts before the program (0 when there is none)."""
+    if not argv or argv[0] != "env":
+        return 0
+    i = 1
+    while i < len(argv):
+        if argv[i] == "-u" and i + 1 < len(argv):
+            i += 2
+        elif "=" in argv[i] and not argv[i].startswith("-"):
+            i += 1
+        else:
+            break
+    return i
 
 
 def _is_uuid(text: str) -> bool:

@@ -19,6 +19,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.agents.adapters import env_prefix_len
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -56,11 +58,7 @@ def recorded_session(argv: list[str]) -> str | None:
 
 def splice_after_program(argv: list[str], args: list[str]) -> list[str]:
     """``argv`` (maybe ``env K=V ... prog ...``) with ``args`` right after the program."""
-    i = 0
-    if argv and argv[0] == "env":
-        i = 1
-        while i < len(argv) and "=" in argv[i] and not argv[i].startswith("-"):
-            i += 1
+    i = env_prefix_len(argv)
     return [*argv[: i + 1], *args, *argv[i + 1 :]]
 
 

@@ -127,10 +127,15 @@ def type_message(
     *,
     timeout: float = 30.0,
     check: float = 3.0,
+    appear: float = 10.0,
     stop: Callable[[], bool] | None = None,
     before_paste: Callable[[], None] | None = None,
 ) -> int:
     """Type ``text`` and submit it; returns how many Enters it took (1 or 2). Raises DeliveryFailed.
+
+    ``appear`` bounds the wait for the pasted text to show on the input line (returns as soon as
+    it does; a node TUI on a loaded machine can take seconds to draw it); ``check`` bounds each
+    wait for a submission after an Enter.
 
     AgentBusy (a DeliveryFailed) means nothing was typed: the agent never waited for input in time.
     ``text`` is first made safe for ``rules.kind`` (:func:`app.core.sanitize.for_typing`): no
@@ -149,7 +154,7 @@ def type_message(
         box = composer(shot.lines, rules, shot.cursor)
         return box is not None and probe in box.text
 
-    if not _wait_for(backend, handle, check, typed):
+    if not _wait_for(backend, handle, appear, typed):
         raise _typed(DeliveryFailed(f"the text never appeared on {rules.kind}'s input line (it may be left there)"))
     if rules.paste_settle > 0:
         time.sleep(rules.paste_settle)  # the agent's own paste handling; see AgentRules.paste_settle

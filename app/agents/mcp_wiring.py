@@ -32,6 +32,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.agents.adapters import env_prefix_len
 from app.core.paths import sanitize, team_paths
 
 SERVER = "crewmux"
@@ -143,13 +144,8 @@ def wire(argv: list[str], kind: str, team: str, name: str, home: Path, *, intero
     if not wiring.argv and not wiring.env:
         return argv
     wiring.write_files()
-    prefix: list[str] = []
-    rest = list(argv)
-    if rest and rest[0] == "env":
-        i = 1
-        while i < len(rest) and "=" in rest[i] and not rest[i].startswith("-"):
-            i += 1
-        prefix, rest = rest[:i], rest[i:]
+    cut = env_prefix_len(argv)
+    prefix, rest = list(argv[:cut]), list(argv[cut:])
     if wiring.env:
         prefix = (prefix or ["env"]) + [f"{k}={v}" for k, v in wiring.env.items()]
     return [*prefix, *rest[:1], *wiring.argv, *rest[1:]]

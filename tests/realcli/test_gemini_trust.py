@@ -27,9 +27,10 @@ def test_gemini_trust_question_is_permission(
         "auth": {"selectedType": "gemini-api-key"}, "folderTrust": {"enabled": True}}})  # fmt: skip
     sock = f"crewmux-trust-{uuid.uuid4().hex[:8]}"
     backend = TmuxBackend(server=TmuxServer(socket_name=sock))
+    rules = load_rules("gemini")
+    argv = ["env", *(a for var in rules.unset_env for a in ("-u", var)), str(gemini)]  # as crewmux starts it
     try:
-        handle = backend.spawn(PaneSpec(team="t", name="g", argv=[str(gemini)], cwd=str(agent_home.workdir), env=env))
-        rules = load_rules("gemini")
+        handle = backend.spawn(PaneSpec(team="t", name="g", argv=argv, cwd=str(agent_home.workdir), env=env))
 
         def state() -> str:
             shot = backend.screen(handle)
