@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.agents.adapters import KINDS, agent_argv, classify, input_text, load_rules
+from app.agents.adapters import KINDS, agent_argv, classify, env_prefix_len, input_text, load_rules
 from app.agents.delivery import DeliveryFailed, deliver_unread, type_message
 from app.core.mailbox import Mailbox
 from app.core.models import MemberRuntime
@@ -45,7 +45,12 @@ def test_every_kind_has_valid_rules() -> None:
         assert rules.kind == kind
         assert classify(["", "nothing here"], rules) == "unknown"
     claude = agent_argv("claude", name="a", team="t", plan=True, model="opus")
-    assert claude[:3] == ["env", "CLAUDECODE=1", "CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS=1"]
+    assert claude[:7] == [
+        "env", "-u", "CI", "-u", "GITHUB_ACTIONS", "CLAUDECODE=1", "CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS=1",
+    ]  # fmt: skip
+    assert env_prefix_len(claude) == 7 and claude[7] == "claude"
+    gemini = agent_argv("gemini", name="a", team="t")
+    assert gemini == ["env", "-u", "CI", "-u", "GITHUB_ACTIONS", "gemini"] and env_prefix_len(gemini) == 5
     assert "--plan-mode-required" in claude and claude[claude.index("--agent-id") + 1] == "a@t"
     assert agent_argv("codex", name="a", team="t", prompt="do it")[-1] == "do it"
     with pytest.raises(Exception, match="no plan mode"):
