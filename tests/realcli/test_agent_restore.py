@@ -49,6 +49,8 @@ def test_restored_agent_resumes_its_conversation(kind: str, real_cli: Callable[[
         said = entry["conversation"]
         assert entry["action"] == "restarted" and ("resumed" in said or "restored" in said), entry
         crew.wait_state("mate", "waiting", timeout=60)
+        if kind == "gemini":  # it draws its input line before its MCP servers are up (README, Limits)
+            wait_until(lambda: "MCP server" in crew.screen_text("mate"), 60, "gemini's MCP servers up")
         before = len(server.model_calls)
         crew.mailbox.send("mate", "Say KIWI", sender="team-lead")
         wait_until(lambda: any("KIWI" in r.body.decode(errors="replace") for r in server.model_calls[before:]), 60,
