@@ -20,6 +20,7 @@ import fcntl
 import logging
 import os
 import selectors
+import signal
 import struct
 import subprocess
 import termios
@@ -40,8 +41,15 @@ def _set_size(fd: int, cols: int, rows: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
+#: Reset in every child, as a terminal does: a crewmux started with these ignored (from ``nohup``,
+#: a background job of a script) would otherwise hand that on, and Ctrl-C would not reach the agent.
+_DEFAULT_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGHUP)
+
+
 def _make_controlling() -> None:  # runs in the child, after setsid
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    for sig in _DEFAULT_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
 
 
 class _Reader:
