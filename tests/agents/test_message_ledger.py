@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.agents.adapters import load_rules
+from app.agents.delivery import wait_for_input
 from app.core.ledger import Ledger
 from app.core.mailbox import Mailbox
 from app.core.models import MemberRuntime
@@ -105,6 +106,8 @@ def test_dead_letter_listed_never_retyped_until_requeued_then_discarded(
     code, doc, err = _cli(home, "msg", "requeue", msg_id)
     assert code == 0, err
     tmux.server.run("send-keys", "-t", loop_handle(mail, "deaf").pane_id, "C-u")
+    # a synchronous pass types only into an agent waiting right now: wait until the line is cleared
+    wait_for_input(tmux, loop_handle(mail, "deaf"), load_rules("codex"), timeout=10)
     events, _ = loop.deliver_once()
     states = [e.state for e in Ledger(mail.paths).history(msg_id)]
     assert states == ["typing", "dead", "requeued", "typing", "dead"]

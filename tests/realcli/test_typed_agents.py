@@ -44,6 +44,7 @@ def crew(
     try:
         crew.start_deliverer()
         crew.spawn("mate", "--prompt", FIRST)
+        crew.keep_dead_pane("mate")  # an agent that dies mid-module leaves its last words to the failure
         yield crew
     finally:
         crew.close()
