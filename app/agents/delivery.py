@@ -109,6 +109,18 @@ def _first_words(text: str) -> str:
     return first[:20]
 
 
+def _shot_when(
+    backend: PaneBackend, handle: PaneHandle, seconds: float, ok: Callable[[ScreenText], bool]
+) -> ScreenText:
+    """The first screen within ``seconds`` that is ``ok``, else the last one seen."""
+    deadline = time.monotonic() + seconds
+    while True:
+        shot = look(backend, handle)
+        if ok(shot) or time.monotonic() >= deadline:
+            return shot
+        time.sleep(POLL)
+
+
 def _wait_for(backend: PaneBackend, handle: PaneHandle, seconds: float, ok: Callable[[ScreenText], bool]) -> bool:
     deadline = time.monotonic() + seconds
     while True:
@@ -151,8 +163,9 @@ def type_message(
     backend.write(handle, text, paste=True, enter=False)
 
     def typed(shot: ScreenText) -> bool:
+        """Our text on the input line, the cursor in it: a whole frame (not a redraw caught midway)."""
         box = composer(shot.lines, rules, shot.cursor)
-        return box is not None and probe in box.text
+        return box is not None and probe in box.text and box.cursor_inside is not False
 
     if not _wait_for(backend, handle, appear, typed):
         raise _typed(DeliveryFailed(f"the text never appeared on {rules.kind}'s input line (it may be left there)"))
@@ -165,7 +178,9 @@ def type_message(
         return state in ("busy", "permission") or (box is not None and probe not in box.text)
 
     for enters in (1, 2):
-        before = look(backend, handle)
+        # what Enter is judged against: a whole frame showing our text (an agent redrawing its
+        # screen, gemini resuming a conversation say, parks the cursor at the top while it draws)
+        before = _shot_when(backend, handle, check, typed)
         backend.send_key(handle, "Enter")
         if _wait_for(backend, handle, check, submitted):
             return enters
