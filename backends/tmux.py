@@ -243,7 +243,11 @@ class TmuxBackend:
         out = self._server(handle).run(
             "display-message", "-p", "-t", handle.pane_id, fmt, ";", "capture-pane", "-p", "-t", handle.pane_id, *start
         )
-        height, cy, cx = (int(x) for x in out[0].split("\t"))
+        head = out[0].split("\t") if out else []
+        if len(head) != 3 or not all(x.isdigit() for x in head):
+            # the server went away between the two commands (kill-server): it answers nothing
+            raise PaneNotFound(f"tmux pane {handle.pane_id}: no screen (tmux answered {out[:1]!r})")
+        height, cy, cx = (int(x) for x in head)
         body = out[1:]
         body += [""] * max(0, height - len(body))  # tmux drops trailing blank rows
         visible, above = body[len(body) - height :], body[: len(body) - height]

@@ -200,3 +200,12 @@ def test_fit_makes_a_detached_pane_the_view_size_and_leaves_shared_windows(tmux_
     assert not backend.fit(shared, 70, 20)  # a pane sharing its window is left to that layout
     for handle in (alone, shared):
         backend.kill(handle, grace=0.5)
+
+
+def test_a_screen_read_as_the_server_goes_away_is_pane_not_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tmux can answer nothing (exit 0) when its server exits mid-command; that is a gone pane,
+    never an IndexError (which ended the console's deliverer thread once)."""
+    monkeypatch.setattr(TmuxServer, "run", lambda self, *args, **kw: [])
+    handle = PaneHandle(backend="tmux", pane_id="%1", pid=1, pid_create_time=None, locator=None)
+    with pytest.raises(PaneNotFound, match="no screen"):
+        TmuxBackend(server=TmuxServer(socket_name="crewmux-gone")).screen(handle)
