@@ -7,7 +7,6 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from app.agents.clis import bin_dir, clis_folder, find_cli, pinned
 from app.cli.context import Context, common_parser
 
 if TYPE_CHECKING:
@@ -36,6 +35,8 @@ def _line(found: FoundCli, pinned_version: str, verified_range: str) -> str:
 
 
 def doctor(ctx: Context, args: argparse.Namespace) -> int:
+    from app.agents.clis import bin_dir, clis_folder, find_cli, pinned
+
     clis = pinned()
     with ThreadPoolExecutor(max_workers=len(clis)) as pool:
         found = list(pool.map(lambda c: find_cli(c.kind), clis))

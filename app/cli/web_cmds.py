@@ -6,7 +6,6 @@ process (the same one ``crewmux console`` runs). Anything without the token gets
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ipaddress
 import signal
@@ -94,6 +93,8 @@ def web(ctx: Context, args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         print("crewmux web: Ctrl+C stops it.", file=sys.stderr, flush=True)
+
+    import asyncio  # only when serving (the CLI's other commands start faster without it)
 
     async def serve() -> None:
         stop = asyncio.Event()

@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from watchfiles._rust_notify import RustNotify
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from types import TracebackType
+
+    from watchfiles._rust_notify import RustNotify
 
     NameFilter = Callable[[str], bool]
 
@@ -90,6 +90,8 @@ class DirWatcher:
         if self._inotify is None and chosen in ("auto", "watchfiles"):
             self._resolved = [(watched.resolve(), accepts) for watched, accepts in self._watches]
             try:  # (debug, force_polling, poll_delay_ms, recursive, ignore_permission_denied)
+                from watchfiles._rust_notify import RustNotify  # only where it is the watcher
+
                 self._rust = RustNotify([str(w) for w, _ in self._watches], False, False, 300, False, False)
             except (OSError, RuntimeError):
                 self._rust = None
