@@ -111,24 +111,20 @@ def _first_words(text: str) -> str:
 
 def _shot_when(
     backend: PaneBackend, handle: PaneHandle, seconds: float, ok: Callable[[ScreenText], bool]
-) -> ScreenText:
-    """The first screen within ``seconds`` that is ``ok``, else the last one seen."""
+) -> tuple[bool, ScreenText]:
+    """Look until a screen is ``ok`` or ``seconds`` pass: (whether it was, that or the last screen)."""
     deadline = time.monotonic() + seconds
     while True:
         shot = look(backend, handle)
-        if ok(shot) or time.monotonic() >= deadline:
-            return shot
+        if ok(shot):
+            return True, shot
+        if time.monotonic() >= deadline:
+            return False, shot
         time.sleep(POLL)
 
 
 def _wait_for(backend: PaneBackend, handle: PaneHandle, seconds: float, ok: Callable[[ScreenText], bool]) -> bool:
-    deadline = time.monotonic() + seconds
-    while True:
-        if ok(look(backend, handle)):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(POLL)
+    return _shot_when(backend, handle, seconds, ok)[0]
 
 
 def type_message(
@@ -180,7 +176,7 @@ def type_message(
     for enters in (1, 2):
         # what Enter is judged against: a whole frame showing our text (an agent redrawing its
         # screen, gemini resuming a conversation say, parks the cursor at the top while it draws)
-        before = _shot_when(backend, handle, check, typed)
+        _, before = _shot_when(backend, handle, check, typed)
         backend.send_key(handle, "Enter")
         if _wait_for(backend, handle, check, submitted):
             return enters

@@ -124,20 +124,16 @@ class Crew:
     def keep_dead_pane(self, name: str) -> None:
         """Keep ``name``'s pane should its agent end, so a test that finds it gone can say what it printed."""
         pane = self.teams.member(self.team, name).tmux_pane_id
-        self._tmux("set-option", "-p", "-t", pane, "remain-on-exit", "on")
-
-    def _tmux(self, *args: str) -> str:
-        res = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False)
-        return res.stdout if res.returncode == 0 else f"(tmux {args[0]}: {res.stderr.strip()})"
+        self.backend.server.run("set-option", "-p", "-t", pane, "remain-on-exit", "on")
 
     def death(self, name: str) -> str:
         """How ``name``'s agent ended and the last 40 lines its kept pane shows."""
         member = self.teams.member(self.team, name)
-        pane = member.tmux_pane_id
-        how = self._tmux("display-message", "-p", "-t", pane, "dead=#{pane_dead} status=#{pane_dead_status}")
-        how += self._tmux("display-message", "-p", "-t", pane, "signal=#{pane_dead_signal}")
-        tail = self._tmux("capture-pane", "-p", "-J", "-S", "-40", "-t", pane)
-        return f"active={member.is_active} runtime={member.crewmux}\n{how}{tail}"
+        pane, server = member.tmux_pane_id, self.backend.server
+        fmt = "dead=#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal}"
+        how = server.run("display-message", "-p", "-t", pane, fmt, check=False)
+        tail = server.run("capture-pane", "-p", "-J", "-S", "-40", "-t", pane, check=False)
+        return "\n".join([f"active={member.is_active} runtime={member.crewmux}", *how, *tail])
 
     def handle(self, name: str) -> PaneHandle:
         member = self.teams.member(self.team, name)
