@@ -3,14 +3,15 @@
 Same interface as :class:`backends.terminal_screen.TerminalScreen` (the pyte one, kept as the
 fallback where pyghostty has no wheel): ``feed``, ``take_replies``, ``has_mode``, ``columns``,
 ``lines``, ``cursor``, ``display``, ``text_lines``, ``scrollback_lines``, ``in_alternate``,
-``resize``, ``dirty``; plus :meth:`GhosttyScreen.vt_lines`, the visible rows as SGR-styled text
-(Ghostty's own formatter), which the console draws. Parsing runs in native code (~50 MB/s here
+``resize``, ``dirty``; plus :meth:`GhosttyScreen.vt_rows`, the visible rows as SGR-styled text
+(Ghostty's own formatter) with their empty cells, which the console draws. Parsing runs in native code (~50 MB/s here
 against pyte's ~0.2), so a teammate printing flat out is never held back by its screen.
 Not thread-safe: call under the owning terminal's lock, as with pyte.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,10 @@ from pyghostty._ffi import ffi, lib
 from pyghostty.core import init_sized
 
 SCROLLBACK_LINES = 2000
+Runs = tuple[tuple[int, int], ...]
+"""Column ranges ``[start, end)`` of a row."""
+VtRow = tuple[str, Runs]
+"""A row as SGR-styled text, and the runs of empty cells inside it (see :meth:`GhosttyScreen.vt_rows`)."""
 
 
 @dataclass
@@ -52,6 +57,11 @@ class GhosttyScreen:
         self._term.on_reply(self._replies.append)
         self._columns, self._lines = columns, lines
         self.mode = _Modes(self._term)
+        state, rows = ffi.new("GhosttyRenderState*"), ffi.new("GhosttyRenderStateRowIterator*")
+        if lib.ghostty_render_state_new(ffi.NULL, state) or lib.ghostty_render_state_row_iterator_new(ffi.NULL, rows):
+            raise OSError("libghostty-vt: cannot create a render state")
+        self._state, self._row_iter, self._cells = state, rows, ffi.new("uint64_t[2]")
+        weakref.finalize(self, _free_render, state[0], rows[0])
         self.dirty: set[int] = set(range(lines))
         """Rows that may have changed since the console last cleared it (all of them after any feed)."""
 
@@ -122,9 +132,36 @@ class GhosttyScreen:
         rows = text.replace("\r\n", "\n").split("\n")[: self._lines]
         return rows + [""] * (self._lines - len(rows))
 
-    def vt_lines(self) -> list[str]:
-        """The visible rows as text with SGR sequences (colours, bold, reverse...), one string per row."""
-        return self._rows(vt=True)
+    def vt_rows(self) -> list[VtRow]:
+        """The visible rows as text with SGR sequences (colours, bold, reverse...), each with the
+        runs of empty cells (never written, default style) before its last written one.
+
+        Ghostty's formatter writes an empty cell as a space without resetting the style first, so
+        drawn as is, a reverse or coloured run would bleed over the empty cells after it; the
+        caller draws those runs unstyled. Empty cells are found in the rows' raw cells (an empty
+        cell is all zero bits), only for rows that carry a style."""
+        lines = self._rows(vt=True)
+        styled = [y for y, line in enumerate(lines) if "\x1b[" in line.replace("\x1b[0m", "")]
+        runs = self._empty_runs(set(styled)) if styled else {}
+        return [(line, runs.get(y, ())) for y, line in enumerate(lines)]
+
+    def _empty_runs(self, wanted: set[int]) -> dict[int, Runs]:
+        state, rows, cells = self._state[0], self._row_iter, self._cells
+        if lib.ghostty_render_state_update(state, self._term._t[0]):
+            return {}
+        if lib.ghostty_render_state_get(state, lib.GHOSTTY_RENDER_STATE_DATA_ROW_ITERATOR, rows):
+            return {}
+        found: dict[int, Runs] = {}
+        y = -1
+        while lib.ghostty_render_state_row_iterator_next(rows[0]):
+            y += 1
+            if y not in wanted or lib.ghostty_render_state_row_get(
+                rows[0], lib.GHOSTTY_RENDER_STATE_ROW_DATA_CELLS_RAW, cells
+            ):
+                continue
+            raw = ffi.unpack(ffi.cast("uint64_t*", cells[0]), int(cells[1]))
+            found[y] = _zero_runs(raw)
+        return found
 
     def text_lines(self) -> list[str]:
         """The visible rows as plain text, trailing spaces stripped."""
@@ -148,3 +185,25 @@ class GhosttyScreen:
         text = self._format(first, last, vt=False)
         rows = text.replace("\r\n", "\n").split("\n")[:count]
         return [row.rstrip() for row in rows] + [""] * (count - len(rows))
+
+
+def _zero_runs(raw: list[int]) -> Runs:
+    """Runs of zero cells in ``raw`` that lie before its last non-zero cell."""
+    end = len(raw)
+    while end and not raw[end - 1]:
+        end -= 1
+    runs: list[tuple[int, int]] = []
+    start = -1
+    for x in range(end):
+        if not raw[x]:
+            if start < 0:
+                start = x
+        elif start >= 0:
+            runs.append((start, x))
+            start = -1
+    return tuple(runs)
+
+
+def _free_render(state: Any, rows: Any) -> None:
+    lib.ghostty_render_state_row_iterator_free(rows)
+    lib.ghostty_render_state_free(state)

@@ -109,11 +109,17 @@ def pyte_row(screen: Any, y: int, cursor: tuple[int, int] | None) -> list[Segmen
 _RICH = Console(file=io.StringIO(), color_system="truecolor", width=10_000, legacy_windows=False)
 
 
-def vt_row(line: str, columns: int, cursor_x: int) -> list[Segment]:
-    """Segments for one row given as text with SGR sequences (Ghostty's formatter; see
-    :meth:`backends.ghostty_screen.GhosttyScreen.vt_lines`): padded to ``columns`` cells, the
-    cell at ``cursor_x`` (-1: none) drawn reversed. Wide chars keep their two cells."""
+def vt_row(row: tuple[str, tuple[tuple[int, int], ...]], columns: int, cursor_x: int) -> list[Segment]:
+    """Segments for one row of a Ghostty screen (:meth:`backends.ghostty_screen.GhosttyScreen.vt_rows`:
+    SGR-styled text and its empty cells, drawn unstyled): padded to ``columns`` cells, the cell
+    at ``cursor_x`` (-1: none) drawn reversed. Wide chars keep their two cells."""
+    line, empty = row
     segments = Segment.adjust_line_length(list(Text.from_ansi(line, end="").render(_RICH, end="")), columns)
+    if empty:
+        cuts = sorted({c for run in empty for c in run} | {columns})
+        pieces = Segment.divide(segments, cuts)
+        inside = [any(a <= start < b for a, b in empty) for start in [0, *cuts[:-1]]]
+        segments = [Segment(seg.text) if inside[i] else seg for i, piece in enumerate(pieces) for seg in piece]
     if not 0 <= cursor_x < columns:
         return segments
     before, at, after = Segment.divide(segments, [cursor_x, cursor_x + 1, columns])
@@ -125,8 +131,8 @@ def vt_row(line: str, columns: int, cursor_x: int) -> list[Segment]:
 
 def screen_row(screen: Any, y: int, cursor: tuple[int, int] | None) -> list[Segment]:
     """Segments for row ``y`` of either emulated screen (Ghostty's or pyte's); call under its lock."""
-    if hasattr(screen, "vt_lines"):
-        return vt_row(screen.vt_lines()[y], screen.columns, cursor[1] if cursor is not None and cursor[0] == y else -1)
+    if hasattr(screen, "vt_rows"):
+        return vt_row(screen.vt_rows()[y], screen.columns, cursor[1] if cursor is not None and cursor[0] == y else -1)
     return pyte_row(screen, y, cursor)
 
 
@@ -173,7 +179,7 @@ class TerminalView(Widget, can_focus=True):
         self._fps = fps
         self._timer: Timer | None = None
         self._cursor: tuple[int, int] | None = None
-        self._vt: list[str] = []  # the rows as last drawn, for a Ghostty screen
+        self._vt: list[Any] = []  # the rows as last drawn, for a Ghostty screen
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake_pending = False
         self._last_poll = 0.0
@@ -263,7 +269,7 @@ class TerminalView(Widget, can_focus=True):
             full = self._drawn_version < 0 or len(self._rows) != screen.lines
             dirty = set(range(screen.lines)) if full else set(screen.dirty)
             screen.dirty.clear()
-            vt = screen.vt_lines() if hasattr(screen, "vt_lines") else None
+            vt = screen.vt_rows() if hasattr(screen, "vt_rows") else None
             if vt is not None and not full:  # Ghostty marks every row after a feed: keep those whose text changed
                 dirty = {y for y in dirty if y >= len(self._vt) or vt[y] != self._vt[y]}
             if cursor != self._cursor:  # the old and the new cursor rows change too
