@@ -121,3 +121,21 @@ def test_a_restarted_teammate_starts_at_the_view_size(tmp_path: Path) -> None:
         assert (term.screen.columns, term.screen.lines) == (70, 20)
     finally:
         backend.kill(handle, grace=0.5)
+
+
+async def test_focus_in_and_out_are_reported_when_asked(tmp_path: Path) -> None:
+    _backend, term = _start(tmp_path, "\x1b[?1004h")
+    try:
+        async with ViewApp().run_test(size=(80, 20)) as pilot:
+            view = pilot.app.query_one(TerminalView)
+            view.attach(term)
+            assert view.has_focus  # the app's only focusable widget
+            view.blur()
+            await pilot.pause()  # the blur, then the view's message, handled
+            assert _got(term, b"\x1b[O".hex()), term.screen.display
+            view.focus()
+            await pilot.pause()
+            assert _got(term, b"\x1b[I".hex()), term.screen.display
+    finally:
+        term.write(b"q")
+        term.join()

@@ -3,7 +3,8 @@
 The encodings are xterm's (as tmux sends them): named keys from :data:`backends.base.KEY_BYTES`,
 the cursor keys as ``ESC O A`` … when the program set application cursor mode (DECCKM, ``CSI ? 1 h``;
 less and vim do), mouse reports only when it asked for them (``?9``, ``?1000``, ``?1002``, ``?1003``)
-and in the encoding it chose (SGR ``?1006``, else the classic ``ESC [ M`` bytes).
+and in the encoding it chose (SGR ``?1006``, else the classic ``ESC [ M`` bytes); focus in and
+out (``ESC [ I`` / ``ESC [ O``) when it set ``?1004``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _APP_CURSOR = {b"\x1b[" + c: b"\x1bO" + c for c in (b"A", b"B", b"C", b"D", b"H"
 """Normal-mode cursor keys (unmodified arrows, Home, End) -> their application-mode (SS3) form."""
 
 DECCKM = 1
+FOCUS_EVENTS = 1004
 MOUSE_X10, MOUSE_NORMAL, MOUSE_BUTTON, MOUSE_ANY, MOUSE_SGR = 9, 1000, 1002, 1003, 1006
 MouseAction = Literal["press", "release", "motion", "wheel_up", "wheel_down"]
 

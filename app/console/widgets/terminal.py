@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from app.console.widgets.term_input import DECCKM, MouseAction, key_bytes, mouse_bytes, paste_bytes
+from app.console.widgets.term_input import DECCKM, FOCUS_EVENTS, MouseAction, key_bytes, mouse_bytes, paste_bytes
 
 if TYPE_CHECKING:
     from textual import events
@@ -313,9 +313,13 @@ class TerminalView(Widget, can_focus=True):
 
     def on_focus(self) -> None:
         self._drawn_version = -1
+        if self._has_mode(FOCUS_EVENTS):  # the program asked to be told (as xterm does, ?1004)
+            self.post_message(self.Typed(b"\x1b[I"))
 
     def on_blur(self) -> None:
         self._drawn_version = -1
+        if self._has_mode(FOCUS_EVENTS):
+            self.post_message(self.Typed(b"\x1b[O"))
 
     def _has_mode(self, mode: int) -> bool:
         term = self.terminal
