@@ -11,6 +11,7 @@ program (it is drained at once; the screen catches up behind it).
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -50,29 +51,32 @@ def _producer(timing: Path) -> tuple[float, float]:
     return float(wall), float(own)
 
 
-def run_inprocess(tmp: Path, stream: Path, tail: list[str], screen: str) -> tuple[float, float, bool]:
+def run_inprocess(tmp: Path, stream: Path, tail: list[str], screen: str) -> tuple[float, float, bool, float]:
     """(seconds from the first write until the screen shows the last line, the producer's own
-    seconds, screen correct)."""
+    seconds, screen correct, CPU seconds of this process: the pty host's threads)."""
     from backends.pty_host import PtyTerminal
 
     os.environ["CREWMUX_SCREEN"] = screen
     timing = tmp / f"producer-{screen}.txt"
+    cpu = time.process_time()
     term = PtyTerminal([sys.executable, "-c", PRODUCER, str(stream), str(timing)], cwd=str(tmp), env={}, cols=120,
                        rows=36)  # fmt: skip
     size = stream.stat().st_size  # parsed everything (a cheap check, as the console draws at most 60 times a second)
     shown = term.wait_for(lambda s: term.bytes_fed >= size, timeout=600)
-    shown_at = time.time()
+    shown_at, cpu = time.time(), time.process_time() - cpu
     term.join(30)
     with term.lock:
         rows = [r for r in term.screen.text_lines() if r]
     os.environ.pop("CREWMUX_SCREEN", None)
     wall, own = _producer(timing)
-    return shown_at - wall, own, shown and rows[-len(tail) :] == tail
+    return shown_at - wall, own, shown and rows[-len(tail) :] == tail, cpu
 
 
-def run_tmux(tmp: Path, stream: Path, tail: list[str]) -> tuple[float, float]:
+def run_tmux(tmp: Path, stream: Path, tail: list[str]) -> tuple[float, float, float]:
     """(seconds from the first write until tmux's pane shows the last line, the producer's own
-    seconds) on a private server."""
+    seconds, the tmux server's CPU seconds) on a private server."""
+    import psutil
+
     sock, timing = f"crewmux-bench-{os.getpid()}", tmp / "producer-tmux.txt"
     tmux = ["tmux", "-L", sock, "-f", "/dev/null"]
     cmd = f"{sys.executable} -c '{PRODUCER}' {stream} {timing}; sleep 60"
@@ -85,8 +89,10 @@ def run_tmux(tmp: Path, stream: Path, tail: list[str]) -> tuple[float, float]:
                 break
             time.sleep(0.005)
         shown_at = time.time()
+        pid = subprocess.run([*tmux, "display-message", "-p", "#{pid}"], capture_output=True, text=True).stdout
+        times = psutil.Process(int(pid)).cpu_times()
         wall, own = _producer(timing)
-        return shown_at - wall, own
+        return shown_at - wall, own, times.user + times.system
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True, check=False)
 
@@ -105,16 +111,18 @@ def main() -> None:
         stream, small = tmp / "stream.bin", tmp / "small.bin"
         tail, small_tail = make_stream(stream, size), make_stream(small, min(size, 1_000_000))
         mb, small_mb = stream.stat().st_size / 1e6, small.stat().st_size / 1e6
-        g_shown, g_prod, g_ok = run_inprocess(tmp, stream, tail, "ghostty")
-        p_shown, p_prod, p_ok = run_inprocess(tmp, small, small_tail, "pyte")
+        g_shown, g_prod, g_ok, g_cpu = run_inprocess(tmp, stream, tail, "ghostty")
+        p_shown, p_prod, p_ok, _ = run_inprocess(tmp, small, small_tail, "pyte")
         null_prod = run_devnull(tmp, stream)
-        t_shown, t_prod = run_tmux(tmp, stream, tail) if shutil.which("tmux") else (float("nan"), float("nan"))
+        t_shown, t_prod, t_cpu = run_tmux(tmp, stream, tail) if shutil.which("tmux") else (math.nan,) * 3
     rows = [
         Row(f"in-process (Ghostty) {mb:.1f} MB: shown, MB/s", f"{mb / g_shown:.1f}", f"{mb / t_shown:.1f} tmux",
             ratio_text(mb / g_shown, mb / t_shown), ">= 10", verdict(mb / g_shown >= 10 and g_ok)),
         Row("  screen correct at the end", str(g_ok), "-", "-", "True", verdict(g_ok)),
         Row("  producer's own time", f"{g_prod:.2f} s", f"{t_prod:.2f} s tmux", ratio_text(g_prod, t_prod)),
         Row("  producer into /dev/null (same stream)", f"{null_prod * 1000:.1f} ms"),
+        Row("  CPU of the host (crewmux's threads / tmux server)", f"{g_cpu:.2f} s", f"{t_cpu:.2f} s tmux",
+            ratio_text(g_cpu, t_cpu)),
         Row(f"in-process (pyte fallback) {small_mb:.1f} MB: shown, MB/s", f"{small_mb / p_shown:.2f}", "-", "-"),
         Row("  producer's own time (not held up by the screen)", f"{p_prod:.2f} s", f"{p_shown:.1f} s screen",
             ratio_text(p_prod, p_shown)),
