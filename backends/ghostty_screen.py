@@ -18,6 +18,7 @@ from typing import Any
 from pyghostty import Terminal
 from pyghostty._ffi import ffi, lib
 from pyghostty.core import init_sized
+from rich.cells import cell_len
 
 SCROLLBACK_LINES = 2000
 Runs = tuple[tuple[int, int], ...]
@@ -170,7 +171,7 @@ class GhosttyScreen:
     @property
     def display(self) -> list[str]:
         """The visible rows as plain text, each padded to the width (pyte's ``display``)."""
-        return [row + " " * max(0, self._columns - len(row)) for row in self.text_lines()]
+        return [row + " " * max(0, self._columns - cell_len(row)) for row in self.text_lines()]
 
     def scrollback_lines(self, count: int) -> list[str]:
         """The last ``count`` rows that scrolled off the top, oldest first, as text."""
