@@ -55,8 +55,10 @@ def run_inprocess(tmp: Path, stream: Path, tail: list[str], screen: str) -> tupl
     """(seconds from the first write until the screen shows the last line, the producer's own
     seconds, screen correct, CPU seconds of this process: the pty host's threads)."""
     from backends.pty_host import PtyTerminal
+    from backends.terminal_screen import new_screen
 
     os.environ["CREWMUX_SCREEN"] = screen
+    new_screen(10, 2)  # load the emulator first (pyghostty's bindings cost ~0.3 s of CPU once per process)
     timing = tmp / f"producer-{screen}.txt"
     cpu = time.process_time()
     term = PtyTerminal([sys.executable, "-c", PRODUCER, str(stream), str(timing)], cwd=str(tmp), env={}, cols=120,
