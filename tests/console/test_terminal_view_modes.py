@@ -3,6 +3,7 @@ application cursor keys (DECCKM) and mouse reporting, and reads what the view se
 
 from __future__ import annotations
 
+import shlex
 import sys
 import textwrap
 from typing import TYPE_CHECKING
@@ -15,8 +16,10 @@ from backends.base import PaneSpec
 from backends.inprocess import InProcessBackend
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
+    from app.console.app import CrewmuxApp
     from backends.pty_host import PtyTerminal
 
 ECHO = textwrap.dedent(
@@ -139,3 +142,34 @@ async def test_focus_in_and_out_are_reported_when_asked(tmp_path: Path) -> None:
     finally:
         term.write(b"q")
         term.join()
+
+
+async def test_in_the_console_a_click_reaches_a_teammate_that_asked_for_the_mouse(
+    console_factory: Callable[..., CrewmuxApp], team: str, tmp_path: Path
+) -> None:
+    """The same through the console's main screen: the teammate selected, its view clicked."""
+    import asyncio
+
+    from app.console import ops
+    from tests.console.console_helpers import main_screen, until
+
+    script = tmp_path / "echo.py"
+    script.write_text(ECHO)
+    backend = InProcessBackend()
+    app = console_factory(team, backend=backend)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = main_screen(pilot)
+        await until(pilot, lambda: screen.snapshot is not None)
+        modes = "\"$(printf '\\033[?1002h\\033[?1006h')\""  # button-event tracking, SGR encoding
+        command = f"exec {shlex.quote(sys.executable)} {shlex.quote(str(script))} {modes}"
+        req = ops.SpawnRequest(name="m1", command=command, backend="in-process", cwd=str(tmp_path))
+        await asyncio.to_thread(ops.spawn, app.ctx, req)
+        await until(pilot, lambda: screen.snapshot is not None and "m1" in screen.snapshot.names(), timeout=20)
+        while screen.selected != "m1":
+            await pilot.press("shift+down")
+        view = screen.query_one(TerminalView)
+        await until(pilot, lambda: view.terminal is not None and "READY" in "\n".join(view.terminal.screen.display))
+        term = view.terminal
+        assert term is not None
+        await pilot.click(TerminalView, offset=(3, 2))  # content cell (2, 1)
+        assert _got(term, b"\x1b[<0;3;2M".hex()), term.screen.display
