@@ -246,8 +246,8 @@ class PtyTerminal:
             replies = self.screen.take_replies()
             self.version += 1
             self.changed.notify_all()
-        for reply in replies:
-            self.write(reply)
+        for reply in replies:  # never held up by a program that does not read: the feeder serves every pty
+            self.write(reply, wait=0)
         self._notify()
         return more
 
@@ -296,15 +296,16 @@ class PtyTerminal:
         """True until the child has exited and its output is drained."""
         return self.exit_status is None
 
-    def write(self, data: bytes) -> None:
-        """Send raw bytes to the child's terminal (ignored once it has exited)."""
+    def write(self, data: bytes, *, wait: float = _WRITE_WAIT) -> None:
+        """Send raw bytes to the child's terminal (ignored once it has exited), waiting up to
+        ``wait`` seconds at a time for a program whose input is full to read it."""
         view = memoryview(data)
         while view and self.exit_status is None:
             try:
                 written = os.write(self.master, view)
             except BlockingIOError:  # the program's input is full (a long paste): wait until it reads
-                if not select.select([], [self.master], [], _WRITE_WAIT)[1]:
-                    _log.warning("pty %s: input not read for %ss; %d bytes not sent", self.pid, _WRITE_WAIT, len(view))
+                if not select.select([], [self.master], [], wait)[1]:
+                    _log.warning("pty %s: input not read for %ss; %d bytes not sent", self.pid, wait, len(view))
                     return
                 continue
             except OSError:
