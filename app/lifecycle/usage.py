@@ -223,6 +223,28 @@ def codex_session_id(member: Member) -> str | None:
     return None
 
 
+def bind_codex_sessions(teams: TeamStore, team: str) -> list[str]:
+    """Record, as ``crewmux.sessionId``, the thread id of each running codex teammate that has none
+    yet, from the session file its own process holds open (its ``notify`` records it too, but only
+    when a turn ends). Runs on the liveness beat, so a teammate killed mid-turn can still be resumed
+    in its own conversation. Returns the names bound."""
+    bound: list[str] = []
+    for m in teams.load(team).members:
+        rt = m.crewmux
+        if rt is None or rt.agent_kind != "codex" or rt.session_id:
+            continue
+        sid = codex_session_id(m)
+        if sid:
+
+            def change(member: Member, sid: str = sid) -> None:
+                if member.crewmux is not None and not member.crewmux.session_id:
+                    member.crewmux.session_id = sid
+
+            teams.set_member(team, m.name, change)
+            bound.append(m.name)
+    return bound
+
+
 def codex_usage(session: Path, out: MemberUsage) -> None:
     """Fill ``out`` from codex's ``token_count`` events in ``session``."""
     total: dict[str, int] = {}
@@ -304,18 +326,6 @@ def token_usage(member: Member, out: MemberUsage) -> None:
         session = codex_session_file(member)
         if session is not None:
             codex_usage(session, out)
-
-
-def short_tokens(out: MemberUsage) -> str | None:
-    """``1.2k/340 $0.0123`` for a table cell; None when no record was read."""
-    if out.tokens_in is None or out.tokens_out is None:
-        return None
-
-    def k(n: int) -> str:
-        return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
-
-    cost = f" ${out.cost_usd:.4f}" if out.cost_usd is not None else ""
-    return f"{k(out.tokens_in)}/{k(out.tokens_out)}{cost}"
 
 
 def member_usage(member: Member) -> MemberUsage:
