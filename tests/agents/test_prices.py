@@ -101,3 +101,28 @@ def test_aider_reported_cost_wins(tmp_path: Path) -> None:
     out = MemberUsage(name="a", state="running")
     aider_usage(history, out)
     assert out.cost_usd is None and out.cost_note is not None
+
+
+def test_usage_says_why_a_cost_is_unknown(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+    from app.core.models import Member, MemberRuntime
+    from app.core.team import TeamStore
+
+    chats = tmp_path / "gem" / ".gemini" / "tmp" / "w" / "chats"
+    chats.mkdir(parents=True)
+    lines = [{"sessionId": "s1"}, {"id": "1", "type": "gemini", "model": "gemini-9-ultra", "tokens": {"input": 5}}]
+    (chats / "session-1.jsonl").write_text("\n".join(json.dumps(x) for x in lines))
+    teams = TeamStore(home)
+    teams.create("t")
+    teams.join("t", "g")
+
+    def gemini(m: Member) -> None:
+        m.crewmux = MemberRuntime(agent_kind="gemini", session_id="s1", env={"GEMINI_CLI_HOME": str(tmp_path / "gem")})
+
+    teams.set_member("t", "g", gemini)
+    assert main(["usage", "--team", "t", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    assert row["tokensIn"] == 5 and row["costUsd"] is None
+    assert row["costNote"] == "no price for model gemini-9-ultra in app/lifecycle/prices.json"
+    assert main(["usage", "--team", "t"]) == 0
+    assert "g: cost unknown, no price for model gemini-9-ultra" in capsys.readouterr().out

@@ -125,6 +125,17 @@ def test_team_usage_snapshot(
     assert snap_compare(console_factory(team), terminal_size=(130, 40), run_before=ready)
 
 
+def test_team_usage_snapshot_wide(
+    snap_compare: Any, console_factory: Callable[..., CrewmuxApp], team: str, spending: Path
+) -> None:
+    async def ready(pilot: Any) -> None:
+        table = main_screen(pilot).query_one(TeammateList)
+        await until(pilot, lambda: any(r.spend for r in table.rows))
+        await pilot.pause()
+
+    assert snap_compare(console_factory(team), terminal_size=(200, 50), run_before=ready)
+
+
 def test_team_usage_snapshot_at_80x24(
     snap_compare: Any, console_factory: Callable[..., CrewmuxApp], team: str, spending: Path
 ) -> None:
