@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import TYPE_CHECKING
 
 from app.cli.context import Context, as_option, common_parser, team_option
 from app.core.agent_status import EVENTS, record
-from app.core.errors import BadInput
+from app.core.errors import BadInput, CrewmuxError
 
 if TYPE_CHECKING:
     import argparse
@@ -27,16 +28,16 @@ def hook_event(ctx: Context, args: argparse.Namespace) -> int:
         args.event = str(doc.get("type", "")) if isinstance(doc, dict) else ""
     if args.event not in EVENTS:
         raise BadInput(f"unknown event {args.event!r}; known: {', '.join(sorted(EVENTS))}")
-    detail = None
+    detail, doc = None, None
     if args.payload:  # codex notify appends one JSON document
-        try:
+        with contextlib.suppress(ValueError):
             doc = json.loads(args.payload[-1])
-        except ValueError:
-            doc = None
         if isinstance(doc, dict):
             detail = str(doc.get("type")) if doc.get("type") else None
-            _bind_codex_thread(ctx, team, name, doc.get("thread-id"))
     status = record(ctx.teams.paths(team), name, args.event, detail)
+    if isinstance(doc, dict):
+        with contextlib.suppress(CrewmuxError):  # its state is recorded whatever the team file says
+            _bind_codex_thread(ctx, team, name, doc.get("thread-id"))
     ctx.emit(status.model_dump(exclude_none=True), f"{name}: {status.state}")
     return 0
 
