@@ -9,7 +9,7 @@ Records read (never the screen):
   its own ``cost-state`` lines' ``totalCostUSD`` (the last of each run, summed over runs).
 - aider: its chat-history file, where aider writes ``> Tokens: 2.4k sent, 57 received. Cost:
   $0.01 message, $0.02 session.`` after each reply (the format of aider 0.86.2's
-  ``base_coder.calculate_and_show_tokens_and_cost``; read from its source, not yet from a run).
+  ``base_coder.calculate_and_show_tokens_and_cost``; seen in runs of the real program).
 - codex: its session file ``$CODEX_HOME/sessions/Y/M/D/rollout-<time>-<thread id>.jsonl``
   (``CODEX_HOME`` from the teammate's process environment, else ``~/.codex``), bound to the
   teammate by the thread id its own codex reports: the ``thread-id`` of its ``notify`` payload
@@ -167,17 +167,6 @@ def process_usage(pid: int, started: float | None, out: MemberUsage) -> None:
     out.memory_mb = round(rss / 2**20, 1)
 
 
-def _codex_home(pid: int | None) -> Path:
-    """``CODEX_HOME`` of the running process ``pid`` (else this process's), else ``~/.codex``."""
-    if pid:
-        with contextlib.suppress(psutil.Error):
-            for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
-                home = p.environ().get("CODEX_HOME")
-                if home:
-                    return Path(home)
-    return Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
-
-
 _ROLLOUT = "rollout-*.jsonl"
 
 
@@ -202,7 +191,7 @@ def codex_session_file(member: Member) -> Path | None:
     if rt is None:
         return None
     if rt.session_id:
-        home = Path((rt.env or {}).get("CODEX_HOME") or _env_of(member, "CODEX_HOME") or _codex_home(None))
+        home = Path(_env_of(member, "CODEX_HOME") or os.environ.get("CODEX_HOME") or Path.home() / ".codex")
         found = sorted((home / "sessions").glob(f"*/*/*/rollout-*-{rt.session_id}.jsonl"))
         if found:
             return found[0]
