@@ -8,6 +8,9 @@ teammate's own CLI records them (codex's ``token_count`` events, gemini's chat f
 - the second reply pauses it: ``over-budget`` in ``crewmux usage``, ``crewmux panes`` and the MCP
   ``team_status``; its third message is held and nothing is typed into it;
 - raising the budget releases the message, which then reaches the model.
+
+The same with ``--max-usd 0.1`` for codex: its cost comes from the price table
+(app/lifecycle/prices.json, gpt-5-codex at $1.25/$10 per million), $0.085 after the first reply.
 """
 
 from __future__ import annotations
@@ -35,9 +38,17 @@ EXTRA = {"aider": ["--env", "AIDER_STREAM=false"]}
 it reports the server's ``usage`` — what this test scripts."""
 
 
-@pytest.mark.parametrize("kind", ["codex", "gemini", "aider"])
+LIMITS = {
+    "tokens": (["--max-tokens", "10000"], r"mate has used 8\d% of its budget \(8,\d{3} of 10,000 tokens\)"),
+    "usd": (["--max-usd", "0.1"], r"mate has used 85% of its budget \(\$0\.0850 of \$0\.1\)"),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "limit"), [("codex", "tokens"), ("gemini", "tokens"), ("aider", "tokens"), ("codex", "usd")]
+)
 def test_over_budget_teammate_is_warned_paused_and_held(
-    kind: str, real_cli: Callable[[str], Path], tmp_path: Path
+    kind: str, limit: str, real_cli: Callable[[str], Path], tmp_path: Path
 ) -> None:
     real_cli(kind)
     profile = PROFILES[kind]
@@ -65,7 +76,8 @@ def test_over_budget_teammate_is_warned_paused_and_held(
 
     try:
         crew.start_deliverer()
-        crew.spawn("mate", "--prompt", "Say FIRST", "--max-tokens", "10000", *EXTRA.get(kind, []))
+        budget, warning = LIMITS[limit]
+        crew.spawn("mate", "--prompt", "Say FIRST", *budget, *EXTRA.get(kind, []))
         wait_until(lambda: sent("Say FIRST"), 90, "turn 1")
         wait_until(lambda: row()["turns"] == 1, 60, f"turn 1 in {kind}'s own record")
         assert 8500 <= row()["tokensIn"] + row()["tokensOut"] < 10000, row()
@@ -73,7 +85,7 @@ def test_over_budget_teammate_is_warned_paused_and_held(
         monitor()  # told once, not at every check
         warnings = [t for t in lead_texts() if "of its budget" in t]
         assert len(warnings) == 1, lead_texts()
-        assert re.search(r"mate has used 8\d% of its budget \(8,\d{3} of 10,000 tokens\)", warnings[0]), warnings
+        assert re.search(warning, warnings[0]), warnings
         assert row()["state"] == "running" and pane_state() == "running"
         crew.wait_state("mate", "waiting", timeout=60)
         crew.mailbox.send("mate", "Say SECOND", sender="team-lead")
@@ -90,7 +102,8 @@ def test_over_budget_teammate_is_warned_paused_and_held(
         assert all("THIRD" not in m.text for m in crew.mailbox.inbox("mate"))  # the deliverer cannot see it
         monitor()
         assert not sent("Say THIRD")
-        out = crew.crewmux("budget", "mate", "--team", crew.team, "--max-tokens", "100000", "--json")
+        raise_to = ["--max-tokens", "100000"] if limit == "tokens" else ["--max-usd", "10"]
+        out = crew.crewmux("budget", "mate", "--team", crew.team, *raise_to, "--json")
         assert out.returncode == 0 and len(json.loads(out.stdout)["released"]) == 1, out.stderr
         wait_until(lambda: sent("Say THIRD"), 90, "the released message typed and sent")
     finally:
