@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from app.core.mailbox import Mailbox
     from app.core.models import InboxMessage, Member, Task, TeamFile
+    from app.lifecycle.usage import MemberUsage
 
 State = Literal["starting", "working", "waiting", "idle", "stopped", "dead", "over-budget"]
 STARTING_FOR_S = 3.0
@@ -111,8 +112,9 @@ class TeammateRow:
     pane_id: str = ""
     pid: int | None = None
     is_lead: bool = False
-    tokens: str | None = None
-    """Tokens in/out and cost from its agent CLI's own records (:mod:`app.lifecycle.usage`)."""
+    spend: MemberUsage | None = None
+    """Tokens in/out and cost from its agent CLI's own records (:mod:`app.lifecycle.usage`); None
+    when it has no record (worker, shell, or none written yet)."""
 
 
 @dataclass(frozen=True)
@@ -203,15 +205,15 @@ def member_kind(member: Member) -> str:
     return "command" if rt is not None and rt.argv else "?"
 
 
-def _tokens(m: Member) -> str | None:
-    from app.lifecycle.usage import MemberUsage, short_tokens, token_usage
+def _spend(m: Member) -> MemberUsage | None:
+    from app.lifecycle.usage import MemberUsage, token_usage
 
     out = MemberUsage(name=m.name, state="")
     try:
         token_usage(m, out)
     except OSError:
         return None
-    return short_tokens(out)
+    return out if out.tokens_in is not None and out.tokens_out is not None else None
 
 
 def snapshot(
@@ -277,7 +279,7 @@ def snapshot(
                 pane_id=m.tmux_pane_id,
                 pid=pid,
                 is_lead=is_lead,
-                tokens=_tokens(m),
+                spend=_spend(m),
             )
         )
     return TeamSnapshot(team=team_file.name, rows=rows)
