@@ -73,14 +73,30 @@ def lead_env(claude: str) -> dict[str, str]:
     }
 
 
+def _server_env(base: list[str]) -> dict[str, str] | None:
+    """The global environment of the tmux server ``base`` talks to; None when none runs."""
+    out = subprocess.run([*base, "show-environment", "-g"], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return None
+    return dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line and not line.startswith("-"))
+
+
 def _start_in_tmux(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[str, int]:
-    """Run ``argv`` in a new tmux pane; (pane id, pid of its process)."""
-    command = ["env", *(f"{k}={v}" for k, v in env.items()), *argv]
+    """Run ``argv`` in a new tmux pane; (pane id, pid of its process).
+
+    A pane gets the tmux server's environment, not this process's: every variable of ours the
+    server lacks or holds otherwise (the API key and base URL exported in this shell, ...) is
+    passed with ``-e``, besides ``env``.
+    """
     sock = os.environ.get("CREWMUX_TMUX_SOCKET")
     base = ["tmux", *(["-L", sock] if sock else [])]
+    server = _server_env(base)
+    ours = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    differs = {} if server is None else {k: v for k, v in ours.items() if server.get(k) != v}
+    command = [arg for k, v in {**differs, **env}.items() for arg in ("-e", f"{k}={v}")] + ["--", *argv]
     fmt = ["-P", "-F", "#{pane_id} #{pane_pid}", "-c", str(cwd)]
     if os.environ.get("TMUX") and not sock:
-        where = [*base, "new-window", *fmt, "-n", "claude-lead"]
+        where = [*base, "new-window", "-d", *fmt, "-n", "claude-lead"]  # the console keeps the front
     else:
         where = [*base, "new-session", "-d", "-s", f"crewmux-claude-{os.getpid()}", "-x", "200", "-y", "50", *fmt]
     out = subprocess.run([*where, *command], capture_output=True, text=True, check=False)

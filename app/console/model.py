@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 State = Literal["starting", "working", "waiting", "idle", "stopped", "dead", "over-budget"]
 STARTING_FOR_S = 3.0
+CLAUDE_STARTS_IN_S = 20.0
+"""How long a pane teammate Claude Code recorded may take to show its process (starting, not dead)."""
 
 
 @dataclass(frozen=True)
@@ -148,12 +150,16 @@ def member_state(
     last idle notice says so; working: its screen shows it busy; starting: joined in the last few
     seconds; idle: it said it is idle and is not busy; working: otherwise.
     """
-    judged = judged or bool(member.crewmux and member.crewmux.pid)
+    recorded = bool(member.crewmux and member.crewmux.pid)
+    judged = judged or recorded
+    joining = now_ms - member.joined_at < STARTING_FOR_S * 1000
     if dead and not alive:
         return "dead"
     if member.is_active is False and not alive:
         # Liveness decides: Claude Code sets isActive false after every turn of a live teammate.
         return "stopped" if judged else "idle"
+    if judged and not alive and not recorded and now_ms - member.joined_at < CLAUDE_STARTS_IN_S * 1000:
+        return "starting"  # Claude Code records a pane teammate before its process starts
     if judged and not alive:
         return "dead"
     if screen in ("waiting", "permission"):
@@ -165,7 +171,7 @@ def member_state(
             return "waiting"
         if cpu is None or cpu < 5.0:
             return "idle"
-    if now_ms - member.joined_at < STARTING_FOR_S * 1000 and idle is None:
+    if joining and idle is None:
         return "starting"
     return "working"
 
