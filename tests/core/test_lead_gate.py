@@ -70,3 +70,18 @@ def test_the_gate_speaks_claude_codes_hook_protocol(tmp_path: Path) -> None:
     assert (done.returncode, done.stdout) == (0, "")  # no decision: Claude Code's own rules apply
     bad = subprocess.run(argv, input="not json", capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and "unreadable hook input" in bad.stderr  # non-blocking for Claude Code
+
+
+def test_crewmux_claude_installs_the_gate_and_refuses_a_second_settings(tmp_path: Path) -> None:
+    import pytest
+
+    from app.cli.cohost_cmds import claude_argv
+    from app.core.errors import BadInput
+
+    argv = claude_argv("claude", ["--model", "m"], home=tmp_path, delegate=True)
+    assert argv[:3] == ["claude", "--model", "m"] and argv[3:5] == ["--teammate-mode", "tmux"]
+    assert argv[-2] == "--settings"
+    (hook,) = json.loads(argv[-1])["hooks"]["PreToolUse"][0]["hooks"]
+    assert hook["command"].endswith(f"-m app.core.lead_gate --home {tmp_path} --delegate")
+    with pytest.raises(BadInput, match="own --settings"):
+        claude_argv("claude", ["--settings", "x.json"], home=tmp_path, delegate=False)
