@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import psutil
 
-from app.core.liveness import is_alive
+from app.core.liveness import TeamLiveness
 from app.core.paths import LEAD_NAME
 from app.core.protocol import IdleNotification, PermissionRequest, PlanApprovalRequest, parse_protocol
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 State = Literal["starting", "working", "waiting", "idle", "stopped", "dead", "over-budget"]
 STARTING_FOR_S = 3.0
+CLAUDE_STARTS_IN_S = 20.0
+"""How long a pane teammate Claude Code recorded may take to show its process (starting, not dead)."""
 
 
 @dataclass(frozen=True)
@@ -138,23 +140,29 @@ def member_state(
     cpu: float | None,
     dead: bool = False,
     screen: str | None = None,
+    judged: bool = False,
 ) -> State:
     """The state shown for ``member``.
 
     stopped: marked inactive and its process is gone (a live one marked inactive is judged by
-    the rules below; one with no recorded process is idle); dead: its recorded process is gone
-    while it should run, or ``dead`` (the liveness monitor found it dead); waiting: its screen
+    the rules below; one with no process to judge by is idle); dead: its process is gone
+    while it should run (``judged``: :class:`~app.core.liveness.TeamLiveness` could tell, e.g. a
+    Claude Code teammate crewmux did not start), or ``dead`` (the liveness monitor found it dead); waiting: its screen
     shows it waiting for input or a permission answer (``screen``, from its agent's rules) or its
     last idle notice says so; working: its screen shows it busy; starting: joined in the last few
     seconds; idle: it said it is idle and is not busy; working: otherwise.
     """
-    pid = member.crewmux.pid if member.crewmux else None
+    recorded = bool(member.crewmux and member.crewmux.pid)
+    judged = judged or recorded
+    joining = now_ms - member.joined_at < STARTING_FOR_S * 1000
     if dead and not alive:
         return "dead"
     if member.is_active is False and not alive:
         # Liveness decides: Claude Code sets isActive false after every turn of a live teammate.
-        return "stopped" if pid else "idle"
-    if pid and not alive:
+        return "stopped" if judged else "idle"
+    if judged and not alive and not recorded and now_ms - member.joined_at < CLAUDE_STARTS_IN_S * 1000:
+        return "starting"  # Claude Code records a pane teammate before its process starts
+    if judged and not alive:
         return "dead"
     if screen in ("waiting", "permission"):
         return "waiting"
@@ -165,7 +173,7 @@ def member_state(
             return "waiting"
         if cpu is None or cpu < 5.0:
             return "idle"
-    if now_ms - member.joined_at < STARTING_FOR_S * 1000 and idle is None:
+    if joining and idle is None:
         return "starting"
     return "working"
 
@@ -241,11 +249,13 @@ def snapshot(
     now = int(time.time() * 1000)
     rows: list[TeammateRow] = []
     members = sorted(team_file.members, key=lambda m: m.name != LEAD_NAME)
+    liveness = TeamLiveness(team_file)
     for m in members:
         rt = m.crewmux
-        pid = rt.pid if rt else None
         is_lead = m.name == LEAD_NAME
-        alive = is_alive(pid, rt.pid_create_time if rt else None) if pid else False
+        seen = None if is_lead else liveness.alive(m)
+        alive = bool(seen)
+        pid = (rt.pid if rt else None) or (liveness.pid(m) if alive else None)
         usage = probe(pid) if pid and alive else None
         try:
             unread = len(mailbox.inbox(m.name, unread_only=True))
@@ -262,6 +272,7 @@ def snapshot(
                 cpu=usage.cpu if usage else None,
                 dead=m.name in dead,
                 screen=(screens or {}).get(m.name),
+                judged=seen is not None,
             )
         )
         if alive and rt is not None and rt.paused:
