@@ -24,11 +24,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
-
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from typing import TYPE_CHECKING, TypeVar
 
 from app.core.errors import CorruptFile, StorageError, UnsafeFile
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, TypeAdapter
+
+# pydantic is imported where it is used: an agent's hook (app/core/hook_record.py) writes through
+# atomic_write on every turn and must not pay pydantic's import.
 
 log = logging.getLogger("crewmux")
 
@@ -276,6 +280,8 @@ def quarantine(path: Path, reason: str) -> CorruptFile:
 
 def why_invalid(exc: Exception) -> str:
     """Why bytes did not validate, in one line: the first pydantic error and its place, else ``exc``'s first line."""
+    from pydantic import ValidationError
+
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
@@ -305,6 +311,8 @@ def read_bytes(path: Path) -> bytes | None:
 
 def parse_model(raw: bytes, model: type[BaseModel] | TypeAdapter[M]) -> object:
     """Validate JSON bytes into ``model``; raises ValidationError/ValueError when they do not fit."""
+    from pydantic import TypeAdapter
+
     if isinstance(model, TypeAdapter):
         return model.validate_json(raw)
     return model.model_validate_json(raw)
@@ -317,6 +325,6 @@ def read_model(path: Path, model: type[BaseModel] | TypeAdapter[M]) -> object | 
         return None
     try:
         return parse_model(raw, model)
-    except (ValidationError, ValueError) as exc:
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
         quarantine(path, why_invalid(exc))
         return None
