@@ -106,7 +106,8 @@ class StateSource:
         if report is None:
             return Verdict(on_screen, "screen")
         if report.state == "waiting":
-            if on_screen in ("permission", "typed", "unknown"):  # never type where no empty composer shows
+            looked = shot is not None and rules is not None  # an agent that reads its inbox is not looked at
+            if looked and on_screen in ("permission", "typed", "unknown"):  # never type where no empty composer shows
                 return Verdict(on_screen, "screen", report)
             return Verdict("waiting", "report", report)
         return Verdict(report.state, "report", report)

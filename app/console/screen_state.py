@@ -3,7 +3,8 @@
 Each state comes from :class:`app.agents.agent_state.StateSource`, the one judge the deliverer
 uses too: the agent's own report (its hooks) first, its screen through its agent's rules when the
 report is missing or stale. Screens are read only for teammates crewmux types into (codex, gemini,
-aider, a shell); a Claude Code teammate, which reads its own inbox, is shown by its report alone.
+aider, a shell); a Claude Code teammate, which reads its own inbox, is shown working by its report
+(its hooks) and otherwise by its idle notifications, as before.
 An in-process screen is read from memory; a tmux pane costs one ``capture-pane``.
 """
 
@@ -51,6 +52,8 @@ def screen_states(ctx: TeamContext, team_file: TeamFile) -> dict[str, str]:
             with contextlib.suppress(CrewmuxError):
                 shot = ctx.backend_for(m.backend_type or "in-process").screen(handle)
         state = states.judge(m.name, rules, shot, started_at=rt.pid_create_time).state
+        if rules is None and state == "waiting":
+            continue  # Claude Code: its idle notification says why it waits (turn ended, waiting on input)
         if state != "unknown":
             found[m.name] = "waiting" if state == "typed" else state
     return found

@@ -31,8 +31,12 @@ def _run(argv: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 def test_the_recorder_runs_without_site_packages_and_reads_the_clis_json(tmp_path: Path) -> None:
     status = tmp_path / "agent-status" / "mate.json"
-    payload = {"hook_event_name": "Notification", "notification_type": "ToolPermission", "message": "Allow?"}
-    payload["details"] = {"type": "exec", "command": "touch x"}
+    payload = {
+        "hook_event_name": "Notification",
+        "notification_type": "ToolPermission",
+        "message": "Allow?",
+        "details": {"type": "exec", "command": "touch x"},
+    }
     out = _run(command(sys.executable, status, "Notification", stdin=True), json.dumps(payload))
     assert (out.returncode, out.stdout, out.stderr) == (0, "", "")
     doc = json.loads(status.read_text())
