@@ -317,9 +317,15 @@ process as ``-c hooks={…}``; codex runs hooks only once trusted, so spawn pass
 
 
 def claude_hooks(base: list[str]) -> dict[str, object]:
-    """Claude Code's ``hooks`` setting: each of :data:`CLAUDE_HOOK_EVENTS` runs the recorder."""
+    """Claude Code's ``hooks`` setting: each of :data:`CLAUDE_HOOK_EVENTS` runs the recorder (which
+    reads the JSON on its stdin for the events whose meaning is in it)."""
+    from app.core.hook_record import READS_PAYLOAD
+
+    def reads(event: str) -> list[str]:
+        return ["--stdin"] if event in READS_PAYLOAD else []
+
     return {
-        event: [{"matcher": "", "hooks": [{"type": "command", "command": shlex.join([*base, event, "--stdin"])}]}]
+        event: [{"matcher": "", "hooks": [{"type": "command", "command": shlex.join([*base, event, *reads(event)])}]}]
         for event in CLAUDE_HOOK_EVENTS
     }
 

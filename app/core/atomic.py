@@ -18,25 +18,20 @@ import logging
 import os
 import re
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from app.core.atomic_file import FILE_MODE, replace_file
 from app.core.errors import CorruptFile, StorageError, UnsafeFile
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel, TypeAdapter
-
-# pydantic is imported where it is used: an agent's hook (app/core/hook_record.py) writes through
-# atomic_write on every turn and must not pay pydantic's import.
 
 log = logging.getLogger("crewmux")
 
-FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 M = TypeVar("M")
@@ -112,46 +107,19 @@ def open_regular(path: Path, flags: int, mode: int = FILE_MODE) -> int:
     return fd
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, data: bytes | str, *, fsync: bool | None = None) -> None:
-    """Replace ``path`` with ``data`` so that no reader or crash ever sees a partial file.
+    """Replace ``path`` with ``data`` so that no reader or crash ever sees a partial file
+    (:func:`app.core.atomic_file.replace_file` in a directory made with mode 0700).
 
     Raises :class:`StorageError` when anything fails; the target is then untouched and the
     temp file removed.
     """
     do_sync = fsync_enabled() if fsync is None else fsync
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    directory = path.parent
     try:
-        ensure_dir(directory)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        ensure_dir(path.parent)
+        replace_file(path, payload, fsync=do_sync)
     except OSError as exc:
-        raise StorageError(f"cannot write {path}: {exc}") from exc
-    tmp = Path(tmp_name)
-    try:
-        try:
-            os.fchmod(fd, FILE_MODE)
-            view = memoryview(payload)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            if do_sync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        if do_sync:
-            _fsync_dir(directory)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise StorageError(f"cannot write {path}: {exc}") from exc
 
 
@@ -176,7 +144,7 @@ def append_lines(path: Path, lines: Iterable[str], *, fsync: bool | None = None)
         raise StorageError(f"cannot append to {path}: {exc}") from exc
 
 
-# atomic_write's own temp names: ".<target>.<8 random chars from mkstemp>.tmp".
+# atomic_write's own temp names: ".<target>.<8 random chars>.tmp" (app.core.atomic_file.temp_name).
 _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 # A temp file this old was left by a killed writer (a live one holds it for milliseconds).
 STALE_TEMP_SECONDS = 300.0
@@ -280,8 +248,6 @@ def quarantine(path: Path, reason: str) -> CorruptFile:
 
 def why_invalid(exc: Exception) -> str:
     """Why bytes did not validate, in one line: the first pydantic error and its place, else ``exc``'s first line."""
-    from pydantic import ValidationError
-
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
@@ -311,8 +277,6 @@ def read_bytes(path: Path) -> bytes | None:
 
 def parse_model(raw: bytes, model: type[BaseModel] | TypeAdapter[M]) -> object:
     """Validate JSON bytes into ``model``; raises ValidationError/ValueError when they do not fit."""
-    from pydantic import TypeAdapter
-
     if isinstance(model, TypeAdapter):
         return model.validate_json(raw)
     return model.model_validate_json(raw)
@@ -325,6 +289,6 @@ def read_model(path: Path, model: type[BaseModel] | TypeAdapter[M]) -> object | 
         return None
     try:
         return parse_model(raw, model)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+    except (ValidationError, ValueError) as exc:
         quarantine(path, why_invalid(exc))
         return None

@@ -13,7 +13,7 @@ from app.agents.adapters import agent_argv, load_rules
 from app.agents.agent_state import StateSource
 from app.agents.mcp_wiring import GEMINI_HOOK_EVENTS, mcp_args
 from app.core.agent_status import reported, status_path
-from app.core.hook_record import ROOT, command, write
+from app.core.hook_record import command, write
 from backends.base import ScreenText
 
 if TYPE_CHECKING:
@@ -51,15 +51,25 @@ def test_the_recorder_runs_without_site_packages_and_reads_the_clis_json(tmp_pat
     assert (bad.returncode, bad.stdout) == (0, "")
 
 
-def test_the_recorder_imports_no_pydantic() -> None:
-    """gemini waits for its hooks in every turn: the recorder loads the standard library and the write helper only."""
-    code = (
-        "import sys;sys.path[:0]=[sys.argv[1]];import app.core.hook_record, app.core.atomic;print(sorted(sys.modules))"
-    )
-    out = _run([sys.executable, "-I", "-S", "-c", code, str(ROOT)])
-    loaded = out.stdout
-    assert out.returncode == 0 and "app.core.atomic" in loaded, out.stderr
-    assert "pydantic" not in loaded and "app.core.paths" not in loaded
+def test_the_recorder_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """gemini waits for its hooks in every turn: the recorder loads no pydantic, no crewmux CLI, no
+    pathlib, and json only when there is JSON (a BeforeAgent report has none)."""
+    status = tmp_path / "s.json"
+    argv = command(sys.executable, status, "BeforeAgent", stdin=True)
+    assert "--stdin" not in argv  # its state is its name: the JSON on stdin is not read
+    # the recorder's own boot, then what it loaded (its main() exits, so list them at exit)
+    show = "import atexit,sys;atexit.register(lambda: print(' '.join(sorted(sys.modules))));"
+    argv[argv.index("-c") + 1] = show + argv[argv.index("-c") + 1]
+    out = _run(argv)
+    assert out.returncode == 0 and json.loads(status.read_text())["state"] == "busy", out.stderr
+    loaded = set(out.stdout.split())
+    assert {"app.core.hook_record", "app.core.atomic_file"} <= loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("pydantic", "json", "pathlib", "re", "logging")}, loaded
+    assert not {
+        m
+        for m in loaded
+        if m.startswith("app.") and m not in ("app.core", "app.core.hook_record", "app.core.atomic_file")
+    }
 
 
 def test_spawn_wires_each_clis_hooks_to_the_recorder(teams: TeamStore, tmp_path: Path) -> None:
