@@ -14,7 +14,8 @@ the PRIMARY source. A report is STALE, and the screen rules decide instead, when
    with the same notification as its prompt, the user typed in the pane). Changes within the
    grace are the agent drawing what it just reported. A :class:`StateSource` remembers, per
    member, the last screen it saw and when that screen first showed; the first look counts as
-   "unchanged" (there is nothing to compare with).
+   "unchanged" (there is nothing to compare with); or
+3. it is older than 10 minutes (:func:`app.core.agent_status.reported`'s ``fresh_for``).
 
 A fresh report is combined with the screen in one way only: a permission question the screen
 shows wins over a reported "waiting" (aider runs the same notification command for its prompt and

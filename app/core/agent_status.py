@@ -1,10 +1,11 @@
 """What an agent CLI reports about itself (its own hooks / notify), per member, in milliseconds.
 
-Each spawn wires the CLI's own mechanism to ``crewmux hook-event --team T --as NAME EVENT``
-(codex: ``notify`` on ``agent-turn-complete``; aider: ``--notifications-command`` when it waits
-for input; Claude Code: hooks via ``--settings``), which records the member's last reported state
-in ``teams/<team>/.crewmux/agent-status/<name>.json``. Readers (the deliverer, the console) take it
-as the primary signal while it is fresh and fall back to the screen rules otherwise.
+Each spawn wires the CLI's own mechanism to the recorder :mod:`app.core.hook_record` (gemini:
+settings hooks; codex and Claude Code: hooks given per process; aider: ``--notifications-command``
+when it waits for the user), which records the member's last reported state in
+``teams/<team>/.crewmux/agent-status/<name>.json``; ``crewmux hook-event`` records the same by hand.
+Readers go through :class:`app.agents.agent_state.StateSource`: the report first while it is
+fresh, the screen rules otherwise.
 """
 
 from __future__ import annotations
