@@ -3,7 +3,7 @@
 Agents that do not read their inbox (codex, gemini, aider, a shell) ask for permission on their
 screen; nobody would know until someone looks at the pane. :class:`PermissionWatch` looks at each
 such teammate's state (:class:`app.agents.agent_state.StateSource`: the agent's own report —
-gemini's ``Notification`` hook, codex's ``approval-requested`` — first, its screen's ``permission``
+gemini's ``Notification`` hook, codex's ``PermissionRequest`` — first, its screen's ``permission``
 patterns otherwise) whenever the console's deliverer loop turns (woken by the report's file, about
 once a second otherwise) and sends the lead one message per question, with what the agent said
 about it and the question's last lines on screen, so the lead can answer it in the pane.
