@@ -30,6 +30,8 @@ pytestmark = [pytest.mark.tmux, pytest.mark.timeout(300)]
 FIRST = "First prompt: say 'ready' and wait."
 HOOKED_BUSY = {"gemini", "codex"}
 """Kinds whose own hooks report the start of a turn (the others' start is seen on their screen)."""
+HOOKED_PERMISSION = {"gemini", "codex"}
+"""Kinds whose own hooks report a permission question (aider's is told from its screen)."""
 
 
 @pytest.fixture(scope="module", params=sorted(PROFILES))
@@ -134,5 +136,9 @@ def test_a_permission_question_reaches_the_lead_once(crew: Crew, monkeypatch: py
     wait_until(lambda: looks[0] >= seen + 4, 20, "four more looks of the deliverer's permission watch")
     questions = asked()
     assert len(questions) == 1, questions
+    got = reported(crew.teams.paths(crew.team), "mate")
+    if crew.profile.kind in HOOKED_PERMISSION:  # its own hook said so, with what it asks
+        assert got is not None and got.state == "permission" and got.detail, got
+        assert f"mate says: {got.detail}" in questions[0]
     assert "mate asks for permission" in questions[0]
     assert "crewmux-approve-me" in questions[0] or "touch" in questions[0], questions[0]
