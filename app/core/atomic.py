@@ -27,11 +27,13 @@ from typing import TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from app.core.atomic_file import FILE_MODE, replace_file
+from app.core import atomic_file
+from app.core.atomic_file import replace_file
 from app.core.errors import CorruptFile, StorageError, UnsafeFile
 
 log = logging.getLogger("crewmux")
 
+FILE_MODE = atomic_file.FILE_MODE
 DIR_MODE = 0o700
 
 M = TypeVar("M")
