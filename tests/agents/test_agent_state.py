@@ -140,3 +140,32 @@ def test_a_reported_wait_never_hides_a_question_or_typed_text(teams: TeamStore) 
         "waiting",
         "report",
     )
+
+
+def test_the_consoles_rows_ask_the_same_judge(home: Path) -> None:
+    """A Claude Code teammate (not looked at on screen) shows working from its report; a report
+    older than its process (a restart) counts for nothing; its "waiting" is left to its idle notice."""
+    import os
+
+    from app.console.ops import TeamContext
+    from app.console.screen_state import screen_states
+    from app.core.liveness import create_time
+    from app.core.models import MemberRuntime
+    from app.core.team import TeamStore
+
+    teams = TeamStore(home)
+    teams.create("c")
+    started = create_time(os.getpid())
+    runtime = MemberRuntime(pid=os.getpid(), pid_create_time=started, agent_kind="claude", created_by_crewmux=True)
+    teams.join("c", "cc", agent_type="claude", runtime=runtime)
+    ctx = TeamContext(home, "c")
+    try:
+        status = status_path(ctx.paths, "cc")
+        write(status, "PreToolUse", "busy", None, at=(started or 0) - 5)  # from before this process started
+        assert screen_states(ctx, ctx.teams.load("c")) == {}
+        write(status, "PreToolUse", "busy", None)
+        assert screen_states(ctx, ctx.teams.load("c")) == {"cc": "busy"}
+        write(status, "Stop", "waiting", None)
+        assert screen_states(ctx, ctx.teams.load("c")) == {}
+    finally:
+        ctx.close()
