@@ -79,8 +79,9 @@ class AgentRules(BaseModel):
     )
     hook_args: list[str] = Field(
         default_factory=list,
-        description="Wire the CLI's own notify/hooks to `crewmux hook-event` ({hook_cmd}: a shell command, "
-        "{hook_toml}: a TOML array; the event name is appended in the rules).",
+        description="Wire the CLI's own notify/hooks to crewmux's recorder (app/core/hook_record.py): "
+        "{hook_cmd} a shell command, {hook_toml} a TOML array, {hook_settings} Claude Code --settings JSON, "
+        "{hook_codex} codex's hooks table (see hook_values).",
     )
     quit_text: str | None = Field(default=None, description="Typed (then Enter) into an idle agent to end it.")
     quit_keys: list[Literal["C-c", "C-d", "Escape"]] = Field(
