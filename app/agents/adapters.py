@@ -8,6 +8,7 @@ its inbox and follows the protocol itself.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -291,19 +292,24 @@ def hook_values(team: str, name: str, status_file: Path | None) -> dict[str, str
     else:
         base = command(sys.executable, status_file, "")[:-1]  # the event goes last
         hooks = claude_hooks(base)
-    codex = {k: v for k, v in hooks.items() if k in CODEX_HOOK_EVENTS}
     return {
         "hook_cmd": shlex.join(base),
         "hook_toml": "[" + ", ".join(json.dumps(a) for a in base) + "]",  # a TOML array of strings
         "hook_settings": json.dumps({"hooks": hooks} if hooks else {}),
-        "hook_codex": _toml(codex),
+        "hook_codex": _toml(codex_hooks(base) if status_file is not None else {}),
     }
+
+
+def _toml_key(key: object) -> str:
+    """A TOML key: bare where it may be, else a quoted (JSON = TOML basic) string."""
+    text = str(key)
+    return text if re.fullmatch(r"[A-Za-z0-9_-]+", text) else json.dumps(text)
 
 
 def _toml(value: object) -> str:
     """A TOML inline value (JSON strings are TOML basic strings)."""
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     return json.dumps(value)
@@ -313,8 +319,32 @@ CLAUDE_HOOK_EVENTS = ("UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "
 """Claude Code 2.1.332's hook events crewmux records (names from its binary; JSON on stdin)."""
 CODEX_HOOK_EVENTS = ("UserPromptSubmit", "PreToolUse", "PermissionRequest", "Stop")
 """codex 0.169's hook events crewmux records: the same shape and stdin JSON as Claude Code's, given per
-process as ``-c hooks={…}``; codex runs hooks only once trusted, so spawn passes
-``--dangerously-bypass-hook-trust`` (which also runs the user's own enabled hooks unreviewed)."""
+process as ``-c hooks={…}``."""
+CODEX_HOOK_TIMEOUT = 5
+"""Seconds codex gives one recorder run (part of the hook's trusted identity)."""
+
+
+def codex_hooks(base: list[str]) -> dict[str, object]:
+    """codex's ``hooks`` table: each of :data:`CODEX_HOOK_EVENTS` runs the recorder, and ``state``
+    trusts exactly these hooks and no other. codex runs a hook only when ``hooks.state."<key>"``
+    holds its ``trusted_hash`` — the SHA-256 of the hook's identity as compact JSON with sorted keys
+    (codex-rs ``hooks/src/engine/discovery.rs``), keyed ``<source>:<snake_event>:<group>:<handler>``,
+    the source of ``-c`` flags being ``/<session-flags>/config.toml``. The user's own hooks keep the
+    trust codex's ``/hooks`` review gave them (the real codex running these is the test)."""
+    from app.core.hook_record import READS_PAYLOAD
+
+    table: dict[str, object] = {}
+    state: dict[str, object] = {}
+    for event in CODEX_HOOK_EVENTS:
+        command = shlex.join([*base, event, *(["--stdin"] if event in READS_PAYLOAD else [])])
+        handler = {"async": False, "command": command, "timeout": CODEX_HOOK_TIMEOUT, "type": "command"}
+        table[event] = [{"hooks": [handler]}]
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", event).lower()
+        identity = json.dumps({"event_name": snake, "hooks": [handler]}, sort_keys=True, separators=(",", ":"))
+        digest = "sha256:" + hashlib.sha256(identity.encode()).hexdigest()
+        state[f"/<session-flags>/config.toml:{snake}:0:0"] = {"enabled": True, "trusted_hash": digest}
+    table["state"] = state
+    return table
 
 
 def claude_hooks(base: list[str]) -> dict[str, object]:

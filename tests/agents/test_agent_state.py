@@ -76,10 +76,12 @@ def test_spawn_wires_each_clis_hooks_to_the_recorder(teams: TeamStore, tmp_path:
     teams.create("t")
     status = status_path(teams.paths("t"), "mate")
     codex = agent_argv("codex", name="mate", team="t", status_file=status)
-    assert "--dangerously-bypass-hook-trust" in codex
+    assert not [a for a in codex if "bypass" in a]  # codex's review of the user's own hooks stays on
     table = next(a for a in codex if a.startswith("hooks={"))
     for event in ("UserPromptSubmit", "PreToolUse", "PermissionRequest", "Stop"):
         assert f"{event} = [" in table
+    for key in ("user_prompt_submit", "pre_tool_use", "permission_request", "stop"):  # each trusted by its hash
+        assert f'"/<session-flags>/config.toml:{key}:0:0" = {{enabled = true, trusted_hash = "sha256:' in table
     assert "hook_record" in table and str(status) in table
     claude = agent_argv("claude", name="mate", team="t", home=tmp_path, cwd=tmp_path, status_file=status)
     settings = json.loads(claude[claude.index("--settings") + 1])
