@@ -33,6 +33,7 @@ from app.core.errors import BadInput, CrewmuxError, LockTimeout
 from app.core.ledger import Ledger
 from app.core.liveness import is_alive
 from app.core.locks import file_lock
+from app.core.mcp_ready import listed_since, wait_listed
 from app.core.paths import LEAD_NAME, sanitize
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ class InboxDelivery:
         self.restart = restart  # first wait before a crashed deliverer runs again; doubles up to ``backoff``
         self._failed_at: dict[str, float] = {}
         self._workers: dict[str, threading.Thread] = {}
+        self._mcp_ready: set[tuple[str, float]] = set()  # (name, process start) whose MCP start-up is over
         self.ledger = Ledger(mailbox.paths)
 
     def _targets(self) -> list[str]:
@@ -172,6 +174,8 @@ class InboxDelivery:
             return "gone"
         if not self._typable(name):
             return "done"
+        if rules.mcp_start > 0 and not self._mcp_started(member, rules.mcp_start, stop):
+            return "busy"  # its MCP servers are still loading (gemini would queue the message)
         backend = self.backend_for(member.backend_type or "in-process")
         if stop is None and screen_state(look(backend, handle), rules) != "waiting":
             return "busy"
@@ -189,6 +193,23 @@ class InboxDelivery:
             on_event(DeliveryEvent(name, error=str(exc)))
             return "failed"
         return "done"
+
+    def _mcp_started(self, member: Member, limit: float, stop: threading.Event | None) -> bool:
+        """True once ``member``'s CLI listed crewmux's MCP tools since its process started, or
+        ``limit`` s after that start (then it is typed into anyway). Waits, woken by the listing,
+        when ``stop`` is given. See :mod:`app.core.mcp_ready`."""
+        rt = member.crewmux
+        started = rt.pid_create_time if rt is not None else None
+        if not started or (member.name, started) in self._mcp_ready:
+            return True
+        paths = self.mailbox.paths
+        left = started + limit - time.time()
+        ready = listed_since(paths, member.name, started) or left <= 0
+        if not ready and stop is not None:
+            ready = wait_listed(paths, member.name, started, left, stop.is_set) or time.time() >= started + limit
+        if ready:
+            self._mcp_ready.add((member.name, started))
+        return ready
 
     def _serve(self, name: str, stop: threading.Event, on_event: Callable[[DeliveryEvent], None]) -> None:
         """Deliver ``name``'s unread messages until none is left, the pane is gone, or it fails.
