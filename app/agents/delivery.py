@@ -16,6 +16,7 @@ only once seen submitted.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -66,6 +67,26 @@ def look(backend: PaneBackend, handle: PaneHandle) -> ScreenText:
     return backend.screen(handle)
 
 
+_Key = tuple[tuple[str, ...], "tuple[int, int] | None"]
+_seen: dict[tuple[str, str | None, str, int | None], tuple[_Key, float]] = {}
+_seen_lock = threading.Lock()
+
+
+def watch(backend: PaneBackend, handle: PaneHandle) -> tuple[ScreenText, float]:
+    """Look, and say since when (monotonic) the deliverer's looks have found this exact screen
+    (lines and cursor) in a row. The deliverer's own looks and its permission watch feed it, so an
+    agent idle for a while needs no fresh ``settle`` wait before a message is typed into it."""
+    shot = backend.screen(handle)
+    key: _Key = (tuple(shot.lines), shot.cursor)
+    pane = (handle.backend, handle.locator, handle.pane_id, handle.pid)
+    now = time.monotonic()
+    with _seen_lock:
+        old = _seen.get(pane)
+        since = old[1] if old is not None and old[0] == key else now
+        _seen[pane] = (key, since)
+    return shot, since
+
+
 def screen_state(shot: ScreenText, rules: AgentRules) -> str:
     """The agent's state from one screen: "waiting" only with an empty composer holding the cursor."""
     state = classify(shot.lines, rules, shot.cursor)
@@ -87,14 +108,9 @@ def wait_for_input(
 ) -> ScreenText:
     """The screen once the agent waits with an empty composer (unchanged ``settle`` s). AgentBusy at the deadline."""
     deadline = time.monotonic() + timeout
-    last: tuple[list[str], object] | None = None
-    since = time.monotonic()
     state = "unknown"
     while time.monotonic() < deadline and not (stop and stop()):
-        shot = look(backend, handle)
-        key = (shot.lines, shot.cursor)
-        if key != last:
-            last, since = key, time.monotonic()
+        shot, since = watch(backend, handle)  # unchanged since an earlier look counts towards ``settle``
         state = screen_state(shot, rules)
         if state == "waiting" and time.monotonic() - since >= settle:
             return shot

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from app.agents.adapters import load_rules
 from app.agents.delivery import AgentBusy, DeliveryFailed, deliver_unread, look, report_failure, screen_state
+from app.agents.mcp_wiring import wired
 from app.agents.wake import Waker
 from app.core.errors import BadInput, CrewmuxError, LockTimeout
 from app.core.ledger import Ledger
@@ -200,8 +201,8 @@ class InboxDelivery:
         when ``stop`` is given. See :mod:`app.core.mcp_ready`."""
         rt = member.crewmux
         started = rt.pid_create_time if rt is not None else None
-        if not started or (member.name, started) in self._mcp_ready:
-            return True
+        if rt is None or not started or not wired(rt.argv) or (member.name, started) in self._mcp_ready:
+            return True  # no crewmux MCP server to wait for (a fake agent, a member joined by hand)
         paths = self.mailbox.paths
         left = started + limit - time.time()
         ready = listed_since(paths, member.name, started) or left <= 0
