@@ -15,7 +15,7 @@ from app.core.ledger import Ledger
 from app.core.mailbox import Mailbox
 from app.core.models import MemberRuntime
 from app.core.paths import LEAD_NAME
-from tests.console.console_helpers import main_screen, until
+from tests.console.console_helpers import main_screen, noticed, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -106,3 +106,25 @@ async def test_dead_letters_are_in_the_command_palette(
         await until(pilot, lambda: main_screen(pilot).snapshot is not None)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Dead letters (requeue / discard)" in titles
+
+
+async def test_a_crash_of_the_deliverer_is_told_in_the_log_and_it_goes_on(
+    console_factory: Callable[..., CrewmuxApp], team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, an exception other than CrewmuxError ended the console's delivery loop without a word."""
+    from app.lifecycle.inbox_delivery import InboxDelivery
+
+    real_targets = InboxDelivery._targets
+    calls: list[int] = []
+
+    def broken_once(self: InboxDelivery) -> list[str]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyError("a bug in the deliverer")
+        return real_targets(self)
+
+    monkeypatch.setattr(InboxDelivery, "_targets", broken_once)
+    app = console_factory(team, life=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, noticed(pilot, "deliverer failed: KeyError: 'a bug in the deliverer' (at test_console"))
+        await until(pilot, lambda: len(calls) >= 3, timeout=30)  # restarted after its backoff, and looking again
