@@ -77,7 +77,7 @@ class AgentRules(BaseModel):
     mcp_start: float = Field(
         default=0.0,
         description="Seconds after its start to wait for it to list crewmux's MCP tools before typing "
-        "(gemini queues prompts until its MCP servers are loaded; see app/core/mcp_ready.py).",
+        "(codex and gemini queue prompts until their MCP servers are up; see app/core/mcp_ready.py).",
     )
     enter_may_be_newline: bool = Field(
         default=False, description="An Enter right after a paste may become a newline in the composer (gemini)."

@@ -1,6 +1,7 @@
 """When an agent CLI has listed crewmux's MCP tools: the sign its MCP start-up is over.
 
-gemini 0.61 draws its empty input line before its MCP servers are loaded. Its footer
+codex 0.169 holds prompts submitted before its required MCP servers are up ("Queued follow-up
+inputs"). gemini 0.61 draws its empty input line before its MCP servers are loaded. Its footer
 (``1 MCP server``) counts the CONFIGURED servers, drawn as soon as discovery starts, so it is no
 sign of readiness; until discovery completes, a submitted prompt is held in gemini's own queue
 ("Queued (press ↑ to edit)") and sent later. Discovery ends once every server has listed its
