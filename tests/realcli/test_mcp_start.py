@@ -1,9 +1,10 @@
-"""The REAL gemini 0.61: nothing is typed into it before it has loaded its MCP servers.
+"""The REAL gemini 0.61 and codex 0.169: nothing is typed into them before they have loaded their MCP servers.
 
 gemini draws its empty input line, then starts MCP discovery (its footer's ``1 MCP server`` counts
 the configured servers, drawn at once) and, until discovery completes, holds a submitted prompt
-in its own queue. crewmux's MCP server records when gemini lists its tools (the end of discovery);
-the deliverer waits for that before the first message (app/core/mcp_ready.py).
+in its own queue ("Queued (press ↑ to edit)"); codex does the same until its required crewmux
+server is up ("Queued follow-up inputs"). crewmux's MCP server records when the agent lists its
+tools; the deliverer waits for that before the first message (app/core/mcp_ready.py).
 """
 
 from __future__ import annotations
@@ -26,17 +27,18 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.tmux, pytest.mark.timeout(240)]
 
 
-def test_the_first_message_waits_for_geminis_mcp_servers(
-    real_cli: Callable[[str], Path], tmp_path: Path
+@pytest.mark.parametrize("kind", ["codex", "gemini"])
+def test_the_first_message_waits_for_the_agents_mcp_servers(
+    kind: str, real_cli: Callable[[str], Path], tmp_path: Path
 ) -> None:
-    real_cli("gemini")
-    profile = PROFILES["gemini"]
+    real_cli(kind)
+    profile = PROFILES[kind]
     server = profile.server().start()
     server.default = Reply(text="ok", chunks=1)
     crew = Crew(tmp_path, profile, server, AgentHome.create(tmp_path / "agent")).start()
     try:
         crew.start_deliverer()
-        crew.spawn("mate")  # returns once gemini drew its UI: before its MCP servers are loaded
+        crew.spawn("mate")  # returns once the agent drew its UI: before its MCP servers are loaded
         text = "the very first message, sent at once"
         msg_id = crew.mailbox.send("mate", text, sender=LEAD_NAME)
         wait_until(
@@ -46,10 +48,10 @@ def test_the_first_message_waits_for_geminis_mcp_servers(
         member = crew.teams.member(crew.team, "mate")
         assert member.crewmux is not None and member.crewmux.pid_create_time
         listed = ToolsListed.model_validate_json(listed_path(crew.mailbox.paths, "mate").read_text())
-        assert listed.at >= member.crewmux.pid_create_time  # this gemini listed crewmux's tools
+        assert listed.at >= member.crewmux.pid_create_time  # this agent listed crewmux's tools
         typing = [e for e in Ledger(crew.mailbox.paths).history(msg_id) if e.state == "typing"]
         assert len(typing) == 1 and typing[0].at >= listed.at  # typed once, after MCP start-up was over
-        assert "Queued" not in crew.screen_text("mate")  # gemini did not hold it back in its own queue
+        assert "Queued" not in crew.screen_text("mate")  # the agent did not hold it back in its own queue
         assert not [e for e in crew.events if e.error], crew.events
     finally:
         crew.close()
