@@ -101,6 +101,8 @@ class DeadLetterScreen(ModalScreen[None]):
         self.app.call_from_thread(self._show, letters)
 
     def _show(self, letters: list[DeadLetter]) -> None:
+        if not self.is_attached:
+            return  # closed while the letters were read
         self.letters = letters
         options = self.query_one(OptionList)
         highlighted = options.highlighted
@@ -141,7 +143,7 @@ class DeadLetterScreen(ModalScreen[None]):
         else:
             what = "requeued: it will be typed once more" if state == "requeued" else "discarded"
             self.report.post_message(Notice(f"message {e.id} to {e.to} {what}", key=f"letter:{e.id}"))
-        self.load()
+        self.app.call_from_thread(self.load)  # workers start on the UI thread
 
 
 class DeadLetterKeys(OperationsScreen):
