@@ -179,7 +179,8 @@ def type_message(
         box = composer(shot.lines, rules, shot.cursor)
         return box is not None and probe in box.text and box.cursor_inside is not False
 
-    if not _wait_for(backend, handle, appear, typed):
+    appeared, shown = _shot_when(backend, handle, appear, typed)
+    if not appeared:
         raise _typed(DeliveryFailed(f"the text never appeared on {rules.kind}'s input line (it may be left there)"))
     if rules.paste_settle > 0:
         time.sleep(rules.paste_settle)  # the agent's own paste handling; see AgentRules.paste_settle
@@ -191,8 +192,12 @@ def type_message(
 
     for enters in (1, 2):
         # what Enter is judged against: a whole frame showing our text (an agent redrawing its
-        # screen, gemini resuming a conversation say, parks the cursor at the top while it draws)
-        _, before = _shot_when(backend, handle, check, typed)
+        # screen, gemini resuming a conversation say, parks the cursor at the top while it draws);
+        # with no paste settle, the frame that just showed it is that frame (one look less)
+        if enters == 1 and rules.paste_settle <= 0:
+            before = shown
+        else:
+            _, before = _shot_when(backend, handle, check, typed)
         backend.send_key(handle, "Enter")
         if _wait_for(backend, handle, check, submitted):
             return enters
