@@ -9,6 +9,12 @@ taken; p50 and p99 over the run. Goal: ≤ 1.5 s for every CLI (the issue measur
 
 Baseline, measured in the same run on the same pane: the text pasted with tmux and Enter pressed
 at once, with no check at all (the CLI's own floor; a paste this quick is what gemini drops).
+
+"Idle" includes the agent's MCP start-up: codex and gemini draw an empty input line seconds
+before their MCP servers are up and hold any prompt in their own queue until then, so for a kind
+whose rules wait for it (``mcp_start``) the first round starts once it has listed crewmux's tools.
+Where the time goes is read from the ledger: send → ``typing`` (wake-up, the wait for a settled
+screen) and ``typing`` → the request (paste, its check, paste settle, Enter, the CLI's own work).
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.agents.adapters import load_rules
 from app.agents.clis import installed_binary, installed_version, pinned_for
+from app.core.ledger import Ledger
+from app.core.mcp_ready import listed_since
 from app.core.paths import LEAD_NAME
 from bench import Row, percentile, print_table, quick, ratio_text, verdict
 from tests.fakemodels.base import Reply
@@ -37,7 +46,23 @@ def _arrival(crew: Crew, text: str, timeout: float = 30.0) -> float:
     return float(wait_until(found, timeout, f"{text!r} at the fake server"))
 
 
-def _measure(kind: str, rounds: int) -> tuple[list[float], list[float]]:
+def _phases(crew: Crew, msg_id: str, sent: float, arrived: float) -> tuple[float, float]:
+    """(send → ``typing`` recorded, ``typing`` → request at the model server) in seconds."""
+    typing = next(e.at for e in Ledger(crew.mailbox.paths).history(msg_id) if e.state == "typing")
+    return typing - sent, arrived - typing
+
+
+def _mcp_started(crew: Crew, kind: str) -> None:
+    """Wait until the agent has listed crewmux's MCP tools, when its rules say it queues prompts until then."""
+    if load_rules(kind).mcp_start <= 0:
+        return
+    member = crew.teams.member(crew.team, "mate")
+    started = member.crewmux.pid_create_time if member.crewmux else None
+    if started:
+        wait_until(lambda: listed_since(crew.mailbox.paths, "mate", started), 60, "MCP start-up over")
+
+
+def _measure(kind: str, rounds: int) -> tuple[list[float], list[float], list[tuple[float, float]]]:
     root = Path(tempfile.mkdtemp(prefix=f"bench-delivery-{kind}-"))
     profile = PROFILES[kind]
     server = profile.server().start()
@@ -45,16 +70,20 @@ def _measure(kind: str, rounds: int) -> tuple[list[float], list[float]]:
     crew = Crew(root, profile, server, AgentHome.create(root / "agent")).start()
     ours: list[float] = []
     raw: list[float] = []
+    phases: list[tuple[float, float]] = []
     try:
         crew.start_deliverer()
         crew.spawn("mate")
         crew.wait_state("mate", "waiting", timeout=60)
+        _mcp_started(crew, kind)
         for i in range(rounds):
             crew.wait_state("mate", "waiting", timeout=30)
             text = f"bench message {i} via crewmux"
             sent = time.time()
-            crew.mailbox.send("mate", text, sender=LEAD_NAME)
-            ours.append(_arrival(crew, text) - sent)
+            msg_id = crew.mailbox.send("mate", text, sender=LEAD_NAME)
+            arrived = _arrival(crew, text)
+            ours.append(arrived - sent)
+            phases.append(_phases(crew, msg_id, sent, arrived))
             wait_until(lambda: not crew.mailbox.inbox("mate", unread_only=True), 10, "marked read")
         crew.close_deliverer()
         for i in range(rounds):
@@ -69,7 +98,7 @@ def _measure(kind: str, rounds: int) -> tuple[list[float], list[float]]:
                 raw.append(float("nan"))
     finally:
         crew.close()
-    return ours, raw
+    return ours, raw, phases
 
 
 def _ms(value: float) -> str:
@@ -85,7 +114,7 @@ def main() -> None:
             rows.append(Row(f"{kind}: not installed (make agent-clis)", "-"))
             continue
         try:
-            ours, raw = _measure(kind, rounds)
+            ours, raw, phases = _measure(kind, rounds)
         except AssertionError as exc:  # a lost message is a result, not a crash of the whole bench
             rows.append(
                 Row(f"{kind}: a message did not arrive", str(exc)[:80], target=f"≤ {GOAL_S:g} s", verdict="MISS")
@@ -105,6 +134,12 @@ def main() -> None:
                     verdict(mine <= GOAL_S),
                 )
             )
+        for label, values in (
+            ("send→typing (wake + settled screen)", [p[0] for p in phases]),
+            ("typing→model (paste, checks, Enter, CLI)", [p[1] for p in phases]),
+        ):
+            spread = f"{_ms(percentile(values, 50))} / {_ms(percentile(values, 99))}"
+            rows.append(Row(f"{kind} {label} p50/p99", spread))
     print_table("typed delivery into real CLIs (baseline: raw paste + Enter, no checks)", rows)
 
 

@@ -75,6 +75,11 @@ class AgentRules(BaseModel):
     paste_settle: float = Field(
         default=0.0, description="Seconds between the pasted text showing and Enter (gemini drops an early Enter)."
     )
+    mcp_start: float = Field(
+        default=0.0,
+        description="Seconds after its start to wait for it to list crewmux's MCP tools before typing "
+        "(codex and gemini queue prompts until their MCP servers are up; see app/core/mcp_ready.py).",
+    )
     enter_may_be_newline: bool = Field(
         default=False, description="An Enter right after a paste may become a newline in the composer (gemini)."
     )

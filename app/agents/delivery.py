@@ -16,6 +16,7 @@ only once seen submitted.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -67,6 +68,26 @@ def look(backend: PaneBackend, handle: PaneHandle) -> ScreenText:
     return backend.screen(handle)
 
 
+_Key = tuple[tuple[str, ...], "tuple[int, int] | None"]
+_seen: dict[tuple[str, str | None, str, int | None], tuple[_Key, float]] = {}
+_seen_lock = threading.Lock()
+
+
+def watch(backend: PaneBackend, handle: PaneHandle) -> tuple[ScreenText, float]:
+    """Look, and say since when (monotonic) the deliverer's looks have found this exact screen
+    (lines and cursor) in a row. The deliverer's own looks and its permission watch feed it, so an
+    agent idle for a while needs no fresh ``settle`` wait before a message is typed into it."""
+    shot = backend.screen(handle)
+    key: _Key = (tuple(shot.lines), shot.cursor)
+    pane = (handle.backend, handle.locator, handle.pane_id, handle.pid)
+    now = time.monotonic()
+    with _seen_lock:
+        old = _seen.get(pane)
+        since = old[1] if old is not None and old[0] == key else now
+        _seen[pane] = (key, since)
+    return shot, since
+
+
 def wait_for_input(
     backend: PaneBackend,
     handle: PaneHandle,
@@ -82,14 +103,9 @@ def wait_for_input(
     ``judge`` gives the state of a screen (a :class:`app.agents.agent_state.StateSource`'s verdict:
     the agent's own report first); by default the screen rules alone."""
     deadline = time.monotonic() + timeout
-    last: tuple[list[str], object] | None = None
-    since = time.monotonic()
     state = "unknown"
     while time.monotonic() < deadline and not (stop and stop()):
-        shot = look(backend, handle)
-        key = (shot.lines, shot.cursor)
-        if key != last:
-            last, since = key, time.monotonic()
+        shot, since = watch(backend, handle)  # unchanged since an earlier look counts towards ``settle``
         state = judge(shot) if judge is not None else screen_state(shot, rules)
         if state == "waiting" and time.monotonic() - since >= settle:
             return shot
@@ -159,7 +175,8 @@ def type_message(
         box = composer(shot.lines, rules, shot.cursor)
         return box is not None and probe in box.text and box.cursor_inside is not False
 
-    if not _wait_for(backend, handle, appear, typed):
+    appeared, shown = _shot_when(backend, handle, appear, typed)
+    if not appeared:
         raise _typed(DeliveryFailed(f"the text never appeared on {rules.kind}'s input line (it may be left there)"))
     if rules.paste_settle > 0:
         time.sleep(rules.paste_settle)  # the agent's own paste handling; see AgentRules.paste_settle
@@ -171,8 +188,12 @@ def type_message(
 
     for enters in (1, 2):
         # what Enter is judged against: a whole frame showing our text (an agent redrawing its
-        # screen, gemini resuming a conversation say, parks the cursor at the top while it draws)
-        _, before = _shot_when(backend, handle, check, typed)
+        # screen, gemini resuming a conversation say, parks the cursor at the top while it draws);
+        # with no paste settle, the frame that just showed it is that frame (one look less)
+        if enters == 1 and rules.paste_settle <= 0:
+            before = shown
+        else:
+            _, before = _shot_when(backend, handle, check, typed)
         backend.send_key(handle, "Enter")
         if _wait_for(backend, handle, check, submitted):
             return enters

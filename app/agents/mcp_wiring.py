@@ -193,3 +193,11 @@ def wire(argv: list[str], kind: str, team: str, name: str, home: Path, *, intero
     if wiring.env:
         prefix = (prefix or ["env"]) + [f"{k}={v}" for k, v in wiring.env.items()]
     return [*prefix, *rest[:1], *wiring.argv, *rest[1:]]
+
+
+def wired(argv: list[str] | None) -> bool:
+    """True when ``argv`` (a member's recorded command) starts crewmux's MCP server (as :func:`wire` does)."""
+    return any(
+        a.startswith(f"mcp_servers.{SERVER}.") or (a.startswith("GEMINI_CLI_HOME=") and "/mcp/gemini-" in a)
+        for a in argv or ()
+    )

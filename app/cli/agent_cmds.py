@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,6 +134,13 @@ def deliver(ctx: Context, args: argparse.Namespace) -> int:
         msg_id, enters = getattr(d, "msg_id", None), getattr(d, "enters", 1)
         say(f"delivered {msg_id} to {args.name}" + (" (second Enter)" if enters > 1 else ""), flush=True)
 
+    from app.agents.mcp_wiring import wired
+
+    if rules.mcp_start > 0 and rt.pid_create_time and wired(rt.argv):  # its MCP start-up first, as the console's
+        from app.core.mcp_ready import wait_listed
+
+        started = rt.pid_create_time
+        wait_listed(mail.paths, args.name, started, started + rules.mcp_start - time.time())
     # One deliverer per teammate: wait (up to --timeout) while the console's types into it.
     with (
         deliverer_lock(mail.paths, args.name, wait=args.timeout),

@@ -155,7 +155,10 @@ class TeamLife(Widget):
         delivery.run(self.stop, self._delivered)
 
     def _delivered(self, event: DeliveryEvent) -> None:
-        if event.error is not None:
+        if event.crash:  # the deliverer's own fault: told with its traceback's last line; it restarts
+            who = f" for {event.name}" if event.name else ""
+            self._notice(f"⚠ message delivery{who}: {event.error}", "error", key=f"deliverer:{event.name}")
+        elif event.error is not None:
             self._notice(f"message to {event.name} not delivered: {event.error}", "error", key=f"deliver:{event.name}")
         else:
             self._notice(f"✉ typed a message into {event.name}", key=f"typed:{event.name}")

@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.core.atomic import append_lines, read_bytes
+from app.core.errors import BadInput
 
 if TYPE_CHECKING:
+    from app.core.mailbox import Mailbox
     from app.core.paths import TeamPaths
 
 LedgerState = Literal["typing", "delivered", "dead", "requeued", "discarded"]
@@ -101,3 +103,54 @@ class Ledger:
     def dead(self) -> list[LedgerEvent]:
         """Dead letters: messages whose last event is ``dead``, oldest first."""
         return sorted((e for e in self.last().values() if e.state == "dead"), key=lambda e: e.at)
+
+
+def shown_state(mailbox_state: str, history: list[LedgerEvent]) -> tuple[str, str | None]:
+    """``(state, reason)`` of a message, the mailbox's ``sent``/``read`` merged with its ledger history.
+
+    ``dead`` and ``discarded`` win; ``typing`` and ``delivered`` refine a ``sent`` (unread) message;
+    otherwise the mailbox's word stands (``requeued`` is ``sent`` again). The one rule
+    ``crewmux msg status`` and the console's conversation use.
+    """
+    if not history:
+        return mailbox_state, None
+    last = history[-1]
+    if last.state in ("dead", "discarded") or (last.state in ("delivered", "typing") and mailbox_state == "sent"):
+        return last.state, last.reason
+    return mailbox_state, last.reason
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A dead message: its last ledger event and, when its inbox still holds it, its text."""
+
+    event: LedgerEvent
+    text: str | None
+
+
+def dead_letters(mailbox: Mailbox) -> list[DeadLetter]:
+    """The team's dead letters, oldest first, each with its text (``crewmux msg dead``, the console)."""
+    out = []
+    for e in Ledger(mailbox.paths).dead():
+        texts = [m.text for m in mailbox.inbox(e.to) if m.msg_id == e.id] if e.to else []
+        out.append(DeadLetter(e, texts[0] if texts else None))
+    return out
+
+
+def decide(mailbox: Mailbox, msg_id: str, state: Literal["requeued", "discarded"], *, by: str) -> LedgerEvent:
+    """Requeue (type it once more) or discard (drop it, marked read) a dead or stuck-typing message.
+
+    BadInput for a message in any other state; MessageNotFound for an id no inbox knows.
+    """
+    ledger = Ledger(mailbox.paths)
+    history = ledger.history(msg_id)
+    if not history:
+        status = mailbox.status(msg_id)  # MessageNotFound for a stranger
+        raise BadInput(f"message {msg_id} is {status.state}: only a dead or typed message can be {state}")
+    last = history[-1]
+    if last.state not in ("dead", "typing"):
+        raise BadInput(f"message {msg_id} is {last.state}: only a dead (or stuck typing) message can be {state}")
+    event = ledger.record(msg_id, last.to, state, by=by)
+    if state == "discarded":
+        mailbox.mark_read(last.to, [msg_id])
+    return event

@@ -9,7 +9,10 @@ busy agent is waited for as long as it stays busy (it is not a failure); a faile
 reported and that teammate is left alone for ``backoff`` seconds, so one stuck agent does not
 flood the lead; a message that failed after its text was pasted is never typed again by this
 loop: it may have been taken in part already, so retyping it waits for a decision
-(``crewmux deliver NAME``).
+(``crewmux msg requeue`` / the console's dead letters). Supervised: an unexpected exception in a
+worker or in the loop is told (its traceback's last line, as a ``crash`` event) and that part runs
+again after a backoff (``restart`` s, doubling up to ``backoff``); a message it was typing is made
+a dead letter, never typed twice.
 """
 
 from __future__ import annotations
@@ -17,18 +20,22 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.agents.adapters import load_rules
 from app.agents.agent_state import StateSource
 from app.agents.delivery import AgentBusy, DeliveryFailed, deliver_unread, look, report_failure
+from app.agents.mcp_wiring import wired
 from app.agents.wake import Waker
 from app.core.errors import BadInput, CrewmuxError, LockTimeout
 from app.core.ledger import Ledger
 from app.core.liveness import is_alive
 from app.core.locks import file_lock
+from app.core.mcp_ready import listed_since, wait_listed
 from app.core.paths import LEAD_NAME, sanitize
 
 if TYPE_CHECKING:
@@ -50,11 +57,24 @@ def _epoch(timestamp: str) -> float:
 
 @dataclass(frozen=True)
 class DeliveryEvent:
-    """One outcome: a message typed into ``name`` (``msg_id``), or a failure (``error``)."""
+    """One outcome: a message typed into ``name`` (``msg_id``), or a failure (``error``).
+
+    ``crash``: the error is a fault of the deliverer itself (an unexpected exception, told with
+    its last traceback line); it restarts after a backoff. ``name`` is "" for the loop over all.
+    """
 
     name: str
     msg_id: str | None = None
     error: str | None = None
+    crash: bool = False
+
+
+def crash_line(exc: BaseException) -> str:
+    """The traceback's last line and where it was raised: ``RuntimeError: boom (at file.py:12 in f)``."""
+    last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
+    return f"{last}{where}"
 
 
 def typed_rules(member: Member) -> AgentRules | None:
@@ -101,6 +121,7 @@ class InboxDelivery:
         recheck: float = 0.5,
         backoff: float = 30.0,
         deadline: float = 1800.0,
+        restart: float = 1.0,
     ) -> None:
         self.mailbox = mailbox
         self.backend_for = backend_for
@@ -108,8 +129,10 @@ class InboxDelivery:
         self.recheck = recheck
         self.backoff = backoff
         self.deadline = deadline
+        self.restart = restart  # first wait before a crashed deliverer runs again; doubles up to ``backoff``
         self._failed_at: dict[str, float] = {}
         self._workers: dict[str, threading.Thread] = {}
+        self._mcp_ready: set[tuple[str, float]] = set()  # (name, process start) whose MCP start-up is over
         self.ledger = Ledger(mailbox.paths)
         self.states = StateSource(mailbox.paths)  # the agent's own report first, its screen as the fallback
 
@@ -154,6 +177,8 @@ class InboxDelivery:
             return "gone"
         if not self._typable(name):
             return "done"
+        if rules.mcp_start > 0 and not self._mcp_started(member, rules.mcp_start, stop):
+            return "busy"  # its MCP servers are still loading (gemini would queue the message)
         backend = self.backend_for(member.backend_type or "in-process")
         started = member.crewmux.pid_create_time if member.crewmux else None
 
@@ -177,16 +202,59 @@ class InboxDelivery:
             return "failed"
         return "done"
 
+    def _mcp_started(self, member: Member, limit: float, stop: threading.Event | None) -> bool:
+        """True once ``member``'s CLI listed crewmux's MCP tools since its process started, or
+        ``limit`` s after that start (then it is typed into anyway). Waits, woken by the listing,
+        when ``stop`` is given. See :mod:`app.core.mcp_ready`."""
+        rt = member.crewmux
+        started = rt.pid_create_time if rt is not None else None
+        if rt is None or not started or not wired(rt.argv) or (member.name, started) in self._mcp_ready:
+            return True  # no crewmux MCP server to wait for (a fake agent, a member joined by hand)
+        paths = self.mailbox.paths
+        left = started + limit - time.time()
+        ready = listed_since(paths, member.name, started) or left <= 0
+        if not ready and stop is not None:
+            ready = wait_listed(paths, member.name, started, left, stop.is_set) or time.time() >= started + limit
+        if ready:
+            self._mcp_ready.add((member.name, started))
+        return ready
+
     def _serve(self, name: str, stop: threading.Event, on_event: Callable[[DeliveryEvent], None]) -> None:
-        """Deliver ``name``'s unread messages until none is left, the pane is gone, or it fails."""
+        """Deliver ``name``'s unread messages until none is left, the pane is gone, or it fails.
+
+        Supervised: any other exception is told (:func:`crash_line`) and the round runs again after
+        ``restart`` s, doubling up to ``backoff``, still holding the lock. A message it was typing
+        then becomes a dead letter (its ``typing`` event already keeps it from being typed twice).
+        """
+        crashes = 0
         try:
             with deliverer_lock(self.mailbox.paths, name):
-                while not stop.is_set() and self._attempt(name, on_event, stop) == "busy":
-                    pass
+                while not stop.is_set():
+                    try:
+                        while not stop.is_set() and self._attempt(name, on_event, stop) == "busy":
+                            crashes = 0
+                        return
+                    except CrewmuxError:
+                        raise
+                    except Exception as exc:  # a fault of ours: tell it, keep the teammate served
+                        crashes += 1
+                        delay = min(self.backoff, self.restart * 2 ** (crashes - 1))
+                        self._crashed(name, exc, delay, on_event)
+                        stop.wait(delay)
         except LockTimeout:
             return  # another deliverer (``crewmux deliver --follow``) types into this teammate
         except CrewmuxError as exc:  # the pane or the team went away meanwhile
             on_event(DeliveryEvent(name, error=str(exc)))
+
+    def _crashed(self, name: str, exc: Exception, delay: float, on_event: Callable[[DeliveryEvent], None]) -> None:
+        """Tell a deliverer's crash; a message left ``typing`` becomes a dead letter (requeue or discard it)."""
+        line = crash_line(exc)
+        with contextlib.suppress(Exception):  # the ledger itself may be what failed
+            for msg_id, e in self.ledger.last().items():
+                if e.to == name and e.state == "typing":
+                    reason = f"the deliverer failed while typing it ({line}); the text may be left in its input line"
+                    self.ledger.record(msg_id, name, "dead", reason=reason, via="typed")
+        on_event(DeliveryEvent(name, error=f"deliverer failed: {line}; restarting in {delay:g} s", crash=True))
 
     def deliver_once(self) -> tuple[list[DeliveryEvent], bool]:
         """One synchronous pass over every target (no threads). Returns (events, messages still pending)."""
@@ -221,6 +289,7 @@ class InboxDelivery:
 
         inboxes = self.mailbox.paths.inboxes
         permissions = PermissionWatch(self.mailbox, self.backend_for, self.states)
+        crashes = 0
         try:
             reports = self.mailbox.paths.runtime_dir / "agent-status"  # an agent's own report (a permission question)
             with Waker([(inboxes, lambda n: n.endswith(".json")), (reports, lambda n: n.endswith(".json"))]) as waker:
@@ -229,8 +298,19 @@ class InboxDelivery:
                         for name in self._targets():
                             self._ensure_worker(name, stop, on_event)
                         permissions.check()  # a permission question on a typed agent's screen: tell the lead
+                        crashes = 0
                     except CrewmuxError:
                         pass  # the team file is being rewritten or the team is gone: look again
+                    except Exception as exc:  # a fault of ours: tell it and go on after a backoff
+                        crashes += 1
+                        wait = min(self.backoff, self.restart * 2 ** (crashes - 1))
+                        on_event(
+                            DeliveryEvent(
+                                "", error=f"deliverer failed: {crash_line(exc)}; restarting in {wait:g} s", crash=True
+                            )
+                        )
+                        stop.wait(wait)  # not woken early by inbox writes: a crash loop stays slow
+                        continue
                     waker.wait(idle)
         finally:
             for worker in list(self._workers.values()):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.agents.agent_state import StateSource
+from app.agents.delivery import watch
 from app.core.errors import CrewmuxError
 from app.core.paths import LEAD_NAME
 
@@ -44,7 +45,7 @@ class PermissionWatch:
             if rules is None or handle is None or m.name == LEAD_NAME:
                 continue
             try:
-                shot = self.backend_for(m.backend_type or "in-process").screen(handle)
+                shot, _since = watch(self.backend_for(m.backend_type or "in-process"), handle)  # feeds settle
             except CrewmuxError:
                 continue
             started = m.crewmux.pid_create_time if m.crewmux else None

@@ -11,6 +11,7 @@ cancellable and never leaves a thread behind.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import time
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
@@ -19,11 +20,13 @@ import anyio
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import Tool as MCPTool
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from app.core.atomic import ensure_dir
 from app.core.errors import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_TIMEOUT, CrewmuxError
+from app.core.mcp_ready import record_listed
 from app.core.watch import DirWatcher
 from app.mcp.tools import BROADCAST, TeamTools
 
@@ -94,15 +97,30 @@ def _tool(server: MCPServer[Any], annotations: ToolAnnotations) -> Callable[[F],
     return register
 
 
+class _TeamServer(MCPServer[Any]):
+    """Records each listing of its tools: the CLI's MCP start-up is then over (app/core/mcp_ready.py)."""
+
+    team_tools: TeamTools | None = None
+
+    async def list_tools(self) -> list[MCPTool]:
+        listed = await super().list_tools()
+        if self.team_tools is not None:
+            me = self.team_tools
+            with contextlib.suppress(CrewmuxError):  # a note for the deliverer, never a reason to fail the listing
+                await anyio.to_thread.run_sync(lambda: record_listed(me.paths, me.me))
+        return listed
+
+
 def build_server(tools: TeamTools) -> MCPServer[Any]:
     """The ``crewmux`` MCP server for the member ``tools`` is bound to."""
-    server: MCPServer[Any] = MCPServer(
+    server = _TeamServer(
         SERVER_NAME,
         title="crewmux team",
         instructions=_instructions(tools),
         version="0.1.0",
         log_level="WARNING",
     )
+    server.team_tools = tools
 
     @_tool(server, _READ_ONLY)
     async def team_status() -> dict[str, Any]:

@@ -67,7 +67,7 @@ async def test_composer_sends_to_selected_and_broadcasts(
         await until(pilot, lambda: [m.text for m in mailbox.inbox("alice")] == ["hi alice"])
         await until(pilot, lambda: main_screen(pilot).query_one("#conversation").entries)  # type: ignore[attr-defined]
         entries = main_screen(pilot).query_one("#conversation").entries  # type: ignore[attr-defined]
-        assert entries == [("sent", "hi alice", "delivered")]
+        assert entries == [("sent", "hi alice", "sent")]
         mailbox.mark_read("alice")
         await until(
             pilot,

@@ -19,9 +19,9 @@ from app.console.messages import Notice, Refreshed, ScreenUpdated
 from app.console.notices import describe
 from app.console.screens import task_flow
 from app.console.screens.confirm import confirm_shutdown, confirm_stop_team
+from app.console.screens.dead_letters import DeadLetterKeys
 from app.console.screens.forms import SpawnForm
 from app.console.screens.help import HelpScreen, console_help
-from app.console.screens.operations import OperationsScreen
 from app.console.widgets.feed import Conversation, NotificationLog
 from app.console.widgets.mirror import PaneMirror
 from app.console.widgets.tasks import TaskPanel
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from app.console.ops import SpawnRequest, TeamContext
 
 
-class MainScreen(OperationsScreen):
+class MainScreen(DeadLetterKeys):
     """Owns the selection and delegate flag; widgets get attributes, send messages back."""
 
     DEFAULT_CSS = """
@@ -75,6 +75,7 @@ class MainScreen(OperationsScreen):
         Binding("f8", "answer_plan(False)", "Reject plan / permission", show=False),
         Binding("ctrl+b", "toggle_broadcast", "Broadcast on/off", show=False),
         Binding("f9", "resume_team", "Restart dead teammates", show=False),
+        Binding("ctrl+l", "dead_letters", "Dead letters (requeue / discard)", show=False),
         Binding("ctrl+q", "app.quit", "Quit (teammates keep running)", priority=True, show=False),
     ]
 

@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from app.console.readable import readable
+from app.console.receipts import receipt_label
 from app.core.sanitize import for_display
 
 if TYPE_CHECKING:
@@ -72,13 +73,6 @@ class NotificationLog(Widget):
         return Text("\n").join(rows[-height:]) if len(rows) > height else out
 
 
-def receipt_label(receipt: str, *, reads_inbox: bool) -> str:
-    """What happened to a sent message, truthfully: read, or still unread (and why, for a command)."""
-    if receipt == "delivered":
-        return "unread" if reads_inbox else "unread: it runs a plain command, which reads no messages"
-    return receipt
-
-
 class Conversation(Widget):
     """The lead's messages with ``peer``: ``(direction, text, receipt)`` rows, protocol in plain words.
 
@@ -109,7 +103,9 @@ class Conversation(Widget):
             shown = for_display(words if words is not None else text, one_line=True)
             out.append(shown, style="italic" if words else "")
             if receipt:
-                out.append(f"  [{receipt_label(receipt, reads_inbox=self.peer_reads_inbox)}]", style="dim")
+                words, style = receipt_label(receipt, reads_inbox=self.peer_reads_inbox)
+                out.append(f"  [{for_display(words, one_line=True)}]", style=style)
         if not self.entries:
             out.append("no messages yet", style="dim")
-        return out
+        rows = out.wrap(self.app.console, max(1, self.size.width))  # long lines wrap: keep the newest rows
+        return Text("\n").join(rows[-height:]) if len(rows) > height else out

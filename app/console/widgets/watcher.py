@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from app.console.messages import Refreshed, TeamChanged
 from app.console.model import snapshot
+from app.console.receipts import histories, receipt
 from app.console.screen_state import screen_states
 from app.console.seat import ViewerInbox
 from app.core import policy
@@ -48,9 +49,10 @@ def conversation(ctx: TeamContext, name: str, lead_messages: list[InboxMessage])
         (m.timestamp, "received", m.text, "") for m in lead_messages if m.sender == name
     ]
     with contextlib.suppress(Exception):
+        known = histories(ctx.mailbox)  # the ledger: typing, delivered, dead (why)
         for m, read_at in ctx.mailbox.history(name):
             if m.sender == LEAD_NAME:
-                rows.append((m.timestamp, "sent", m.text, "read" if (read_at or m.read) else "delivered"))
+                rows.append((m.timestamp, "sent", m.text, receipt(m, read_at, known)))
     rows.sort(key=lambda r: r[0])
     return [(d, t, r) for _, d, t, r in rows]
 
