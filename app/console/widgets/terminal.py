@@ -1,17 +1,20 @@
 """The selected teammate's live screen, drawn row by row with the Line API.
 
-Two sources feed it: an in-process teammate's pyte screen (read under its lock, redrawn only
-when its ``version`` moved, at most ``fps`` times a second: woken by the terminal's reader as
-soon as output arrives, with a timer as the fallback for resizes and focus changes), or the text of a tmux / iTerm2 pane
-mirrored by a worker. When the view has focus, every key goes to the teammate (Esc too: agents' interrupt)
-and a paste arrives bracketed when the program asked for it; ctrl+] (:data:`LEAVE_KEY`) leaves.
+Two sources feed it: a :class:`LiveScreen` — an in-process teammate's pyte screen, or a tmux
+teammate's, fed by the team's control-mode client (:mod:`backends.tmux_view`) — read under its
+lock, redrawn only when its ``version`` moved, at most ``fps`` times a second: woken by the
+screen's feeder as soon as output arrives, with a timer as the fallback for resizes and focus
+changes; or the text of an iTerm2 pane mirrored by a worker. A screen taller than the view (a tmux
+pane its layout keeps larger) shows its bottom rows: the newest output and the input line. When
+the view has focus, every key goes to the teammate (Esc too: agents' interrupt) and a paste
+arrives bracketed when the program asked for it; ctrl+] (:data:`LEAVE_KEY`) leaves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -25,11 +28,32 @@ from app.core.sanitize import paste_safe
 from backends.base import KEY_BYTES, PASTE_END, PASTE_START
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+
     from textual import events
     from textual.timer import Timer
 
     from backends.base import Key
-    from backends.pty_host import PtyTerminal
+    from backends.terminal_screen import TerminalScreen
+
+
+class LiveScreen(Protocol):
+    """A teammate's emulated screen the view draws: an in-process pty's or a followed tmux pane's."""
+
+    @property
+    def screen(self) -> TerminalScreen: ...
+    @property
+    def lock(self) -> AbstractContextManager[bool]: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def alive(self) -> bool: ...
+    def add_listener(self, callback: Callable[[], None]) -> None: ...
+    def remove_listener(self, callback: Callable[[], None]) -> None: ...
+    def write(self, data: bytes) -> None: ...
+    def resize(self, cols: int, rows: int) -> None: ...
+
 
 LEAVE_KEY = "ctrl+right_square_bracket"
 """The one key the view keeps (ctrl+]: telnet's escape, which no agent or editor uses; it reaches
@@ -178,13 +202,15 @@ class TerminalView(Widget, can_focus=True):
 
     def __init__(self, *, fps: float = 60.0, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.terminal: PtyTerminal | None = None
+        self.terminal: LiveScreen | None = None
         self._drawn_version = -1
         self._rows: list[list[Segment]] = []
         self._strips: dict[int, Strip] = {}  # row -> its strip at the current width, built on first draw
         self._fps = fps
         self._timer: Timer | None = None
         self._cursor: tuple[int, int] | None = None
+        self._cursor_row = 0
+        self._shown_top = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake_pending = False
         self._last_poll = 0.0
@@ -197,7 +223,7 @@ class TerminalView(Widget, can_focus=True):
     def on_unmount(self) -> None:
         self._follow(None)
 
-    def _follow(self, terminal: PtyTerminal | None) -> None:
+    def _follow(self, terminal: LiveScreen | None) -> None:
         old = self.terminal
         if old is not None:
             old.remove_listener(self._on_output)
@@ -225,8 +251,8 @@ class TerminalView(Widget, can_focus=True):
         if time.monotonic() - self._last_poll >= 0.75 / self._fps:
             self._poll()
 
-    def attach(self, terminal: PtyTerminal) -> None:
-        """Follow an in-process terminal (a :class:`backends.base.TerminalHost`'s), resized to the view."""
+    def attach(self, terminal: LiveScreen) -> None:
+        """Follow a teammate's screen (in-process, or a followed tmux pane), resized to the view."""
         self._follow(terminal)
         self._fit_terminal()
         self._drawn_version = -1
@@ -284,16 +310,34 @@ class TerminalView(Widget, can_focus=True):
                     self._rows[y] = pyte_row(screen, y, cursor)
                     self._strips.pop(y, None)
             self._cursor = cursor
+            self._cursor_row = screen.cursor.y
             self._drawn_version = term.version
-        if full or len(dirty) * 2 > len(self._rows):  # a scroll dirties every row: one refresh, not dozens
+        top = self._top()
+        if full or len(dirty) * 2 > len(self._rows) or top != self._shown_top:  # a scroll: one refresh
+            self._shown_top = top
             self.refresh()
         else:
             width = self.size.width
             for y in dirty:
-                self.refresh(Region(0, y, width, 1))
+                if y >= top:
+                    self.refresh(Region(0, y - top, width, 1))
+
+    def _top(self) -> int:
+        """The first screen row shown: a screen taller than the view shows its bottom rows — the
+        newest output and the input line (the cursor's row), its blank tail not counted."""
+        height, count = self.size.height, len(self._rows)
+        if self.terminal is None or count <= height:
+            return 0
+        bottom = self._cursor[0] if self._cursor is not None else self._cursor_row
+        for y in range(count - 1, bottom, -1):
+            if any(seg.text.strip() for seg in self._rows[y]):
+                bottom = y
+                break
+        return max(0, min(count - height, bottom + 1 - height))
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
+        y += self._top()
         if y < len(self._rows):
             strip = self._strips.get(y)
             if strip is None or strip.cell_length != width:
