@@ -255,9 +255,9 @@ class Mailbox:
         return ids
 
     # -- reading ---------------------------------------------------------------------------
-    def inbox(self, agent: str, *, unread_only: bool = False) -> list[InboxMessage]:
-        """The messages in ``agent``'s inbox, oldest first."""
-        self._require_member(("member", agent))
+    def inbox(self, agent: str, *, unread_only: bool = False, tf: TeamFile | None = None) -> list[InboxMessage]:
+        """The messages in ``agent``'s inbox, oldest first (``tf``: the team file, already read)."""
+        self._require_member(("member", agent), tf=tf)
         messages = self._read_inbox(self.paths.inbox(agent))
         return [m for m in messages if not m.read] if unread_only else messages
 

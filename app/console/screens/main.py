@@ -105,7 +105,7 @@ class MainScreen(OperationsScreen):
             with Vertical(id="right"):
                 yield TerminalView(id="terminal")
                 yield Conversation(id="conversation")
-                yield Input(id="composer")
+                yield Input(id="composer")  # its cursor does not blink: no redraw twice a second when idle
         yield TaskPanel(id="tasks")
         dead = self.life.dead if self.life is not None else ()
         yield PaneMirror(self.ctx)
@@ -115,6 +115,7 @@ class MainScreen(OperationsScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.composer.cursor_blink = False
         self.title = f"crewmux — {self.ctx.team}"
         self.delegate = policy.is_delegate(self.ctx.paths)
         self._update_placeholder()

@@ -2,13 +2,16 @@
 
 Thread workers wait on the team's directories with :class:`DirWatcher` (inotify, or a poll) and
 post :class:`TeamChanged` (coalesced); each change, and a slow tick for CPU/liveness, runs one
-exclusive refresh worker that reads the files and psutil and posts :class:`Refreshed`.
+exclusive refresh worker that reads the files and psutil and posts :class:`Refreshed`. The slow
+tick reads the team at most every :func:`tick_interval` — longer for a large team, so what an idle
+console spends on it per second does not grow with the team (a change is still read at once).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -55,6 +58,16 @@ def conversation(ctx: TeamContext, name: str, lead_messages: list[InboxMessage])
     return [(d, t, r) for _, d, t, r in rows]
 
 
+TICK_PER_MEMBER = 0.125
+"""Seconds of slow-tick period per teammate: past 16 teammates (at a 2 s tick) the periodic read
+spreads out, so its cost per second stays what 16 teammates cost."""
+
+
+def tick_interval(tick: float, members: int) -> float:
+    """Seconds between two periodic reads of a team of ``members`` (``tick`` for a small team)."""
+    return max(tick, members * TICK_PER_MEMBER)
+
+
 def fingerprint(directory: Path) -> dict[str, tuple[int, int]]:
     """``name → (mtime_ns, size)`` of the directory's ``*.json`` files (not dot files: locks, indexes)."""
     out: dict[str, tuple[int, int]] = {}
@@ -86,6 +99,8 @@ class TeamWatcher(Widget):
         self._read_again = False
         self._watching = False
         self._viewer_inbox = ViewerInbox()
+        self._members = 0
+        self._read_at = 0.0
 
     def on_mount(self) -> None:
         self._watching = True
@@ -94,7 +109,7 @@ class TeamWatcher(Widget):
             ensure_dir(directory)
             self.watch_dir(name, directory)
         if self.tick > 0:
-            self.set_interval(self.tick, self.refresh_team)
+            self.set_interval(self.tick, self._tick)
         self.refresh_team()
 
     @work(thread=True, exit_on_error=False, group="watch", description="watch a team directory")
@@ -114,6 +129,11 @@ class TeamWatcher(Widget):
         event.stop()
         self.refresh_team()
 
+    def _tick(self) -> None:
+        """The slow tick (CPU, liveness): a read when one is due for a team this size."""
+        if time.monotonic() - self._read_at >= tick_interval(self.tick, self._members) - self.tick / 2:
+            self.refresh_team()
+
     def refresh_team(self) -> None:
         """Read the team again: now, or right after the read under way (never two at once)."""
         if not self._watching:
@@ -123,6 +143,7 @@ class TeamWatcher(Widget):
             return
         self._reading = True
         self._read_again = False
+        self._read_at = time.monotonic()
         self._refresh(self.selected)
 
     @on(Worker.StateChanged)
@@ -139,35 +160,33 @@ class TeamWatcher(Widget):
 
     @work(thread=True, exit_on_error=False, group="refresh", description="read the team")
     def _refresh(self, selected: str) -> None:
-        ctx = self.ctx
-        team_file = ctx.teams.load(ctx.team)
-        tasks = ctx.tasks.list_tasks()
-        blocked = ctx.tasks.blocked(tasks)
-        states = screen_states(ctx, team_file) if self.screens else None
-        history = lead_history(ctx)  # read once: idle states, the conversation and a viewer's news use it
-        lead_messages = [m for m, _read_at in history]
-        snap = snapshot(
-            team_file,
-            ctx.mailbox,
-            tasks,
-            self.probe,
-            lead_messages=lead_messages,
-            dead=frozenset(self.dead),
-            screens=states,
-        )
-        # The seat's owner is the lead inbox's one consumer (waiting shutdowns still get their answer);
-        # the other consoles on the team show what appears without consuming it.
-        if ctx.seat.try_take():
-            new = self._viewer_inbox.not_shown(ctx.lead_inbox.take())  # the lead's one consumer
-        else:
-            new = self._viewer_inbox.new(history)
-        self.post_message(
-            Refreshed(
-                snapshot=snap,
-                tasks=tasks,
-                blocked=blocked,
-                new_for_lead=new,
-                conversation=conversation(ctx, selected, lead_messages),
-                delegate=policy.is_delegate(ctx.paths),
-            )
-        )
+        viewer = self._viewer_inbox
+        refreshed = read_team(self.ctx, selected, self.probe, dead=self.dead, screens=self.screens, viewer=viewer)
+        self._members = len(refreshed.snapshot.rows)
+        self.post_message(refreshed)
+
+
+def read_team(
+    ctx: TeamContext, selected: str, probe: Probe, *, dead: Collection[str], screens: bool, viewer: ViewerInbox
+) -> Refreshed:
+    """One status pass: the team file, tasks, screens, inboxes and processes, read. Blocking."""
+    team_file = ctx.teams.load(ctx.team)
+    tasks = ctx.tasks.list_tasks()
+    blocked = ctx.tasks.blocked(tasks)
+    states = screen_states(ctx, team_file) if screens else None
+    history = lead_history(ctx)  # read once: idle states, the conversation and a viewer's news use it
+    lead_messages = [m for m, _read_at in history]
+    snap = snapshot(
+        team_file, ctx.mailbox, tasks, probe, lead_messages=lead_messages, dead=frozenset(dead), screens=states
+    )
+    # The seat's owner is the lead inbox's one consumer (waiting shutdowns still get their answer);
+    # the other consoles on the team show what appears without consuming it.
+    new = viewer.not_shown(ctx.lead_inbox.take()) if ctx.seat.try_take() else viewer.new(history)
+    return Refreshed(
+        snapshot=snap,
+        tasks=tasks,
+        blocked=blocked,
+        new_for_lead=new,
+        conversation=conversation(ctx, selected, lead_messages),
+        delegate=policy.is_delegate(ctx.paths),
+    )
