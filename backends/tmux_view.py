@@ -5,11 +5,13 @@ team and one job thread that talks to it. The console shows one teammate at a ti
 :meth:`TeamFollower.show` returns that pane's :class:`FollowedPane` — the same kind of screen an
 in-process teammate has (a :class:`backends.terminal_screen.TerminalScreen` under ``lock``, a
 ``version`` bumped on every feed, listeners woken after each feed), so the terminal view draws both
-alike. tmux sends output only for the shown pane (``refresh-client -A %N:on``; every other pane is
-``off``, so a hidden teammate's output costs nothing here, and tmux keeps reading it as before).
-When a pane is shown or resized, its screen is seeded from ``capture-pane -e`` (the text, colors
-and cursor); the output read after that capture's reply is fed on top. Output tmux had read but
-not yet sent when it captured may appear twice, once, at that moment.
+alike. Only the shown pane's output is fed to a screen; the others' ``%output`` is dropped as it
+is read (a hidden teammate is neither emulated nor drawn). tmux is not asked to stop sending it:
+``refresh-client -A %N:off`` crashed tmux 3.3a's server (segfault, every session lost) in about one
+run of five here when the client was behind on a busy pane. When a pane is shown or resized, its
+screen is seeded from ``capture-pane -e`` (the text, colors and cursor); the output read after that
+capture's reply is fed on top. Output tmux had read but not yet sent when it captured may appear
+twice, once, at that moment.
 
 A pane that dies, or the tmux server exiting, is reported through ``on_event`` (from the job or
 reader thread) and marks the pane's screen ended (``exit_status``); the threads end quietly.
@@ -163,7 +165,8 @@ class TeamFollower:
         self.session: str | None = None
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._closing = False
-        self._off: set[str] = set()
+        self.dropped = 0
+        """Bytes of hidden panes' output read and dropped (diagnostics)."""
         self._thread = threading.Thread(target=self._run, name=f"tmux-follow-{team}", daemon=True)
         self._thread.start()
 
@@ -201,7 +204,6 @@ class TeamFollower:
             self.control = self.backend.follow(
                 self.team, self._output, on_notice=self._notice, on_closed=self._closed, every_pane=True
             )
-            self._off.clear()
             self.session = None
         return self.control
 
@@ -211,9 +213,8 @@ class TeamFollower:
         control = self.control
         if shown is not None and shown.pane_id == pane and control is not None:
             shown.feed(data, control.replies_done)
-        elif pane not in self._off:
-            self._off.add(pane)  # a pane the console does not show (a new one): stop its output
-            self.submit(lambda: self._set_output(pane, on=False))
+        else:
+            self.dropped += len(data)  # a pane the console does not show
 
     def _notice(self, line: str) -> None:
         if line.startswith(_GONE_NOTICES):  # panes closed or resized: look at the shown one again
@@ -229,49 +230,26 @@ class TeamFollower:
             self.on_event(FollowEvent(None, reason))
 
     # -- jobs ----------------------------------------------------------------------------------
-    def _set_output(self, pane: str, *, on: bool) -> None:
-        control = self.control
-        if control is not None and not control.closed:
-            try:
-                control.command("refresh-client", "-A", f"{pane}:{'on' if on else 'off'}")
-            except CrewmuxError:
-                return  # the pane has gone meanwhile
-
     def show(self, pane_id: str | None) -> FollowedPane | None:
         """Show ``pane_id`` from now on (None: nothing). Returns its screen at once; it fills when
         the capture arrives (on the follower's thread)."""
         old = self.shown
         if pane_id is None:
             self.shown = None
-            if old is not None:
-                self.submit(lambda: self._set_output(old.pane_id, on=False))
             return None
         if old is not None and old.pane_id == pane_id and old.alive:
             return old
         pane = FollowedPane(self, pane_id)
         pane.expect_seed()
         self.shown = pane
-        self.submit(lambda: self._start(pane, old))
+        self.submit(lambda: self._seed(pane))
         return pane
-
-    def _start(self, pane: FollowedPane, old: FollowedPane | None) -> None:
-        control = self._connect()
-        if old is not None and old.pane_id != pane.pane_id:
-            self._set_output(old.pane_id, on=False)
-            self._off.add(old.pane_id)
-        if not self._off:  # first time on this connection: every pane of the team off but this one
-            for row in control.command("list-panes", "-a", "-F", "#{pane_id}"):
-                if row != pane.pane_id:
-                    self._set_output(row, on=False)
-                    self._off.add(row)
-        self._seed(pane)
 
     def _seed(self, pane: FollowedPane) -> None:
         if self.shown is not pane or not pane.alive:
             return
         control = self._connect()
         pane.expect_seed()
-        self._off.discard(pane.pane_id)
         try:
             head = control.command("display-message", "-p", "-t", pane.pane_id, _SEED_FMT)
         except CrewmuxError as exc:
@@ -288,7 +266,6 @@ class TeamFollower:
         if fields[6] != self.session:  # the pane lives in another session: follow that one
             control.command("switch-client", "-t", f"={fields[6]}")
             self.session = fields[6]
-        control.command("refresh-client", "-A", f"{pane.pane_id}:on")
         lines = control.command("capture-pane", "-p", "-e", "-t", pane.pane_id)
         pane.seed(cols, rows, lines, (x, y, bool(shown)), control.replies_done)
 

@@ -98,3 +98,30 @@ async def test_the_composer_cursor_does_not_blink(console_factory: Callable[...,
             assert composer.has_focus and composer.cursor_blink is False
     finally:
         monkeypatch.undo()
+
+
+def test_the_liveness_check_knows_the_team_size_it_is_spaced_by(teams: TeamStore, big_team: str) -> None:
+    from app.lifecycle.monitor import LivenessMonitor
+
+    monitor = LivenessMonitor(teams, big_team)
+    assert monitor.check_once() == []
+    assert monitor.members == MEMBERS + 1
+    assert tick_interval(2.0, monitor.members) == (MEMBERS + 1) * watcher.TICK_PER_MEMBER > 2.0
+
+
+def test_a_status_pass_reads_only_the_newest_archived_messages(
+    home: Path, team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console's memory and pass time stay flat however long the team has talked."""
+    monkeypatch.setattr(watcher, "HISTORY_LIMIT", 20)
+    ctx = TeamContext(home=home, team=team)
+    try:
+        for n in range(60):
+            ctx.mailbox.send("team-lead", f"note {n}", sender="alice")
+        ctx.lead_inbox.take()  # read: into the archive
+        ctx.mailbox.send("team-lead", "still unread", sender="alice")
+        history = watcher.lead_history(ctx)
+        assert [m.text for m, _ in history] == [f"note {n}" for n in range(40, 60)] + ["still unread"]
+        assert len(ctx.mailbox.history("team-lead")) == 61, "the full history is still there for who asks"
+    finally:
+        ctx.close()

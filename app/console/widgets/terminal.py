@@ -222,6 +222,7 @@ class TerminalView(Widget, can_focus=True):
 
     def on_unmount(self) -> None:
         self._follow(None)
+        self._loop = None  # a wake already scheduled finds the view gone and does nothing
 
     def _follow(self, terminal: LiveScreen | None) -> None:
         old = self.terminal
@@ -244,7 +245,8 @@ class TerminalView(Widget, can_focus=True):
 
     def _woken(self) -> None:
         self._wake_pending = False
-        self._paced_poll()
+        if self._loop is not None:
+            self._paced_poll()
 
     def _paced_poll(self) -> None:
         """Draw unless the last draw was under a frame ago (then the timer's next tick will)."""

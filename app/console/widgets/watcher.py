@@ -36,10 +36,15 @@ if TYPE_CHECKING:
     from app.core.models import InboxMessage
 
 
+HISTORY_LIMIT = 500
+"""Archived messages a status pass reads per inbox (the newest): its cost and the console's memory
+stay flat however long the team has talked; the conversation shows the newest anyway."""
+
+
 def lead_history(ctx: TeamContext) -> list[tuple[InboxMessage, str | None]]:
     """The lead's messages (and when each was read), archived then current ([] when unreadable). Blocking."""
     with contextlib.suppress(Exception):
-        return ctx.mailbox.history(LEAD_NAME)
+        return ctx.mailbox.history(LEAD_NAME, last=HISTORY_LIMIT)
     return []
 
 
@@ -51,7 +56,7 @@ def conversation(ctx: TeamContext, name: str, lead_messages: list[InboxMessage])
         (m.timestamp, "received", m.text, "") for m in lead_messages if m.sender == name
     ]
     with contextlib.suppress(Exception):
-        for m, read_at in ctx.mailbox.history(name):
+        for m, read_at in ctx.mailbox.history(name, last=HISTORY_LIMIT):
             if m.sender == LEAD_NAME:
                 rows.append((m.timestamp, "sent", m.text, "read" if (read_at or m.read) else "delivered"))
     rows.sort(key=lambda r: r[0])
