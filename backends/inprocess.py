@@ -1,9 +1,10 @@
 """Teammates hosted inside this process (the console) on pseudo-terminals.
 
-Each teammate is a :class:`backends.pty_host.PtyTerminal`: a real pty, a reader thread, a pyte
-screen. The console draws ``terminal(handle).screen`` under its ``lock``. The panes die with the
-process that hosts them (``SURVIVES_CONSOLE = False``), so a shell's ``crewmux spawn --backend
-in-process`` goes through :mod:`backends.console_link` to the running console instead.
+Each teammate is a :class:`backends.pty_host.PtyTerminal`: a real pty drained by a reader thread,
+an emulated screen (Ghostty's, else pyte's). The console draws ``terminal(handle).screen`` under
+its ``lock``. The panes die with the process that hosts them (``SURVIVES_CONSOLE = False``), so
+a shell's ``crewmux spawn --backend in-process``
+goes through :mod:`backends.console_link` to the running console instead.
 
 In the team file the pane id is ``in-process`` (as Claude Code writes it); the handle's
 ``locator`` (``inproc:<pid>``) tells this host's terminals apart.
@@ -37,6 +38,7 @@ class InProcessBackend:
     def __init__(self) -> None:
         self._terms: dict[str, tuple[str, str, PtyTerminal]] = {}  # locator -> (team, name, terminal)
         self._guard = threading.Lock()
+        self._view: tuple[int, int] | None = None  # the console's view (cols, rows), once it told us
 
     @classmethod
     def check_available(cls) -> None:
@@ -46,8 +48,9 @@ class InProcessBackend:
         """Start ``spec.argv`` on a new pty; returns its handle. Raises BackendError."""
         if not spec.argv:
             raise BackendError("nothing to run: the command is empty")
+        cols, rows = self._view or (spec.cols, spec.rows)  # new or restarted: the view's size from the start
         try:
-            term = PtyTerminal(spec.argv, cwd=spec.cwd, env=spec.env, cols=spec.cols, rows=spec.rows)
+            term = PtyTerminal(spec.argv, cwd=spec.cwd, env=spec.env, cols=cols, rows=rows)
         except OSError as exc:
             raise BackendError(f"cannot start {spec.argv[0]!r}: {exc}") from exc
         locator = f"inproc:{term.pid}"
@@ -64,8 +67,10 @@ class InProcessBackend:
         return entry[2]
 
     def resize_all(self, cols: int, rows: int) -> None:
-        """Resize every live terminal here to ``cols`` x ``rows`` (the console's view size)."""
+        """Resize every live terminal here to ``cols`` x ``rows`` (the console's view size); the
+        teammates started here from now on (spawned, resumed, restarted) start at that size."""
         with self._guard:
+            self._view = (cols, rows)
             terms = [entry[2] for entry in self._terms.values()]
         for term in terms:
             if term.alive and (term.screen.columns, term.screen.lines) != (cols, rows):
@@ -82,7 +87,7 @@ class InProcessBackend:
         data = text.encode()
         if paste and data:
             with term.lock:
-                bracketed = (2004 << 5) in term.screen.mode
+                bracketed = term.screen.has_mode(2004)
             safe = paste_safe(text)
             data = PASTE_START + safe.encode() + PASTE_END if bracketed else safe.replace("\n", " ").encode()
         if data:

@@ -1,16 +1,21 @@
-"""One teammate on a real pseudo-terminal, its screen kept by the pyte terminal emulator.
+"""One teammate on a real pseudo-terminal, its screen kept by a terminal emulator (Ghostty's, else pyte).
 
 The child runs in its own session with the pty as its controlling terminal (so Ctrl-C, SIGWINCH
-and job control behave as in a real terminal). One reader thread per process (:class:`_Reader`,
-a ``selectors`` loop over every pty) feeds their output into :class:`TerminalScreen` under each
-terminal's ``lock`` and bumps ``version``; the console draws ``screen`` under the same lock. One
-thread instead of one per pty: with 16 busy teammates, 16 threads waking on every line fought the
-UI thread for the GIL; one thread wakes once for all ready ptys and pauses briefly between rounds
-so output arrives in batches. Scrollback is kept by capturing the rows that scroll off the top (cheap), instead of
-pyte's ``HistoryScreen`` (about 3x slower per byte here). A row that scrolls off is kept as plain
-text and style runs (``FrozenRow``), not as pyte's dict of ``Char`` namedtuples: 16 teammates'
-scrollback held ~800k GC-tracked objects, and each full garbage collection walked them all (pauses
-of 100-300 ms that stalled output and the UI alike).
+and job control behave as in a real terminal). Two threads serve every pty in the process:
+
+- the reader (:class:`_Reader`, a ``selectors`` loop) drains each ready pty at once into that
+  terminal's bounded backlog and goes back to waiting: a program is never held up by its screen
+  (a blocked pty write is what slowed a teammate printing flat out);
+- the feeder (:class:`_Feeder`) hands each backlog to the screen in coalesced chunks (everything
+  that arrived since the last feed, at most :data:`FEED_CHUNK` at a time, terminals in turn) under
+  the terminal's ``lock``, bumps ``version`` and wakes the listeners.
+
+A screen slower than the program (pyte, the fallback, parses ~0.2 MB/s) lets the backlog grow up
+to :data:`BACKLOG_MAX`; past that the oldest bytes are dropped (counted in ``bytes_dropped``), so
+the screen shows the newest output. With Ghostty's native parser (~50 MB/s) that does not happen.
+Scrollback (pyte) is kept by capturing the rows that scroll off the top as plain text and style
+runs (``FrozenRow``), not as pyte's dict of ``Char`` namedtuples: 16 teammates' scrollback held
+~800k GC-tracked objects, and each full garbage collection walked them all.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import select
 import selectors
 import signal
 import struct
@@ -28,13 +34,18 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from backends.terminal_screen import TerminalScreen, TolerantStream
+from backends.terminal_screen import new_screen
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 _log = logging.getLogger(__name__)
-_BATCH_PAUSE = 0.004  # seconds the reader rests after a round, so ptys are read in batches
+_BATCH_PAUSE = 0.004  # seconds the feeder rests after a round, so small writes reach the screen in batches
+FEED_CHUNK = 1 << 20  # bytes fed to one screen at a time: other terminals and the console get the lock between
+BACKLOG_MAX = 16 << 20  # bytes a terminal holds for a screen that is behind; past it the oldest are dropped
+_READ_SIZE = 1 << 16
+_WRITE_WAIT = 10.0  # seconds a write waits for the program to read its input
+_READS_PER_WAKE = 16  # reads of one pty per select round, so one flood does not starve the others
 
 
 def _set_size(fd: int, cols: int, rows: int) -> None:
@@ -53,7 +64,7 @@ def _make_controlling() -> None:  # runs in the child, after setsid
 
 
 class _Reader:
-    """The process's one pty reader: a selector loop that feeds every registered terminal."""
+    """The process's one pty reader: a selector loop that drains every registered pty into its backlog."""
 
     _instance: _Reader | None = None
     _create = threading.Lock()
@@ -82,16 +93,8 @@ class _Reader:
         with contextlib.suppress(BlockingIOError):  # a full pipe: the loop is already due to wake
             os.write(self._wake_w, b"x")
 
-    @staticmethod
-    def _read(term: PtyTerminal) -> bool:
-        """One read for ``term``; an emulator error drops that chunk, never the loop all ptys share."""
-        try:
-            return term._read_once()
-        except Exception:
-            _log.exception("pty %s: output could not be emulated; chunk dropped", term.pid)
-            return True
-
     def _loop(self) -> None:
+        feeder = _Feeder.shared()
         while True:
             ready = self._selector.select()
             for key, _ in ready:
@@ -102,28 +105,85 @@ class _Reader:
                         pending, self._pending = self._pending, []
                     for new in pending:
                         self._selector.register(new.master, selectors.EVENT_READ, new)
-                elif not self._read(term):
+                elif not term._drain():
                     self._selector.unregister(term.master)
+            feeder.wake()
+
+
+class _Feeder:
+    """The process's one screen feeder: hands each terminal's backlog to its screen, coalesced."""
+
+    _instance: _Feeder | None = None
+    _create = threading.Lock()
+
+    def __init__(self) -> None:
+        self._terms: list[PtyTerminal] = []
+        self._work = threading.Condition()
+        self._due = False
+        threading.Thread(target=self._loop, name="pty-feeder", daemon=True).start()
+
+    @classmethod
+    def shared(cls) -> _Feeder:
+        """The process's feeder, started on first use."""
+        with cls._create:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def add(self, term: PtyTerminal) -> None:
+        with self._work:
+            self._terms.append(term)
+
+    def wake(self) -> None:
+        """New output (or an end of output) is waiting in some backlog."""
+        with self._work:
+            self._due = True
+            self._work.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._work:
+                while not self._due:
+                    self._work.wait()
+                self._due = False
+                terms = list(self._terms)
+            more = False
+            for term in terms:
+                try:
+                    more |= term._feed_backlog()
+                except Exception:  # one screen failing must not stop the feeder all terminals share
+                    _log.exception("pty %s: output could not be emulated; chunk dropped", term.pid)
+                if term._finished_reading():
+                    with self._work:
+                        self._terms.remove(term)
                     threading.Thread(target=term._finish, name=f"pty-exit-{term.pid}", daemon=True).start()
-            time.sleep(_BATCH_PAUSE)
+            if more:
+                with self._work:
+                    self._due = True
+            else:
+                time.sleep(_BATCH_PAUSE)
 
 
 class PtyTerminal:
     """A child process on a pty, its output fed to its screen by the shared reader thread.
 
-    Attributes the console uses: ``screen`` (the pyte screen), ``lock`` (guards it), ``version``
-    (bumped after every feed), ``exit_status`` (None while it runs).
+    Attributes the console uses: ``screen`` (see :func:`backends.terminal_screen.new_screen`),
+    ``lock`` (guards it), ``version`` (bumped after every feed), ``exit_status`` (None while it
+    runs), ``bytes_read`` (drained from the pty), ``bytes_fed`` (parsed by the screen),
+    ``bytes_dropped`` (skipped because the screen was more than :data:`BACKLOG_MAX` behind).
     """
 
     def __init__(self, argv: list[str], *, cwd: str, env: dict[str, str], cols: int = 120, rows: int = 36) -> None:
         """Start ``argv``. Raises OSError when it cannot be started."""
-        self.screen = TerminalScreen(cols, rows)
-        self.stream = TolerantStream(self.screen)
+        self.screen: Any = new_screen(cols, rows)
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
         self.version = 0
         self.exit_status: int | None = None
-        self.bytes_read = 0
+        self.bytes_read = self.bytes_fed = self.bytes_dropped = 0
+        self._backlog = bytearray()
+        self._backlog_lock = threading.Lock()
+        self._eof = False
         self._done = threading.Event()
         self._listeners: list[Callable[[], None]] = []
         master, slave = os.openpty()
@@ -145,28 +205,56 @@ class PtyTerminal:
             )
         finally:
             os.close(slave)
+        os.set_blocking(master, False)
         self.master = master
         self.pid = self.proc.pid
+        _Feeder.shared().add(self)
         _Reader.shared().add(self)
 
-    def _read_once(self) -> bool:
-        """Read what the pty holds and feed it (reader thread); returns False at end of output."""
-        try:
-            data = os.read(self.master, 65536)
-        except OSError:
-            data = b""
-        if not data:
-            return False
+    def _drain(self) -> bool:
+        """Move what the pty holds into the backlog (reader thread); False at end of output."""
+        for _ in range(_READS_PER_WAKE):
+            try:
+                data = os.read(self.master, _READ_SIZE)
+            except BlockingIOError:
+                return True
+            except OSError:  # EIO: the child side is closed
+                data = b""
+            with self._backlog_lock:
+                if not data:
+                    self._eof = True
+                    return False
+                self.bytes_read += len(data)
+                self._backlog += data
+                excess = len(self._backlog) - BACKLOG_MAX
+                if excess > 0:  # the screen is far behind: keep the newest output, never block the program
+                    del self._backlog[:excess]
+                    self.bytes_dropped += excess
+        return True
+
+    def _feed_backlog(self) -> bool:
+        """Feed the screen what arrived (feeder thread); True when more is waiting."""
+        with self._backlog_lock:
+            if not self._backlog:
+                return False
+            chunk = bytes(self._backlog[:FEED_CHUNK])
+            del self._backlog[:FEED_CHUNK]
+            more = bool(self._backlog)
         with self.lock:
-            self.stream.feed(data)
-            self.bytes_read += len(data)
-            replies, self.screen.replies = self.screen.replies, []
+            self.screen.feed(chunk)
+            self.bytes_fed += len(chunk)
+            replies = self.screen.take_replies()
             self.version += 1
             self.changed.notify_all()
-        for reply in replies:
-            self.write(reply.encode())
+        for reply in replies:  # never held up by a program that does not read: the feeder serves every pty
+            self.write(reply, wait=0)
         self._notify()
-        return True
+        return more
+
+    def _finished_reading(self) -> bool:
+        """True once the pty reached its end and the screen has every byte."""
+        with self._backlog_lock:
+            return self._eof and not self._backlog
 
     def add_listener(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` after each feed and at exit, from the reader thread, outside ``lock``.
@@ -208,12 +296,18 @@ class PtyTerminal:
         """True until the child has exited and its output is drained."""
         return self.exit_status is None
 
-    def write(self, data: bytes) -> None:
-        """Send raw bytes to the child's terminal (ignored once it has exited)."""
+    def write(self, data: bytes, *, wait: float = _WRITE_WAIT) -> None:
+        """Send raw bytes to the child's terminal (ignored once it has exited), waiting up to
+        ``wait`` seconds at a time for a program whose input is full to read it."""
         view = memoryview(data)
         while view and self.exit_status is None:
             try:
                 written = os.write(self.master, view)
+            except BlockingIOError:  # the program's input is full (a long paste): wait until it reads
+                if not select.select([], [self.master], [], wait)[1]:
+                    _log.warning("pty %s: input not read for %ss; %d bytes not sent", self.pid, wait, len(view))
+                    return
+                continue
             except OSError:
                 return
             view = view[written:]

@@ -1,4 +1,12 @@
-"""The emulated screen of an in-process teammate: pyte's Screen and ByteStream, made faithful.
+"""The emulated screen of an in-process teammate: libghostty-vt where it is installed, else pyte.
+
+:func:`new_screen` picks the emulator: :class:`backends.ghostty_screen.GhosttyScreen` (native,
+~50 MB/s) when pyghostty imports, else :class:`TerminalScreen` (pyte, ~0.2 MB/s; also chosen by
+``CREWMUX_SCREEN=pyte``). Both offer ``feed``, ``take_replies``, ``has_mode`` and pyte's
+``columns``/``lines``/``cursor``/``display``/``dirty``/``mode``/``resize``, plus ``text_lines``,
+``scrollback_lines`` and ``in_alternate``.
+
+The pyte screen, made faithful:
 
 :class:`TerminalScreen` adds scrollback (rows that scroll off the top, kept as :data:`FrozenRow`
 plain text and style runs: untracked by the garbage collector), the alternate screen, and replies
@@ -13,6 +21,7 @@ from __future__ import annotations
 import collections
 import copy
 import logging
+import os
 from typing import Any
 
 import pyte
@@ -67,6 +76,19 @@ class TolerantStream(pyte.ByteStream):
         self._taking_plain_text = taking_plain_text
 
 
+def new_screen(columns: int, lines: int) -> Any:
+    """A screen for an in-process teammate: Ghostty's when pyghostty imports (and
+    ``$CREWMUX_SCREEN`` is not ``pyte``), else pyte's :class:`TerminalScreen`."""
+    if os.environ.get("CREWMUX_SCREEN") != "pyte":
+        try:
+            from backends.ghostty_screen import GhosttyScreen
+        except (ImportError, OSError) as exc:  # no wheel for this platform, or its library did not load
+            _log.debug("pyghostty unavailable, using pyte: %s", exc)
+        else:
+            return GhosttyScreen(columns, lines)
+    return TerminalScreen(columns, lines)
+
+
 class TerminalScreen(pyte.Screen):
     """pyte's Screen plus scrollback, the alternate screen and replies to terminal queries."""
 
@@ -75,6 +97,20 @@ class TerminalScreen(pyte.Screen):
         self.scrollback: collections.deque[FrozenRow] = collections.deque(maxlen=SCROLLBACK_LINES)
         self.replies: list[str] = []
         self._saved: tuple[dict[int, Any], Any] | None = None
+        self._stream = TolerantStream(self)
+
+    def feed(self, data: bytes) -> None:
+        """Parse program output; a sequence pyte rejects is skipped, never the rest."""
+        self._stream.feed(data)
+
+    def take_replies(self) -> list[bytes]:
+        """Answers to the program's queries, to write back to it."""
+        replies, self.replies = self.replies, []
+        return [reply.encode() for reply in replies]
+
+    def has_mode(self, mode: int, *, private: bool = True) -> bool:
+        """Whether the program set DEC private mode ``mode`` (or ANSI mode, ``private=False``)."""
+        return (mode << 5 if private else mode) in self.mode
 
     @property
     def in_alternate(self) -> bool:

@@ -224,8 +224,13 @@ class TmuxBackend:
         return TmuxControl(self.server, panes[0][5], output, on_notice=on_notice, on_closed=on_closed)
 
     # -- using a pane --------------------------------------------------------------------
-    def _server(self, handle: PaneHandle) -> TmuxServer:
+    def server_for(self, handle: PaneHandle) -> TmuxServer:
+        """The tmux server ``handle``'s pane lives on: the one its locator records (a teammate the
+        CLI started on another server), else this backend's. Whatever mirrors or follows a member
+        must address that server: its pane id (``%0``...) also names some pane on every other one."""
         return TmuxServer.from_locator(handle.locator) if handle.locator else self.server
+
+    _server = server_for
 
     def write(self, handle: PaneHandle, text: str, *, paste: bool = True, enter: bool = True) -> None:
         """Type ``text`` (as a bracketed paste when ``paste``), then Enter as a separate key.

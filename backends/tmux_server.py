@@ -64,11 +64,16 @@ class TmuxServer:
 
     @classmethod
     def from_locator(cls, locator: str | None) -> TmuxServer:
-        """The server a stored handle's locator names (see :meth:`locator`)."""
+        """The server a stored handle's locator names (see :meth:`locator`).
+
+        A locator naming no socket was recorded outside tmux: the default server, named as
+        ``-L default`` — a bare ``tmux`` inside tmux talks to ``$TMUX``'s server, where the same
+        pane id (``%0``...) is some other pane (a console inside tmux mirrored its own)."""
         if not locator:
             return cls.from_env()
         doc = json.loads(locator)
-        return cls(socket_name=doc.get("socket"), socket_path=doc.get("socketPath"))
+        name, path = doc.get("socket"), doc.get("socketPath")
+        return cls(socket_name=name or (None if path else "default"), socket_path=path)
 
     def locator(self, session: str, window: str) -> str:
         """The string stored as the member's ``paneSession``: socket, session and window."""

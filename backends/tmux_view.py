@@ -3,7 +3,7 @@
 :class:`TeamFollower` keeps one ``tmux -C`` client (:class:`backends.tmux_follow.TmuxControl`) for a
 team and one job thread that talks to it. The console shows one teammate at a time:
 :meth:`TeamFollower.show` returns that pane's :class:`FollowedPane` — the same kind of screen an
-in-process teammate has (a :class:`backends.terminal_screen.TerminalScreen` under ``lock``, a
+in-process teammate has (:func:`backends.terminal_screen.new_screen`'s, Ghostty's or pyte's, under ``lock``, a
 ``version`` bumped on every feed, listeners woken after each feed), so the terminal view draws both
 alike. Only the shown pane's output is fed to a screen; the others' ``%output`` is dropped as it
 is read (a hidden teammate is neither emulated nor drawn). tmux is not asked to stop sending it:
@@ -23,10 +23,10 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.core.errors import CrewmuxError
-from backends.terminal_screen import TerminalScreen, TolerantStream
+from backends.terminal_screen import new_screen
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -60,8 +60,7 @@ class FollowedPane:
     def __init__(self, follower: TeamFollower, pane_id: str, cols: int = 80, rows: int = 24) -> None:
         self.follower = follower
         self.pane_id = pane_id
-        self.screen = TerminalScreen(cols, rows)
-        self.stream = TolerantStream(self.screen)
+        self.screen: Any = new_screen(cols, rows)
         self.lock = threading.Lock()
         self.version = 0
         self.exit_status: int | None = None
@@ -101,10 +100,15 @@ class FollowedPane:
                 while self._pending_size > PENDING_LIMIT and len(self._pending) > 1:
                     self._pending_size -= len(self._pending.pop(0)[1])
                 return
-            self.stream.feed(data)
+            self._feed(self.screen, data)
             self.bytes_read += len(data)
             self.version += 1
         self._notify()
+
+    @staticmethod
+    def _feed(screen: Any, data: bytes) -> None:
+        screen.feed(data)
+        screen.take_replies()  # tmux, the pane's real terminal, answers the program's queries itself
 
     def expect_seed(self) -> None:
         """A capture is on its way: hold the output until it is applied."""
@@ -115,18 +119,17 @@ class FollowedPane:
         """Start over from a capture (``capture-pane -e`` rows, cursor x, y, shown) answered as
         reply number ``reply``; output read after that reply is fed on top."""
         x, y, shown = cursor
-        fresh = TerminalScreen(cols, rows)
-        stream = TolerantStream(fresh)
-        stream.feed(("\r\n".join(lines[:rows]) + f"\x1b[0m\x1b[{y + 1};{x + 1}H").encode())
+        fresh = new_screen(cols, rows)
+        self._feed(fresh, ("\r\n".join(lines[:rows]) + f"\x1b[0m\x1b[{y + 1};{x + 1}H").encode())
         if not shown:
-            stream.feed(b"\x1b[?25l")
+            self._feed(fresh, b"\x1b[?25l")
         fresh.dirty.update(range(rows))
         with self.lock:
             later = [data for n, data in self._pending if n >= reply]
             self._pending, self._pending_size, self._seed_after = [], 0, None
-            self.screen, self.stream = fresh, stream
+            self.screen = fresh
             for data in later:
-                stream.feed(data)
+                self._feed(fresh, data)
             self.seeds += 1
             self.version += 1
         self._notify()

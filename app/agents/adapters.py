@@ -8,6 +8,7 @@ its inbox and follows the protocol itself.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -79,8 +80,9 @@ class AgentRules(BaseModel):
     )
     hook_args: list[str] = Field(
         default_factory=list,
-        description="Wire the CLI's own notify/hooks to `crewmux hook-event` ({hook_cmd}: a shell command, "
-        "{hook_toml}: a TOML array; the event name is appended in the rules).",
+        description="Wire the CLI's own notify/hooks to crewmux's recorder (app/core/hook_record.py): "
+        "{hook_cmd} a shell command, {hook_toml} a TOML array, {hook_settings} Claude Code --settings JSON, "
+        "{hook_codex} codex's hooks table (see hook_values).",
     )
     quit_text: str | None = Field(default=None, description="Typed (then Enter) into an idle agent to end it.")
     quit_keys: list[Literal["C-c", "C-d", "Escape"]] = Field(
@@ -221,6 +223,7 @@ def agent_argv(
     home: Path | None = None,
     cwd: Path | None = None,
     permission_mode: str = "default",
+    status_file: Path | None = None,
 ) -> list[str]:
     """The command line that starts an agent of ``kind``, environment included (``env K=V ...``).
 
@@ -228,6 +231,8 @@ def agent_argv(
     others extra arguments. BadInput for an unknown kind or ``--plan`` where there is no plan mode.
     For ``claude``, ``home`` (crewmux's root) and ``cwd`` choose the config dir it finds its team
     in, and ``permission_mode`` is the team's (see :mod:`app.agents.claude_config`).
+    ``status_file``: where the agent's own hooks record its state (:mod:`app.core.hook_record`);
+    without it they call ``crewmux hook-event`` (slower: the whole CLI starts per event).
     """
     if kind == "worker":
         argv = [sys.executable, "-m", "app", "worker", "--team", team, "--as", name]
@@ -249,9 +254,7 @@ def agent_argv(
         "model": model or "",
         "prompt": prompt or "",
     }
-    hook = [sys.executable, "-m", "app", "hook-event", "--team", team, "--as", name]
-    values["hook_toml"] = "[" + ", ".join(json.dumps(a) for a in hook) + "]"  # a TOML array of strings
-    values["hook_cmd"] = shlex.join(hook)
+    values.update(hook_values(team, name, status_file))
     argv = [a.format(**values) for a in rules.command]
     if kind == "shell" and extra:
         argv, extra = list(extra), []
@@ -275,6 +278,87 @@ def agent_argv(
         unset = [a for var in rules.unset_env for a in ("-u", var)]
         argv = ["env", *unset, *(f"{k}={v}" for k, v in env.items()), *argv]
     return argv
+
+
+def hook_values(team: str, name: str, status_file: Path | None) -> dict[str, str]:
+    """What a rules file's ``hook_args`` may use: ``{hook_cmd}`` (a shell command; aider appends
+    ``idle``), ``{hook_toml}`` (a TOML array; codex ``notify`` appends its JSON), ``{hook_settings}``
+    (Claude Code ``--settings`` JSON) and ``{hook_codex}`` (codex's ``hooks`` TOML table)."""
+    from app.core.hook_record import command
+
+    if status_file is None:
+        base = [sys.executable, "-m", "app", "hook-event", "--team", team, "--as", name]
+        hooks: dict[str, object] = {}
+    else:
+        base = command(sys.executable, status_file, "")[:-1]  # the event goes last
+        hooks = claude_hooks(base)
+    return {
+        "hook_cmd": shlex.join(base),
+        "hook_toml": "[" + ", ".join(json.dumps(a) for a in base) + "]",  # a TOML array of strings
+        "hook_settings": json.dumps({"hooks": hooks} if hooks else {}),
+        "hook_codex": _toml(codex_hooks(base) if status_file is not None else {}),
+    }
+
+
+def _toml_key(key: object) -> str:
+    """A TOML key: bare where it may be, else a quoted (JSON = TOML basic) string."""
+    text = str(key)
+    return text if re.fullmatch(r"[A-Za-z0-9_-]+", text) else json.dumps(text)
+
+
+def _toml(value: object) -> str:
+    """A TOML inline value (JSON strings are TOML basic strings)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+CLAUDE_HOOK_EVENTS = ("UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PermissionRequest", "Notification")
+"""Claude Code 2.1.332's hook events crewmux records (names from its binary; JSON on stdin)."""
+CODEX_HOOK_EVENTS = ("UserPromptSubmit", "PreToolUse", "PermissionRequest", "Stop")
+"""codex 0.169's hook events crewmux records: the same shape and stdin JSON as Claude Code's, given per
+process as ``-c hooks={…}``."""
+CODEX_HOOK_TIMEOUT = 5
+"""Seconds codex gives one recorder run (part of the hook's trusted identity)."""
+
+
+def codex_hooks(base: list[str]) -> dict[str, object]:
+    """codex's ``hooks`` table: each of :data:`CODEX_HOOK_EVENTS` runs the recorder, and ``state``
+    trusts exactly these hooks and no other. codex runs a hook only when ``hooks.state."<key>"``
+    holds its ``trusted_hash`` — the SHA-256 of the hook's identity as compact JSON with sorted keys
+    (codex-rs ``hooks/src/engine/discovery.rs``), keyed ``<source>:<snake_event>:<group>:<handler>``,
+    the source of ``-c`` flags being ``/<session-flags>/config.toml``. The user's own hooks keep the
+    trust codex's ``/hooks`` review gave them (the real codex running these is the test)."""
+    from app.core.hook_record import READS_PAYLOAD
+
+    table: dict[str, object] = {}
+    state: dict[str, object] = {}
+    for event in CODEX_HOOK_EVENTS:
+        command = shlex.join([*base, event, *(["--stdin"] if event in READS_PAYLOAD else [])])
+        handler = {"async": False, "command": command, "timeout": CODEX_HOOK_TIMEOUT, "type": "command"}
+        table[event] = [{"hooks": [handler]}]
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", event).lower()
+        identity = json.dumps({"event_name": snake, "hooks": [handler]}, sort_keys=True, separators=(",", ":"))
+        digest = "sha256:" + hashlib.sha256(identity.encode()).hexdigest()
+        state[f"/<session-flags>/config.toml:{snake}:0:0"] = {"enabled": True, "trusted_hash": digest}
+    table["state"] = state
+    return table
+
+
+def claude_hooks(base: list[str]) -> dict[str, object]:
+    """Claude Code's ``hooks`` setting: each of :data:`CLAUDE_HOOK_EVENTS` runs the recorder (which
+    reads the JSON on its stdin for the events whose meaning is in it)."""
+    from app.core.hook_record import READS_PAYLOAD
+
+    def reads(event: str) -> list[str]:
+        return ["--stdin"] if event in READS_PAYLOAD else []
+
+    return {
+        event: [{"matcher": "", "hooks": [{"type": "command", "command": shlex.join([*base, event, *reads(event)])}]}]
+        for event in CLAUDE_HOOK_EVENTS
+    }
 
 
 def env_prefix_len(argv: list[str]) -> int:

@@ -7,9 +7,11 @@ the arguments that resume it. The mechanisms, as the pinned CLIs' ``--help`` sta
   ``sessionUtils``: "--resume {number}, --resume {uuid}, or --resume latest").
 - aider 0.86.2: ``--chat-history-file <file>`` (one per teammate, under crewmux's root) at spawn,
   ``--restore-chat-history`` on restart.
-- codex 0.169.0: codex picks its id itself; on restart crewmux finds it in codex's session file
-  (:func:`app.lifecycle.usage.codex_session_id`) and runs ``codex resume <id>`` with the same
-  flags (``resume`` takes them all), without the first prompt (it is in the conversation already).
+- codex 0.169.0: codex picks its thread id itself; crewmux records it while the teammate runs
+  (its ``notify`` payload's ``thread-id`` via ``crewmux hook-event``, or the session file its
+  process holds open, on the liveness beat: :func:`app.lifecycle.usage.bind_codex_sessions`) and
+  on restart runs ``codex resume <id>`` with the same flags (``resume`` takes them all), without
+  the first prompt (it is in the conversation already).
 - worker and shell teammates have no conversation (the worker resumes its own task).
 """
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.agents.adapters import classify, composer
+from app.agents.agent_state import screen_state
 from app.core.atomic import Problem, report_problem
 from app.core.errors import CrewmuxError
 from app.core.ledger import Ledger
@@ -66,16 +67,6 @@ def look(backend: PaneBackend, handle: PaneHandle) -> ScreenText:
     return backend.screen(handle)
 
 
-def screen_state(shot: ScreenText, rules: AgentRules) -> str:
-    """The agent's state from one screen: "waiting" only with an empty composer holding the cursor."""
-    state = classify(shot.lines, rules, shot.cursor)
-    if state == "waiting":
-        box = composer(shot.lines, rules, shot.cursor)
-        if box is None or box.text:
-            return "typed"  # something (the user's, or a failed delivery's) sits in the composer
-    return state
-
-
 def wait_for_input(
     backend: PaneBackend,
     handle: PaneHandle,
@@ -84,8 +75,12 @@ def wait_for_input(
     timeout: float,
     settle: float = 0.25,
     stop: Callable[[], bool] | None = None,
+    judge: Callable[[ScreenText], str] | None = None,
 ) -> ScreenText:
-    """The screen once the agent waits with an empty composer (unchanged ``settle`` s). AgentBusy at the deadline."""
+    """The screen once the agent waits with an empty composer (unchanged ``settle`` s). AgentBusy at the deadline.
+
+    ``judge`` gives the state of a screen (a :class:`app.agents.agent_state.StateSource`'s verdict:
+    the agent's own report first); by default the screen rules alone."""
     deadline = time.monotonic() + timeout
     last: tuple[list[str], object] | None = None
     since = time.monotonic()
@@ -95,7 +90,7 @@ def wait_for_input(
         key = (shot.lines, shot.cursor)
         if key != last:
             last, since = key, time.monotonic()
-        state = screen_state(shot, rules)
+        state = judge(shot) if judge is not None else screen_state(shot, rules)
         if state == "waiting" and time.monotonic() - since >= settle:
             return shot
         time.sleep(POLL)
@@ -138,6 +133,7 @@ def type_message(
     appear: float = 10.0,
     stop: Callable[[], bool] | None = None,
     before_paste: Callable[[], None] | None = None,
+    judge: Callable[[ScreenText], str] | None = None,
 ) -> int:
     """Type ``text`` and submit it; returns how many Enters it took (1 or 2). Raises DeliveryFailed.
 
@@ -152,7 +148,7 @@ def type_message(
     if rules.reads_inbox:
         raise DeliveryFailed(f"{rules.kind} reads its own inbox; crewmux does not type into it")
     text = for_typing(text, rules.kind) or "(a message that held only control characters)"
-    wait_for_input(backend, handle, rules, timeout=timeout, stop=stop)
+    wait_for_input(backend, handle, rules, timeout=timeout, stop=stop, judge=judge)
     probe = _first_words(text)
     if before_paste is not None:
         before_paste()
@@ -261,6 +257,7 @@ def deliver_unread(
     skip: Collection[str] = (),
     stop: Callable[[], bool] | None = None,
     on_delivered: Callable[[Delivered], None] | None = None,
+    judge: Callable[[ScreenText], str] | None = None,
 ) -> list[Delivered]:
     """Type every unread message into ``agent``'s pane, oldest first; mark each read once submitted.
 
@@ -287,7 +284,9 @@ def deliver_unread(
 
         try:
             body = typed_body(m.sender, m.text)
-            enters = type_message(backend, handle, rules, body, timeout=timeout, stop=stop, before_paste=typing)
+            enters = type_message(
+                backend, handle, rules, body, timeout=timeout, stop=stop, before_paste=typing, judge=judge
+            )
         except AgentBusy as exc:
             exc.msg_id = msg_id
             raise

@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.agents.adapters import env_prefix_len
+from app.core.agent_status import status_path
 from app.core.paths import sanitize, team_paths
 
 SERVER = "crewmux"
@@ -105,13 +107,43 @@ def mcp_args(kind: str, team: str, name: str, home: Path, *, interop: bool = Fal
         for key, value in keys.items():
             argv += ["-c", f"mcp_servers.{SERVER}.{key}={_toml(value)}"]
         return McpWiring(argv=argv)
-    private = team_paths(home, team, interop=interop).runtime_dir / "mcp" / f"gemini-{sanitize(name, 'agent name')}"
-    return _gemini(private, {"command": command, "args": args, "env": env})
+    paths = team_paths(home, team, interop=interop)
+    private = paths.runtime_dir / "mcp" / f"gemini-{sanitize(name, 'agent name')}"
+    return _gemini(private, {"command": command, "args": args, "env": env}, gemini_hooks(status_path(paths, name)))
 
 
-def _gemini(private: Path, server: dict[str, object]) -> McpWiring:
+HOOK_NAME = "crewmux-status"
+GEMINI_HOOK_EVENTS = ("BeforeAgent", "AfterAgent", "Notification")
+"""gemini 0.61's settings hooks crewmux records (``hooks.<Event>: [{hooks: [{type: command, command}]}]``;
+the command runs through the shell with the event's JSON on stdin; ``Notification`` carries
+``notification_type: ToolPermission`` and the question's ``message`` when it asks to run a tool)."""
+
+
+def gemini_hooks(status_file: Path) -> dict[str, object]:
+    """gemini's ``hooks`` setting: each of :data:`GEMINI_HOOK_EVENTS` runs the fast recorder."""
+    from app.core.hook_record import command
+
+    return {
+        event: [
+            {
+                "hooks": [
+                    {
+                        "type": "command",
+                        "name": HOOK_NAME,  # gemini shows "Executing Hook: <name>" while it runs
+                        "command": shlex.join(command(sys.executable, status_file, event, stdin=True)),
+                    }
+                ]
+            }
+        ]
+        for event in GEMINI_HOOK_EVENTS
+    }
+
+
+def _gemini(private: Path, server: dict[str, object], hooks: dict[str, object]) -> McpWiring:
     """A private ``$GEMINI_CLI_HOME`` for the teammate: the user's ``~/.gemini`` entries linked in,
-    and its ``settings.json`` copied with ``mcpServers.crewmux`` added."""
+    and its ``settings.json`` copied with ``mcpServers.crewmux`` and crewmux's hooks added (the
+    user's own hooks for the same events run too; ``hooksConfig.notifications`` off keeps the
+    "running hook" line off its screen)."""
     real_home = Path(os.environ.get("GEMINI_CLI_HOME") or Path.home())
     real_dir = real_home / ".gemini"
     settings: dict[str, object] = {}
@@ -125,6 +157,18 @@ def _gemini(private: Path, server: dict[str, object]) -> McpWiring:
     merged = dict(servers) if isinstance(servers, dict) else {}
     merged[SERVER] = {**server, "trust": True, "timeout": TOOL_TIMEOUT_S * 1000}
     settings["mcpServers"] = merged
+    found_hooks = settings.get("hooks")
+    all_hooks: dict[str, object] = dict(found_hooks) if isinstance(found_hooks, dict) else {}
+    for event, ours in hooks.items():
+        theirs = all_hooks.get(event)
+        all_hooks[event] = [*(theirs if isinstance(theirs, list) else []), *(ours if isinstance(ours, list) else [])]
+    settings["hooks"] = all_hooks
+    found_config = settings.get("hooksConfig")
+    settings["hooksConfig"] = {
+        **(found_config if isinstance(found_config, dict) else {}),
+        "enabled": True,
+        "notifications": False,
+    }
     links: dict[Path, Path] = {}
     if real_dir.is_dir():
         for entry in real_dir.iterdir():

@@ -15,7 +15,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from app.agents.delivery import screen_state
+from app.agents.agent_state import screen_state
 from app.core.errors import CrewmuxError
 
 if TYPE_CHECKING:

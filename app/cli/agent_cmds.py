@@ -246,7 +246,8 @@ def usage(ctx: Context, args: argparse.Namespace) -> int:
         f"{cell(r.turns):>5} {cell(r.wall_seconds):>8} {cell(r.cpu_seconds):>7} {cell(r.memory_mb):>7}"
         for r in [*rows, total(rows)]
     ]
-    ctx.emit([r.model_dump(by_alias=True) for r in rows], "\n".join([head, *lines]))
+    notes = [f"{r.name}: cost unknown, {r.cost_note}" for r in rows if r.cost_note]  # say why a cost is null
+    ctx.emit([r.model_dump(by_alias=True) for r in rows], "\n".join([head, *lines, *notes]))
     return 0
 
 

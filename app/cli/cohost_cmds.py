@@ -8,10 +8,12 @@ session ``crewmux-claude-<pid>`` on ``$CREWMUX_TMUX_SOCKET`` or the default serv
 * ``CLAUDE_CODE_TEAMMATE_COMMAND`` = crewmux's ``crewmux-teammate``, and ``--teammate-mode tmux``
   unless given, so every pane teammate the lead starts goes through crewmux (``worker-*`` names
   run crewmux's worker, others the real claude);
-* with ``--delegate``: Claude Code's own deny list for the editing and shell tools
-  (``--disallowed-tools Edit Write NotebookEdit Bash``) — the lead keeps ``Agent``,
-  ``SendMessage``, the task tools and MCP tools — and the team's delegate mode on in crewmux.
-  It applies to this start: Claude Code reads its tool lists when it starts.
+* crewmux's delegate gate (:mod:`app.core.lead_gate`): a ``PreToolUse`` hook in ``--settings``
+  that refuses the lead's editing and shell tools (``Edit``, ``MultiEdit``, ``Write``,
+  ``NotebookEdit``, ``Bash``) with crewmux's reason while the team is in delegate mode, read at
+  each call — so ``crewmux team delegate`` and the console's toggle apply to the running lead at
+  once, both ways. The lead keeps ``Agent``, ``SendMessage``, the task tools and MCP tools.
+  ``--delegate`` turns the team's delegate mode on from the start.
 
 Claude Code 2.1.332 gives every session one team, ``session-<first 8 hex of the session id>``;
 this waits for the one whose ``leadProcess.pid`` is the started claude, then opens the console on
@@ -32,14 +34,13 @@ from typing import TYPE_CHECKING
 from app.cli.context import common_parser
 from app.core.errors import BadInput, Timeout
 from app.core.interop import claude_home, export_interop
+from app.core.lead_gate import settings_json
 
 if TYPE_CHECKING:
     import argparse
 
     from app.cli.context import Context
 
-DELEGATE_DENIED = ("Edit", "Write", "NotebookEdit", "Bash")
-"""Claude Code's editing and shell tools, withheld from a lead in delegate mode."""
 WAIT_FOR_TEAM = 60.0
 
 
@@ -53,14 +54,14 @@ def _binary(name: str, env_var: str) -> str:
     return found
 
 
-def claude_argv(claude: str, args: list[str], *, delegate: bool) -> list[str]:
+def claude_argv(claude: str, args: list[str], *, home: Path, delegate: bool) -> list[str]:
     """The lead's command line: the user's arguments, plus what co-hosting needs."""
+    if any(a == "--settings" or a.startswith("--settings=") for a in args):
+        raise BadInput("crewmux claude passes its own --settings (the delegate gate); put yours in a settings file")
     argv = [claude, *args]
     if not any(a == "--teammate-mode" or a.startswith("--teammate-mode=") for a in args):
         argv += ["--teammate-mode", "tmux"]
-    if delegate:
-        argv += ["--disallowed-tools", *DELEGATE_DENIED]
-    return argv
+    return [*argv, "--settings", settings_json(sys.executable, home, delegate=delegate)]
 
 
 def lead_env(claude: str) -> dict[str, str]:
@@ -72,14 +73,30 @@ def lead_env(claude: str) -> dict[str, str]:
     }
 
 
+def _server_env(base: list[str]) -> dict[str, str] | None:
+    """The global environment of the tmux server ``base`` talks to; None when none runs."""
+    out = subprocess.run([*base, "show-environment", "-g"], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return None
+    return dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line and not line.startswith("-"))
+
+
 def _start_in_tmux(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[str, int]:
-    """Run ``argv`` in a new tmux pane; (pane id, pid of its process)."""
-    command = ["env", *(f"{k}={v}" for k, v in env.items()), *argv]
+    """Run ``argv`` in a new tmux pane; (pane id, pid of its process).
+
+    A pane gets the tmux server's environment, not this process's: every variable of ours the
+    server lacks or holds otherwise (the API key and base URL exported in this shell, ...) is
+    passed with ``-e``, besides ``env``.
+    """
     sock = os.environ.get("CREWMUX_TMUX_SOCKET")
     base = ["tmux", *(["-L", sock] if sock else [])]
+    server = _server_env(base)
+    ours = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+    differs = {} if server is None else {k: v for k, v in ours.items() if server.get(k) != v}
+    command = [arg for k, v in {**differs, **env}.items() for arg in ("-e", f"{k}={v}")] + ["--", *argv]
     fmt = ["-P", "-F", "#{pane_id} #{pane_pid}", "-c", str(cwd)]
     if os.environ.get("TMUX") and not sock:
-        where = [*base, "new-window", *fmt, "-n", "claude-lead"]
+        where = [*base, "new-window", "-d", *fmt, "-n", "claude-lead"]  # the console keeps the front
     else:
         where = [*base, "new-session", "-d", "-s", f"crewmux-claude-{os.getpid()}", "-x", "200", "-y", "50", *fmt]
     out = subprocess.run([*where, *command], capture_output=True, text=True, check=False)
@@ -109,8 +126,8 @@ def cohost(ctx: Context, args: argparse.Namespace) -> int:
     claude = _binary("claude", "CREWMUX_REAL_CLAUDE")
     extra = [a for a in args.claude_args if a != "--"]
     env = lead_env(claude)
-    pane, pid = _start_in_tmux(claude_argv(claude, extra, delegate=args.delegate), env, Path.cwd())
     home = ctx.home if getattr(args, "home", None) else claude_home()
+    pane, pid = _start_in_tmux(claude_argv(claude, extra, home=home, delegate=args.delegate), env, Path.cwd())
     team = find_session_team(home, pid)
     export_interop(home)
     if args.delegate:
@@ -136,7 +153,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Start claude as team lead (agent teams and task tools on, teammates through crewmux) "
         "in a tmux pane, and open the console on its session team.",
     )
-    p.add_argument("--delegate", action="store_true", help="withhold claude's editing and shell tools from the lead")
+    p.add_argument(
+        "--delegate",
+        action="store_true",
+        help="start with delegate mode on (the lead's editing and shell tools refused until it is lifted)",
+    )
     p.add_argument("--no-console", action="store_true", help="print the team instead of opening the console")
     p.add_argument("claude_args", nargs="*", metavar="-- CLAUDE_ARGS", help="passed to claude (after --)")
     p.set_defaults(handler=cohost)

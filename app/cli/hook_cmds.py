@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import TYPE_CHECKING
 
 from app.cli.context import Context, as_option, common_parser, team_option
 from app.core.agent_status import EVENTS, record
-from app.core.errors import BadInput
+from app.core.errors import BadInput, CrewmuxError
 
 if TYPE_CHECKING:
     import argparse
+
+    from app.core.models import Member
 
 
 def hook_event(ctx: Context, args: argparse.Namespace) -> int:
@@ -25,16 +28,36 @@ def hook_event(ctx: Context, args: argparse.Namespace) -> int:
         args.event = str(doc.get("type", "")) if isinstance(doc, dict) else ""
     if args.event not in EVENTS:
         raise BadInput(f"unknown event {args.event!r}; known: {', '.join(sorted(EVENTS))}")
-    detail = None
+    detail, doc = None, None
     if args.payload:  # codex notify appends one JSON document
-        try:
+        with contextlib.suppress(ValueError):
             doc = json.loads(args.payload[-1])
-            detail = str(doc.get("type")) if isinstance(doc, dict) and doc.get("type") else None
-        except ValueError:
-            detail = None
+        if isinstance(doc, dict):
+            detail = str(doc.get("type")) if doc.get("type") else None
     status = record(ctx.teams.paths(team), name, args.event, detail)
+    if isinstance(doc, dict):
+        with contextlib.suppress(CrewmuxError):  # its state is recorded whatever the team file says
+            _bind_codex_thread(ctx, team, name, doc.get("thread-id"))
     ctx.emit(status.model_dump(exclude_none=True), f"{name}: {status.state}")
     return 0
+
+
+def _bind_codex_thread(ctx: Context, team: str, name: str, thread: object) -> None:
+    """Record the thread id a codex teammate's own notify reports as its ``crewmux.sessionId``:
+    what binds it to its own session file (usage) and conversation (resume), even when another
+    codex runs in the same cwd."""
+    if not isinstance(thread, str) or not thread:
+        return
+    member = ctx.teams.member(team, name)
+    rt = member.crewmux
+    if rt is None or rt.agent_kind != "codex" or rt.session_id == thread:
+        return
+
+    def change(m: Member) -> None:
+        if m.crewmux is not None:
+            m.crewmux.session_id = thread
+
+    ctx.teams.set_member(team, name, change)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

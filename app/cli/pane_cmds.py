@@ -11,7 +11,7 @@ from typing import Any
 
 from app.cli.context import Context, common_parser, team_option
 from app.core.errors import BadInput
-from app.core.liveness import is_alive
+from app.core.liveness import TeamLiveness
 from app.core.paths import LEAD_NAME
 from app.lifecycle.teammates import SpawnRequest, Teammates
 from backends import registry
@@ -100,17 +100,19 @@ def spawn(ctx: Context, args: argparse.Namespace) -> int:
 def panes(ctx: Context, args: argparse.Namespace) -> int:
     team = ctx.team(args)
     rows = []
-    for m in ctx.teams.load(team).members:
+    tf = ctx.teams.load(team)
+    liveness = TeamLiveness(tf)  # Claude Code's own teammates too: by their process, never by isActive
+    for m in tf.members:
         if m.name == LEAD_NAME:
             continue
         rt = m.crewmux
-        alive = rt is not None and is_alive(rt.pid, rt.pid_create_time)
+        alive = bool(liveness.alive(m))
         rows.append(
             {
                 "name": m.name,
                 "backendType": m.backend_type,
                 "paneId": m.tmux_pane_id,
-                "pid": rt.pid if rt else None,
+                "pid": (rt.pid if rt else None) or liveness.pid(m),
                 "alive": alive,
                 "state": ("over-budget" if rt is not None and rt.paused else "running") if alive else "not running",
             }

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import psutil
 
-from app.core.liveness import is_alive
+from app.core.liveness import TeamLiveness
 from app.core.paths import LEAD_NAME
 from app.core.protocol import IdleNotification, PermissionRequest, PlanApprovalRequest, parse_protocol
 
@@ -21,9 +21,12 @@ if TYPE_CHECKING:
 
     from app.core.mailbox import Mailbox
     from app.core.models import InboxMessage, Member, Task, TeamFile
+    from app.lifecycle.usage import MemberUsage
 
 State = Literal["starting", "working", "waiting", "idle", "stopped", "dead", "over-budget"]
 STARTING_FOR_S = 3.0
+CLAUDE_STARTS_IN_S = 20.0
+"""How long a pane teammate Claude Code recorded may take to show its process (starting, not dead)."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,9 @@ class TeammateRow:
     pane_id: str = ""
     pid: int | None = None
     is_lead: bool = False
-    tokens: str | None = None
-    """Tokens in/out and cost from its agent CLI's own records (:mod:`app.lifecycle.usage`)."""
+    spend: MemberUsage | None = None
+    """Tokens in/out and cost from its agent CLI's own records (:mod:`app.lifecycle.usage`); None
+    when it has no record (worker, shell, or none written yet)."""
 
 
 @dataclass(frozen=True)
@@ -136,23 +140,29 @@ def member_state(
     cpu: float | None,
     dead: bool = False,
     screen: str | None = None,
+    judged: bool = False,
 ) -> State:
     """The state shown for ``member``.
 
     stopped: marked inactive and its process is gone (a live one marked inactive is judged by
-    the rules below; one with no recorded process is idle); dead: its recorded process is gone
-    while it should run, or ``dead`` (the liveness monitor found it dead); waiting: its screen
+    the rules below; one with no process to judge by is idle); dead: its process is gone
+    while it should run (``judged``: :class:`~app.core.liveness.TeamLiveness` could tell, e.g. a
+    Claude Code teammate crewmux did not start), or ``dead`` (the liveness monitor found it dead); waiting: its screen
     shows it waiting for input or a permission answer (``screen``, from its agent's rules) or its
     last idle notice says so; working: its screen shows it busy; starting: joined in the last few
     seconds; idle: it said it is idle and is not busy; working: otherwise.
     """
-    pid = member.crewmux.pid if member.crewmux else None
+    recorded = bool(member.crewmux and member.crewmux.pid)
+    judged = judged or recorded
+    joining = now_ms - member.joined_at < STARTING_FOR_S * 1000
     if dead and not alive:
         return "dead"
     if member.is_active is False and not alive:
         # Liveness decides: Claude Code sets isActive false after every turn of a live teammate.
-        return "stopped" if pid else "idle"
-    if pid and not alive:
+        return "stopped" if judged else "idle"
+    if judged and not alive and not recorded and now_ms - member.joined_at < CLAUDE_STARTS_IN_S * 1000:
+        return "starting"  # Claude Code records a pane teammate before its process starts
+    if judged and not alive:
         return "dead"
     if screen in ("waiting", "permission"):
         return "waiting"
@@ -163,7 +173,7 @@ def member_state(
             return "waiting"
         if cpu is None or cpu < 5.0:
             return "idle"
-    if now_ms - member.joined_at < STARTING_FOR_S * 1000 and idle is None:
+    if joining and idle is None:
         return "starting"
     return "working"
 
@@ -203,15 +213,15 @@ def member_kind(member: Member) -> str:
     return "command" if rt is not None and rt.argv else "?"
 
 
-def _tokens(m: Member) -> str | None:
-    from app.lifecycle.usage import MemberUsage, short_tokens, token_usage
+def _spend(m: Member) -> MemberUsage | None:
+    from app.lifecycle.usage import MemberUsage, token_usage
 
     out = MemberUsage(name=m.name, state="")
     try:
         token_usage(m, out)
     except OSError:
         return None
-    return short_tokens(out)
+    return out if out.tokens_in is not None and out.tokens_out is not None else None
 
 
 def snapshot(
@@ -239,11 +249,13 @@ def snapshot(
     now = int(time.time() * 1000)
     rows: list[TeammateRow] = []
     members = sorted(team_file.members, key=lambda m: m.name != LEAD_NAME)
+    liveness = TeamLiveness(team_file)
     for m in members:
         rt = m.crewmux
-        pid = rt.pid if rt else None
         is_lead = m.name == LEAD_NAME
-        alive = is_alive(pid, rt.pid_create_time if rt else None) if pid else False
+        seen = None if is_lead else liveness.alive(m)
+        alive = bool(seen)
+        pid = (rt.pid if rt else None) or (liveness.pid(m) if alive else None)
         usage = probe(pid) if pid and alive else None
         try:
             unread = len(mailbox.inbox(m.name, unread_only=True, tf=team_file))  # not re-read per member
@@ -260,6 +272,7 @@ def snapshot(
                 cpu=usage.cpu if usage else None,
                 dead=m.name in dead,
                 screen=(screens or {}).get(m.name),
+                judged=seen is not None,
             )
         )
         if alive and rt is not None and rt.paused:
@@ -277,7 +290,7 @@ def snapshot(
                 pane_id=m.tmux_pane_id,
                 pid=pid,
                 is_lead=is_lead,
-                tokens=_tokens(m),
+                spend=_spend(m),
             )
         )
     return TeamSnapshot(team=team_file.name, rows=rows)

@@ -1,10 +1,11 @@
 """What an agent CLI reports about itself (its own hooks / notify), per member, in milliseconds.
 
-Each spawn wires the CLI's own mechanism to ``crewmux hook-event --team T --as NAME EVENT``
-(codex: ``notify`` on ``agent-turn-complete``; aider: ``--notifications-command`` when it waits
-for input; Claude Code: hooks via ``--settings``), which records the member's last reported state
-in ``teams/<team>/.crewmux/agent-status/<name>.json``. Readers (the deliverer, the console) take it
-as the primary signal while it is fresh and fall back to the screen rules otherwise.
+Each spawn wires the CLI's own mechanism to the recorder :mod:`app.core.hook_record` (gemini:
+settings hooks; codex and Claude Code: hooks given per process; aider: ``--notifications-command``
+when it waits for the user), which records the member's last reported state in
+``teams/<team>/.crewmux/agent-status/<name>.json``; ``crewmux hook-event`` records the same by hand.
+Readers go through :class:`app.agents.agent_state.StateSource`: the report first while it is
+fresh, the screen rules otherwise.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from app.core.atomic import atomic_write, read_model
+from app.core import hook_record
+from app.core.atomic import read_model
 from app.core.paths import sanitize
 
 if TYPE_CHECKING:
@@ -23,18 +25,8 @@ if TYPE_CHECKING:
     from app.core.paths import TeamPaths
 
 ReportedState = Literal["busy", "waiting", "permission"]
-EVENTS: dict[str, ReportedState] = {
-    "idle": "waiting",
-    "turn-complete": "waiting",
-    "agent-turn-complete": "waiting",
-    "stop": "waiting",
-    "busy": "busy",
-    "prompt": "busy",
-    "user-prompt-submit": "busy",
-    "permission": "permission",
-    "approval-requested": "permission",
-    "permission-request": "permission",
-}
+EVENTS: dict[str, str] = hook_record.EVENTS
+"""Event name -> reported state; the agent CLIs' own names are in :mod:`app.core.hook_record`."""
 
 
 class AgentStatus(BaseModel):
@@ -51,9 +43,8 @@ def status_path(paths: TeamPaths, name: str) -> Path:
 
 def record(paths: TeamPaths, name: str, event: str, detail: str | None = None) -> AgentStatus:
     """Record ``event`` (one of :data:`EVENTS`) as ``name``'s reported state. KeyError for an unknown event."""
-    status = AgentStatus(state=EVENTS[event], event=event, at=time.time(), detail=detail)
-    atomic_write(status_path(paths, name), status.model_dump_json(exclude_none=True), fsync=False)
-    return status
+    doc = hook_record.write(status_path(paths, name), event, EVENTS[event], detail)
+    return AgentStatus.model_validate(doc)
 
 
 def reported(paths: TeamPaths, name: str, *, fresh_for: float = 600.0) -> AgentStatus | None:

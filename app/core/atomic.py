@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -28,11 +27,13 @@ from typing import TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app.core import atomic_file
+from app.core.atomic_file import replace_file
 from app.core.errors import CorruptFile, StorageError, UnsafeFile
 
 log = logging.getLogger("crewmux")
 
-FILE_MODE = 0o600
+FILE_MODE = atomic_file.FILE_MODE
 DIR_MODE = 0o700
 
 M = TypeVar("M")
@@ -108,46 +109,19 @@ def open_regular(path: Path, flags: int, mode: int = FILE_MODE) -> int:
     return fd
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, data: bytes | str, *, fsync: bool | None = None) -> None:
-    """Replace ``path`` with ``data`` so that no reader or crash ever sees a partial file.
+    """Replace ``path`` with ``data`` so that no reader or crash ever sees a partial file
+    (:func:`app.core.atomic_file.replace_file` in a directory made with mode 0700).
 
     Raises :class:`StorageError` when anything fails; the target is then untouched and the
     temp file removed.
     """
     do_sync = fsync_enabled() if fsync is None else fsync
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    directory = path.parent
     try:
-        ensure_dir(directory)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        ensure_dir(path.parent)
+        replace_file(path, payload, fsync=do_sync)
     except OSError as exc:
-        raise StorageError(f"cannot write {path}: {exc}") from exc
-    tmp = Path(tmp_name)
-    try:
-        try:
-            os.fchmod(fd, FILE_MODE)
-            view = memoryview(payload)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            if do_sync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        if do_sync:
-            _fsync_dir(directory)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise StorageError(f"cannot write {path}: {exc}") from exc
 
 
@@ -172,7 +146,7 @@ def append_lines(path: Path, lines: Iterable[str], *, fsync: bool | None = None)
         raise StorageError(f"cannot append to {path}: {exc}") from exc
 
 
-# atomic_write's own temp names: ".<target>.<8 random chars from mkstemp>.tmp".
+# atomic_write's own temp names: ".<target>.<8 random chars>.tmp" (app.core.atomic_file.temp_name).
 _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 # A temp file this old was left by a killed writer (a live one holds it for milliseconds).
 STALE_TEMP_SECONDS = 300.0

@@ -108,14 +108,18 @@ def read_shared(
 
     Returns the parsed model, or None when the file is missing (or found corrupt, which is
     quarantined and reported). In interop mode a file that does not parse without the lock is
-    read again under both locks before it is judged corrupt: it may have been caught mid-write.
+    read again under both locks before it is judged corrupt: it may have been caught mid-write;
+    an empty file is no file, never quarantined (seen in the lead's inbox under ``crewmux claude``:
+    Claude Code 2.1.332 left it empty, or was rewriting it in place).
     ``held`` says the caller already holds those locks (a read-modify-write): read once.
     """
-    if not interop or held:
+    if not interop:
         return read_model(path, model)
     raw = read_bytes(path)
-    if raw is None:
-        return None
+    if raw is None or not raw.strip():
+        return None  # an empty file Claude Code left or is rewriting in place: nothing to read or quarantine
+    if held:
+        return read_model(path, model)
     try:
         return parse_model(raw, model)
     except (ValidationError, ValueError):

@@ -31,6 +31,7 @@ Operation = Literal[
     "claim_task",
     "type_into_own_pane",
     "run_command",
+    "edit_files",
 ]
 
 #: What the lead may still do in delegate mode.
@@ -41,6 +42,7 @@ _WHY: dict[str, str] = {
     "claim_task": "the lead cannot claim a task in delegate mode; a teammate must claim it",
     "type_into_own_pane": "the lead cannot type into its own pane in delegate mode; message a teammate instead",
     "run_command": "the lead cannot run commands in delegate mode; spawn or message a teammate to do it",
+    "edit_files": "the lead cannot edit files in delegate mode; spawn or message a teammate to do it",
 }
 
 

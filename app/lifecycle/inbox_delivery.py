@@ -22,7 +22,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from app.agents.adapters import load_rules
-from app.agents.delivery import AgentBusy, DeliveryFailed, deliver_unread, look, report_failure, screen_state
+from app.agents.agent_state import StateSource
+from app.agents.delivery import AgentBusy, DeliveryFailed, deliver_unread, look, report_failure
 from app.agents.wake import Waker
 from app.core.errors import BadInput, CrewmuxError, LockTimeout
 from app.core.ledger import Ledger
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from app.core.mailbox import Mailbox
     from app.core.models import InboxMessage, Member
     from app.core.paths import TeamPaths
-    from backends.base import PaneBackend, PaneHandle
+    from backends.base import PaneBackend, PaneHandle, ScreenText
 
 
 def _epoch(timestamp: str) -> float:
@@ -110,6 +111,7 @@ class InboxDelivery:
         self._failed_at: dict[str, float] = {}
         self._workers: dict[str, threading.Thread] = {}
         self.ledger = Ledger(mailbox.paths)
+        self.states = StateSource(mailbox.paths)  # the agent's own report first, its screen as the fallback
 
     def _targets(self) -> list[str]:
         """Names of typed-into teammates with a live pane and unread messages (and no recent failure)."""
@@ -153,12 +155,17 @@ class InboxDelivery:
         if not self._typable(name):
             return "done"
         backend = self.backend_for(member.backend_type or "in-process")
-        if stop is None and screen_state(look(backend, handle), rules) != "waiting":
+        started = member.crewmux.pid_create_time if member.crewmux else None
+
+        def judge(shot: ScreenText) -> str:
+            return self.states.judge(name, rules, shot, started_at=started).state
+
+        if stop is None and judge(look(backend, handle)) != "waiting":
             return "busy"
         try:
             deliver_unread(
                 self.mailbox, name, backend, handle, rules, timeout=self.timeout,
-                stop=stop.is_set if stop is not None else None,
+                stop=stop.is_set if stop is not None else None, judge=judge,
                 on_delivered=lambda d: on_event(DeliveryEvent(name, msg_id=d.msg_id)),
             )  # fmt: skip
         except AgentBusy as exc:
@@ -213,9 +220,10 @@ class InboxDelivery:
         from app.lifecycle.permission_watch import PermissionWatch
 
         inboxes = self.mailbox.paths.inboxes
-        permissions = PermissionWatch(self.mailbox, self.backend_for)
+        permissions = PermissionWatch(self.mailbox, self.backend_for, self.states)
         try:
-            with Waker([(inboxes, lambda n: n.endswith(".json"))]) as waker:
+            reports = self.mailbox.paths.runtime_dir / "agent-status"  # an agent's own report (a permission question)
+            with Waker([(inboxes, lambda n: n.endswith(".json")), (reports, lambda n: n.endswith(".json"))]) as waker:
                 while not stop.is_set():
                     try:
                         for name in self._targets():

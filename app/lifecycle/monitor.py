@@ -100,8 +100,10 @@ class LivenessMonitor:
                 dead.append(release_dead(self.teams, self.team, m.name, reason))
         self.found.extend(dead)
         from app.lifecycle.budgets import check_budgets  # budgets are watched on the same beat
+        from app.lifecycle.usage import bind_codex_sessions
 
         with contextlib.suppress(CrewmuxError):  # a member left mid-check: the next beat looks again
+            bind_codex_sessions(self.teams, self.team)
             check_budgets(self.teams, self.team)
         return dead
 

@@ -145,7 +145,8 @@ def quit_typed_agent(
     if rules is None or handle is None or member.backend_type in (None, "in-process"):
         return None
     try:
-        from app.agents.delivery import look, screen_state
+        from app.agents.agent_state import screen_state
+        from app.agents.delivery import look
 
         backend = teammates.backend_for(member)
         if rules.quit_text and screen_state(look(backend, handle), rules) == "waiting":

@@ -174,6 +174,11 @@ class Teammates:
             cwd = str(create_worktree(Path(cwd), self.team, req.name))
         mode = load_settings(self.paths).permission_mode if req.kind == "claude" else "default"
         from app.agents.conversation import start_args  # its own conversation, resumable by crewmux
+        from app.core.agent_status import status_path
+        from app.core.atomic import ensure_dir
+
+        status_file = status_path(self.paths, req.name)
+        ensure_dir(status_file.parent)
 
         user_extra = [a for a in req.argv if a != "--"]
         if not any(a in user_extra for a in ("--session-id", "--resume", "--chat-history-file")):
@@ -191,6 +196,7 @@ class Teammates:
             home=self.teams.home,
             cwd=Path(cwd),
             permission_mode=mode,  # a claude teammate: the team's, and its config under crewmux's root
+            status_file=status_file,  # its own hooks report its state here
         )
         from app.agents.mcp_wiring import wire  # crewmux's MCP server, as this teammate (kinds that speak MCP)
 

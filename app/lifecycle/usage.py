@@ -9,18 +9,22 @@ Records read (never the screen):
   its own ``cost-state`` lines' ``totalCostUSD`` (the last of each run, summed over runs).
 - aider: its chat-history file, where aider writes ``> Tokens: 2.4k sent, 57 received. Cost:
   $0.01 message, $0.02 session.`` after each reply (the format of aider 0.86.2's
-  ``base_coder.calculate_and_show_tokens_and_cost``; read from its source, not yet from a run).
-- codex: its session file ``$CODEX_HOME/sessions/Y/M/D/rollout-<time>-<id>.jsonl`` (``CODEX_HOME``
-  from the teammate's process environment, else ``~/.codex``) — the one whose ``session_meta``
-  has the teammate's cwd, started after its process; the last ``token_count`` event's
-  ``info.total_token_usage`` (``input_tokens``, ``output_tokens``), turns = ``token_count`` events.
+  ``base_coder.calculate_and_show_tokens_and_cost``; seen in runs of the real program).
+- codex: its session file ``$CODEX_HOME/sessions/Y/M/D/rollout-<time>-<thread id>.jsonl``
+  (``CODEX_HOME`` from the teammate's process environment, else ``~/.codex``), bound to the
+  teammate by the thread id its own codex reports: the ``thread-id`` of its ``notify`` payload
+  (recorded as ``crewmux.sessionId`` by ``crewmux hook-event``), or, before its first turn ends,
+  the rollout file its own process holds open. The last ``token_count`` event's
+  ``info.total_token_usage`` (``input_tokens`` of which ``cached_input_tokens``, ``output_tokens``);
+  turns = ``token_count`` events; the model is the last ``turn_context``'s.
 - gemini: its chat file ``<GEMINI_CLI_HOME or ~>/.gemini/tmp/<project>/chats/session-*.jsonl`` whose
   first line's ``sessionId`` is the one crewmux gave it — each ``type: gemini`` line's ``tokens``
-  (``input`` in, ``output`` out), once per id.
+  (``input`` in, of which ``cached``; ``output`` out) and ``model``, once per id.
 - worker and shell teammates use no model.
 
-Cost: what the CLI reports (aider), else ``PRICES`` (USD per million tokens in/out) for the model
-named in the record; null when neither knows.
+Cost: what the CLI reports (aider's own; Claude Code's ``cost-state``), else the price table
+(:mod:`app.lifecycle.prices`, ``prices.json``) for the model named in the record; null when
+neither knows, and ``costNote`` says why.
 """
 
 from __future__ import annotations
@@ -39,20 +43,11 @@ from pydantic.alias_generators import to_camel
 
 from app.core.liveness import is_alive
 from app.core.paths import LEAD_NAME
+from app.lifecycle.prices import price
 
 if TYPE_CHECKING:
     from app.core.models import Member
     from app.core.team import TeamStore
-
-PRICES: dict[str, tuple[float, float]] = {
-    "claude-opus-4": (15.0, 75.0),
-    "claude-sonnet-4": (3.0, 15.0),
-    "claude-haiku-4": (1.0, 5.0),
-    "gpt-5": (1.25, 10.0),
-    "gemini-2.5-pro": (1.25, 10.0),
-    "gemini-2.5-flash": (0.30, 2.50),
-}
-"""USD per million tokens (in, out), matched as a prefix of the model name."""
 
 
 class MemberUsage(BaseModel):
@@ -71,17 +66,21 @@ class MemberUsage(BaseModel):
     cpu_seconds: float | None = None
     memory_mb: float | None = None
     source: str = Field(default="", description="The record the token counts came from.")
+    cost_note: str | None = Field(default=None, description="Why ``costUsd`` is null, when it is.")
 
 
 IN_KEYS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
 
-def price(model: str | None, tokens_in: int, tokens_out: int) -> float | None:
-    """USD for ``model``'s tokens from :data:`PRICES`, or None for a model not in it."""
-    for prefix, (pin, pout) in PRICES.items():
-        if model and model.startswith(prefix):
-            return round((tokens_in * pin + tokens_out * pout) / 1e6, 6)
-    return None
+def priced(out: MemberUsage, parts: list[tuple[str | None, int, int, int]]) -> None:
+    """Set ``out.cost_usd`` from the price table for ``parts`` (model, in, out, cached in), or say
+    which model has no price."""
+    costs = [price(m, i, o, c) for m, i, o, c in parts]
+    unknown = sorted({str(m) for (m, *_), c in zip(parts, costs, strict=True) if c is None})
+    if unknown:
+        out.cost_usd, out.cost_note = None, f"no price for model {', '.join(unknown)} in app/lifecycle/prices.json"
+    else:
+        out.cost_usd = round(sum(c or 0.0 for c in costs), 6)
 
 
 def _claude_dir(member: Member) -> Path:
@@ -117,11 +116,10 @@ def claude_usage(config_dir: Path, session_id: str, out: MemberUsage) -> None:
     out.tokens_in = sum(v[0] for v in seen.values())
     out.tokens_out = sum(v[1] for v in seen.values())
     out.turns = len(seen)
-    costs = [price(m, i, o) for i, o, m in seen.values()]
     if runs:
         out.cost_usd = round(sum(runs.values()), 6)
-    elif all(c is not None for c in costs):
-        out.cost_usd = round(sum(c or 0.0 for c in costs), 6)
+    elif seen:
+        priced(out, [(m, i, o, 0) for i, o, m in seen.values()])
     out.source = str(files[0]) if files else f"no transcript for session {session_id} yet"
 
 
@@ -144,6 +142,8 @@ def aider_usage(history: Path, out: MemberUsage) -> None:
     out.turns = len(found)
     costs = [float(m[6]) for m in found if m[6]]
     out.cost_usd = round(sum(costs), 6) if costs else None
+    if found and not costs:
+        out.cost_note = "aider reported no cost (its model has no price in litellm's table)"
     out.source = str(history)
 
 
@@ -167,24 +167,43 @@ def process_usage(pid: int, started: float | None, out: MemberUsage) -> None:
     out.memory_mb = round(rss / 2**20, 1)
 
 
-def _codex_home(pid: int | None) -> Path:
-    """``CODEX_HOME`` of the running process ``pid`` (else this process's), else ``~/.codex``."""
-    if pid:
-        with contextlib.suppress(psutil.Error):
-            for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
-                home = p.environ().get("CODEX_HOME")
-                if home:
-                    return Path(home)
-    return Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
+_ROLLOUT = "rollout-*.jsonl"
+
+
+def _open_rollout(pid: int | None, started: float | None) -> Path | None:
+    """The codex session file the live process tree of ``pid`` holds open (its own thread's)."""
+    if not pid or not is_alive(pid, started):
+        return None
+    with contextlib.suppress(psutil.Error):
+        for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                for f in p.open_files():
+                    path = Path(f.path)
+                    if path.match(_ROLLOUT) and "sessions" in path.parts:
+                        return path
+    return None
+
+
+def codex_session_file(member: Member) -> Path | None:
+    """``member``'s own codex session file: by the thread id its codex reported (notify), else the
+    one its live process holds open; None before either is known (never a guess by cwd or time)."""
+    rt = member.crewmux
+    if rt is None:
+        return None
+    if rt.session_id:
+        home = Path(_env_of(member, "CODEX_HOME") or os.environ.get("CODEX_HOME") or Path.home() / ".codex")
+        found = sorted((home / "sessions").glob(f"*/*/*/rollout-*-{rt.session_id}.jsonl"))
+        if found:
+            return found[0]
+    return _open_rollout(rt.pid, rt.pid_create_time)
 
 
 def codex_session_id(member: Member) -> str | None:
-    """The id of the codex conversation ``member`` ran (its session file's ``session_meta`` id)."""
+    """The id of the codex conversation ``member`` ran (see :func:`codex_session_file`)."""
     rt = member.crewmux
-    if rt is None or not rt.pid_create_time:
-        return None
-    home = Path((rt.env or {}).get("CODEX_HOME") or _codex_home(rt.pid))
-    session = codex_session(home, member.cwd, rt.pid_create_time)
+    if rt is not None and rt.session_id:
+        return rt.session_id
+    session = codex_session_file(member)
     if session is None:
         return None
     with contextlib.suppress(OSError, ValueError), session.open(errors="replace") as fh:
@@ -193,34 +212,47 @@ def codex_session_id(member: Member) -> str | None:
     return None
 
 
-def codex_session(codex_home: Path, cwd: str, started: float) -> Path | None:
-    """The earliest codex session file for ``cwd`` begun after ``started`` (epoch seconds)."""
-    found: list[tuple[float, Path]] = []
-    for file in (codex_home / "sessions").glob("*/*/*/rollout-*.jsonl"):
-        with contextlib.suppress(OSError, ValueError):
-            if file.stat().st_mtime < started:
-                continue
-            with file.open(errors="replace") as fh:
-                meta = json.loads(fh.readline())
-            payload = meta.get("payload") or {}
-            if meta.get("type") == "session_meta" and payload.get("cwd") == cwd:
-                found.append((file.stat().st_ctime, file))
-    return min(found)[1] if found else None
+def bind_codex_sessions(teams: TeamStore, team: str) -> list[str]:
+    """Record, as ``crewmux.sessionId``, the thread id of each running codex teammate that has none
+    yet, from the session file its own process holds open (its ``notify`` records it too, but only
+    when a turn ends). Runs on the liveness beat, so a teammate killed mid-turn can still be resumed
+    in its own conversation. Returns the names bound."""
+    bound: list[str] = []
+    for m in teams.load(team).members:
+        rt = m.crewmux
+        if rt is None or rt.agent_kind != "codex" or rt.session_id:
+            continue
+        sid = codex_session_id(m)
+        if sid:
+
+            def change(member: Member, sid: str = sid) -> None:
+                if member.crewmux is not None and not member.crewmux.session_id:
+                    member.crewmux.session_id = sid
+
+            teams.set_member(team, m.name, change)
+            bound.append(m.name)
+    return bound
 
 
 def codex_usage(session: Path, out: MemberUsage) -> None:
     """Fill ``out`` from codex's ``token_count`` events in ``session``."""
     total: dict[str, int] = {}
     turns = 0
+    model: str | None = None
     for line in session.read_text(errors="replace").splitlines():
         with contextlib.suppress(ValueError, AttributeError):
-            payload = json.loads(line).get("payload") or {}
+            doc = json.loads(line)
+            payload = doc.get("payload") or {}
+            if doc.get("type") == "turn_context" and payload.get("model"):
+                model = str(payload["model"])
             if payload.get("type") == "token_count" and isinstance(payload.get("info"), dict):
                 turns += 1
                 total = payload["info"].get("total_token_usage") or total
     out.tokens_in = int(total.get("input_tokens") or 0)
     out.tokens_out = int(total.get("output_tokens") or 0)
     out.turns = turns
+    if turns:
+        priced(out, [(model, out.tokens_in, out.tokens_out, int(total.get("cached_input_tokens") or 0))])
     out.source = str(session)
 
 
@@ -245,7 +277,7 @@ def _env_of(member: Member, key: str) -> str | None:
 
 def gemini_usage(gemini_home: Path, session_id: str, out: MemberUsage) -> None:
     """Fill ``out`` from gemini's chat file of ``session_id`` under ``gemini_home`` (its ``.gemini``)."""
-    seen: dict[str, tuple[int, int]] = {}
+    seen: dict[str, tuple[str | None, int, int, int]] = {}
     source = ""
     for file in (gemini_home / "tmp").glob("*/chats/session-*.jsonl"):
         with contextlib.suppress(OSError, ValueError):
@@ -258,10 +290,13 @@ def gemini_usage(gemini_home: Path, session_id: str, out: MemberUsage) -> None:
                     doc = json.loads(line)
                     tokens = doc.get("tokens")
                     if doc.get("type") == "gemini" and isinstance(tokens, dict):
-                        seen[str(doc.get("id"))] = (int(tokens.get("input") or 0), int(tokens.get("output") or 0))
-    out.tokens_in = sum(v[0] for v in seen.values())
-    out.tokens_out = sum(v[1] for v in seen.values())
+                        tin, tout = int(tokens.get("input") or 0), int(tokens.get("output") or 0)
+                        seen[str(doc.get("id"))] = (doc.get("model"), tin, tout, int(tokens.get("cached") or 0))
+    out.tokens_in = sum(v[1] for v in seen.values())
+    out.tokens_out = sum(v[2] for v in seen.values())
     out.turns = len(seen)
+    if seen:
+        priced(out, list(seen.values()))
     out.source = source or f"no gemini chat for session {session_id} yet"
 
 
@@ -276,22 +311,10 @@ def token_usage(member: Member, out: MemberUsage) -> None:
         elif rt.agent_kind == "gemini":
             home = _env_of(member, "GEMINI_CLI_HOME")
             gemini_usage((Path(home) if home else Path.home()) / ".gemini", rt.session_id, out)
-    if rt is not None and rt.agent_kind == "codex" and rt.pid_create_time:
-        session = codex_session(_codex_home(rt.pid), member.cwd, rt.pid_create_time)
+    if rt is not None and rt.agent_kind == "codex":
+        session = codex_session_file(member)
         if session is not None:
             codex_usage(session, out)
-
-
-def short_tokens(out: MemberUsage) -> str | None:
-    """``1.2k/340 $0.0123`` for a table cell; None when no record was read."""
-    if out.tokens_in is None or out.tokens_out is None:
-        return None
-
-    def k(n: int) -> str:
-        return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
-
-    cost = f" ${out.cost_usd:.4f}" if out.cost_usd is not None else ""
-    return f"{k(out.tokens_in)}/{k(out.tokens_out)}{cost}"
 
 
 def member_usage(member: Member) -> MemberUsage:

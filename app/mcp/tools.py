@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from app.core import policy
 from app.core.agent_reports import file_report, read_report
 from app.core.errors import BadInput, TeammateNotFound
-from app.core.liveness import is_alive
+from app.core.liveness import TeamLiveness
 from app.core.mailbox import Mailbox, dump_messages
 from app.core.paths import LEAD_NAME
 from app.core.tasks import TaskStore
@@ -80,16 +80,12 @@ class TeamTools:
         return TaskStore(self.paths)
 
     # -- the team ----------------------------------------------------------------------------
-    def _member_doc(self, m: Member, owned: list[str]) -> dict[str, Any]:
+    def _member_doc(self, m: Member, owned: list[str], liveness: TeamLiveness) -> dict[str, Any]:
         rt = m.crewmux
-        if rt is not None and rt.pid is not None:
-            running: bool | None = is_alive(rt.pid, rt.pid_create_time)
-        else:
-            running = None if m.name == LEAD_NAME else m.is_active
         doc: dict[str, Any] = {
             "name": m.name,
             "kind": (rt.agent_kind if rt is not None else None) or m.agent_type,
-            "running": running,
+            "running": liveness.alive(m),  # never isActive: Claude Code clears it after every turn
             "owns": owned,
         }
         if rt is not None and rt.paused:
@@ -107,12 +103,13 @@ class TeamTools:
             if t.owner and t.status != "completed":
                 owned.setdefault(t.owner, []).append(t.id)
         counts = {s: sum(1 for t in tasks if t.status == s) for s in ("pending", "in_progress", "completed")}
+        liveness = TeamLiveness(team)
         return {
             "team": team.name,
             "you": self.me,
             "lead": LEAD_NAME,
             "delegateMode": policy.is_delegate(self.paths),
-            "members": [self._member_doc(m, owned.get(m.name, [])) for m in team.members],
+            "members": [self._member_doc(m, owned.get(m.name, []), liveness) for m in team.members],
             "tasks": counts,
         }
 

@@ -52,3 +52,30 @@ def test_wall_budget_warns_then_pauses_and_holds(home: Path, tmux_socket: str, t
     assert [m.text for m in mail.inbox("s", unread_only=True)] == ["EARLY", "HELD-ONE"]
     assert held_messages(teams, "b", "s") == []
     assert member_usage(teams.member("b", "s")).state == "running"
+
+
+def test_wall_budget_stops_a_worker_which_reads_its_own_inbox(home: Path, tmux_socket: str, tmp_path: Path) -> None:
+    """A worker reads its inbox itself (nothing is typed into it): while paused a message is held
+    outside its inbox, so it never takes it; a raised budget releases it and the worker reads it."""
+    teams = TeamStore(home)
+    teams.create("b")
+    svc = Teammates(teams, "b")
+    svc.spawn(SpawnRequest(name="w", kind="worker", backend="tmux", cwd=str(tmp_path), max_minutes=0.05))
+    mail = Mailbox(teams, "b")
+
+    def wall() -> float:
+        return member_usage(teams.member("b", "w")).wall_seconds or 0.0
+
+    wait_until(lambda: wall() >= 3.0, 15, "100 % of 3 s")
+    assert [e.what for e in check_budgets(teams, "b", svc)] == ["paused"]
+    assert member_usage(teams.member("b", "w")).state == "over-budget"
+    mail.send("w", "HELD-FOR-WORKER", sender="team-lead")
+    assert [m.text for m in held_messages(teams, "b", "w")] == ["HELD-FOR-WORKER"]
+    assert all("HELD" not in m.text for m, _read_at in mail.history("w"))  # never in its inbox
+    set_budget(teams, "b", "w", max_minutes=60)
+
+    def read_by_worker() -> bool:
+        return any(m.text == "HELD-FOR-WORKER" and (read_at or m.read) for m, read_at in mail.history("w"))
+
+    wait_until(read_by_worker, 30, "the worker took the released message")
+    assert held_messages(teams, "b", "w") == []

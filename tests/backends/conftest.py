@@ -33,6 +33,14 @@ def fake_iterm2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     sys.modules.pop("iterm2", None)
 
 
+@pytest.fixture(params=["ghostty", "pyte"])
+def screen_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each in-process screen in turn: Ghostty's (pyghostty) and pyte's (the fallback)."""
+    kind = str(request.param)
+    monkeypatch.setenv("CREWMUX_SCREEN", kind)
+    return kind
+
+
 @pytest.fixture(params=BACKEND_NAMES)
 def backend(request: pytest.FixtureRequest) -> Iterator[PaneBackend]:
     """Each backend in turn; every pane it made is killed afterwards."""

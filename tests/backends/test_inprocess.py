@@ -39,7 +39,9 @@ CURSES_APP = textwrap.dedent(
 )
 
 
-def test_full_screen_program_shows_correctly(tmp_path: Path) -> None:
+def test_full_screen_program_shows_correctly(tmp_path: Path, screen_kind: str) -> None:
+    from app.console.widgets.terminal import screen_row
+
     backend = InProcessBackend()
     script = tmp_path / "app.py"
     script.write_text(CURSES_APP)
@@ -51,7 +53,9 @@ def test_full_screen_program_shows_correctly(tmp_path: Path) -> None:
         with term.lock:
             assert term.screen.in_alternate
             assert term.screen.display[0].startswith("TOP-LEFT")
-            assert term.screen.buffer[0][0].fg == "red"
+            first = screen_row(term.screen, 0, None)[0]
+            assert first.text.startswith("T") and first.style is not None and first.style.color is not None
+            assert first.style.color.number == 1  # red, as drawn
             assert "before-app" not in "\n".join(term.screen.display)
         seen = term.version
         term.resize(60, 15)

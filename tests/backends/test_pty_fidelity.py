@@ -1,4 +1,5 @@
-"""In-process fidelity: a sequence pyte rejects loses nothing after it; wide characters."""
+"""In-process fidelity, on both screens (Ghostty's and pyte's): a sequence pyte rejects loses
+nothing after it; wide characters; shrinking."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from backends.base import PaneSpec
 from backends.inprocess import InProcessBackend
 
 
-def test_a_rejected_sequence_keeps_the_rest_of_the_read(tmp_path: Path) -> None:
+def test_a_rejected_sequence_keeps_the_rest_of_the_read(tmp_path: Path, screen_kind: str) -> None:
     # vim sends CSI ? 4 m at start; pyte raises on it. Everything after it in the same read counts.
     stream = tmp_path / "stream.bin"
     body = b"".join(b"line%03d\r\n" % i for i in range(200))
@@ -23,15 +24,15 @@ def test_a_rejected_sequence_keeps_the_rest_of_the_read(tmp_path: Path) -> None:
         everything = [*shown.scrollback, *shown.lines]
         assert everything[:3] == ["before", "after-rejected", "line000"], everything[:5]
         assert [line for line in everything if line.startswith("line")] == [f"line{i:03d}" for i in range(200)]
-        assert term.stream.rejected >= 1
+        assert screen_kind == "ghostty" or term.screen._stream.rejected >= 1
     finally:
         backend.kill(handle, grace=0.5)
 
 
-def test_wide_characters_take_two_columns_on_a_real_pty(tmp_path: Path) -> None:
+def test_wide_characters_take_two_columns_on_a_real_pty(tmp_path: Path, screen_kind: str) -> None:
     from rich.cells import cell_len
 
-    from app.console.widgets.terminal import pyte_row
+    from app.console.widgets.terminal import screen_row
 
     backend = InProcessBackend()
     argv = ["sh", "-c", "printf 'a中b😀c|\\n'; sleep 30"]
@@ -40,7 +41,7 @@ def test_wide_characters_take_two_columns_on_a_real_pty(tmp_path: Path) -> None:
     try:
         assert term.wait_for(lambda s: "|" in s.display[0], 20), term.screen.display
         with term.lock:
-            row = pyte_row(term.screen, 0, (0, 3))  # the cursor on "b", after the wide char
+            row = screen_row(term.screen, 0, (0, 3))  # the cursor on "b", after the wide char
             text = "".join(seg.text for seg in row)
         assert text.startswith("a中b😀c|")
         assert sum(cell_len(seg.text) for seg in row) == 20  # the row fills the screen's width, no more
@@ -50,7 +51,7 @@ def test_wide_characters_take_two_columns_on_a_real_pty(tmp_path: Path) -> None:
         backend.kill(handle, grace=0.5)
 
 
-def test_shrinking_keeps_the_rows_above_the_cursor(tmp_path: Path) -> None:
+def test_shrinking_keeps_the_rows_above_the_cursor(tmp_path: Path, screen_kind: str) -> None:
     # A teammate started at 120x36 and shown in a 22-row view: its first lines stay on screen.
     backend = InProcessBackend()
     argv = ["sh", "-c", "echo first; echo second; echo third; sleep 30"]

@@ -208,3 +208,20 @@ def test_release_gives_back_only_the_agents_unfinished_tasks(teams: TeamStore) -
     assert store.claim(None, "carol").id == a.id
     assert not [p for p in teams.paths("crew").tasks_dir.glob("*.lock") if p.is_dir()]
     store.close()
+
+
+def test_an_empty_inbox_claude_code_left_is_empty_not_corrupt(teams: TeamStore) -> None:
+    """Seen under ``crewmux claude``: the real lead's inbox, empty (0 bytes); the console moved it aside."""
+    path = _inbox(teams, "team-lead")
+    problems: list[object] = []
+    unsubscribe = add_problem_sink(problems.append)
+    try:
+        path.write_text("")
+        box = Mailbox(teams, "crew")
+        assert box.inbox("team-lead") == [] and box.history("team-lead") == []
+        assert path.exists() and path.read_text() == "" and problems == []  # left where it is, unreported
+        box.send("team-lead", "after the empty file", sender="alice")
+        assert [m.text for m in box.inbox("team-lead")] == ["after the empty file"]
+    finally:
+        unsubscribe()
+    assert not list(path.parent.glob("*.corrupt-*"))

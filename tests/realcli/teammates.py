@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.agents.adapters import load_rules
-from app.agents.delivery import look, screen_state
+from app.agents.agent_state import screen_state
+from app.agents.delivery import look
 from app.core.mailbox import Mailbox
 from app.core.team import TeamStore
 from app.lifecycle.inbox_delivery import DeliveryEvent, InboxDelivery, pane_handle

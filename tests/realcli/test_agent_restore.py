@@ -1,6 +1,7 @@
 """A real codex, gemini or aider teammate brought back by ``crewmux resume`` after ``tmux
-kill-server`` resumes its own conversation (``codex resume <id>`` with the id from codex's session
-file; ``gemini --resume <id>``; ``aider --restore-chat-history``): its next request carries the
+kill-server`` resumes its own conversation (``codex resume <id>`` with the thread id recorded from
+the session file its process held open, or its notify; ``gemini --resume <id>``; ``aider
+--restore-chat-history``): its next request carries the
 earlier turn, once."""
 
 from __future__ import annotations
@@ -36,8 +37,13 @@ def test_restored_agent_resumes_its_conversation(kind: str, real_cli: Callable[[
         crew.spawn("mate", "--prompt", "Remember PAPAYA")
         wait_until(lambda: any("PAPAYA" in " ".join(profile.user_texts(r)) for r in server.model_calls), 60, "turn 1")
         crew.wait_state("mate", "waiting", timeout=30)
+        # the liveness beat (the console's, or `crewmux monitor`) binds a codex teammate to the
+        # session file its own process holds open — before its notify may have run
+        assert crew.crewmux("monitor", "--team", crew.team, "--once").returncode == 0
         rt = crew.teams.member(crew.team, "mate").crewmux
         assert rt is not None and rt.pid
+        if kind == "codex":
+            assert rt.session_id, "the monitor recorded codex's thread id"
         subprocess.run(["tmux", "-L", crew.socket, "kill-server"], check=True)
         # gemini outlives its pane (it ignores the hangup): resume ends such an orphan and restarts it
         if kind != "gemini":

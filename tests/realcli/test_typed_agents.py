@@ -89,6 +89,10 @@ def test_usage_comes_from_the_agents_own_records(crew: Crew) -> None:
     got = wait_until(lambda: (r := row())["turns"] and r, 30, f"{crew.profile.kind}'s usage record")
     if crew.profile.kind in ("codex", "gemini"):
         assert got["tokensIn"] == 12 * got["turns"] and got["tokensOut"] == 7 * got["turns"], got
+        # priced from app/lifecycle/prices.json for the model its record names (gpt-5-codex: $1.25/$10)
+        assert got["costUsd"] is not None and got["costUsd"] > 0 and got["costNote"] is None, got
+        if crew.profile.kind == "codex":
+            assert got["costUsd"] == pytest.approx(got["turns"] * (12 * 1.25 + 7 * 10.0) / 1e6), got
         return
     # aider counts tokens itself (its "Tokens: 2.4k sent, 1 received." line, on its screen too) and
     # prices them from its own table: the history file's figures are the screen's
@@ -210,13 +214,11 @@ def test_an_enter_right_after_the_paste_is_never_submitted_twice(crew: Crew) -> 
 
 
 def test_the_agent_reports_its_own_state_through_its_hook(crew: Crew) -> None:
-    """codex ``notify`` (agent-turn-complete) and aider ``--notifications-command`` call
-    ``crewmux hook-event``, which records the member's self-reported state."""
+    """codex's hooks (``Stop``), gemini's settings hooks (``AfterAgent``) and aider's
+    ``--notifications-command`` run crewmux's recorder, which records the member's self-reported state."""
     from app.core.agent_status import reported
 
     kind = crew.profile.kind
-    if not load_rules(kind).hook_args:
-        pytest.skip(f"{kind}'s own hooks are not wired by crewmux yet (screen rules only)")
     _arrived(crew, FIRST, timeout=60)
     crew.wait_state("mate", "waiting", timeout=30)
     sent = time.time()

@@ -1,4 +1,7 @@
-"""The teammate list: the lead first, then each teammate with its state, task, usage and unread badge."""
+"""The teammate list: the lead first, then each teammate with its state, task, usage and unread
+badge. Once any agent reported token usage, a ``tokens`` column shows each one's tokens (in + out)
+and cost, a TOTAL row sums tokens, cost, CPU and memory for the team, and the border title carries
+the team's total (so it shows even when the table is too narrow for the column)."""
 
 from __future__ import annotations
 
@@ -10,11 +13,13 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from app.core.sanitize import for_display
+from app.lifecycle.usage import total
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from app.console.model import TeammateRow
+    from app.lifecycle.usage import MemberUsage
 
 STATE_STYLE = {
     "starting": "italic",
@@ -43,7 +48,7 @@ def _plain(value: str) -> Text:
 
 
 COLUMNS = ("name", "kind", "backend", "state", "task", "tokens", "cpu%", "MB")
-DROP_ORDER = ("tokens", "backend", "MB", "cpu%", "kind")  # what goes first when the list is narrow
+DROP_ORDER = ("backend", "MB", "cpu%", "kind", "tokens")  # what goes first when the list is narrow
 MIN_TASK = 12
 
 
@@ -51,18 +56,35 @@ def columns_for(width: int, widths: dict[str, int]) -> list[str]:
     """The columns that fit in ``width`` cells (``widths``: each column's widest cell), the task
     column keeping at least :data:`MIN_TASK` cells; the least useful columns go first."""
     shown = [c for c in COLUMNS if c in widths]
+    task = min(MIN_TASK, widths.get("task", MIN_TASK))  # an empty task column needs no more than its header
     for drop in (None, *DROP_ORDER):
         if drop is not None and drop in shown:
             shown.remove(drop)
-        need = sum(widths[c] for c in shown if c != "task") + MIN_TASK + len(shown) - 1
+        need = sum(widths[c] for c in shown if c != "task") + task + len(shown) - 1
         if need <= width:
             break
     return shown
 
 
+def _k(n: int) -> str:
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
+def spend_text(spend: MemberUsage | None, partial: bool = False) -> str:
+    """``2.5k $0.011``: tokens in + out and the cost (3 significant digits; ``$?`` when no price is
+    known, ``+?`` after a sum that lacks someone's price); ``-`` without a record."""
+    if spend is None or spend.tokens_in is None or spend.tokens_out is None:
+        return "-"
+    tokens = _k(spend.tokens_in + spend.tokens_out)
+    if spend.cost_usd is None:
+        return f"{tokens} $?"
+    cost = f"{spend.cost_usd:.2f}" if spend.cost_usd >= 1 else f"{spend.cost_usd:.2g}"
+    return f"{tokens} ${cost}" + ("+?" if partial else "")
+
+
 class TeammateList(Widget):
     """Draws the rows it is given; ``selected`` names the highlighted row. Narrow, it drops the
-    backend, memory, CPU and kind columns in that order, so name, state and task always show."""
+    backend, memory, CPU, kind and tokens columns in that order, so name, state and task always show."""
 
     DEFAULT_CSS = """
     TeammateList { height: auto; max-height: 50%; background: $surface; border: round $primary;
@@ -74,6 +96,10 @@ class TeammateList(Widget):
 
     def on_mount(self) -> None:
         self.border_title = "Team"
+
+    def watch_rows(self, rows: list[TeammateRow]) -> None:
+        spent = [r.spend for r in rows if r.spend]
+        self.border_title = f"Team · Σ {team_total(rows)['tokens'].plain}" if spent else "Team"
 
     def render(self) -> RenderableType:
         cells: list[dict[str, Text]] = []
@@ -88,16 +114,40 @@ class TeammateList(Widget):
                     "task": _plain(row.task or "-"),
                     "cpu%": Text(f"{usage.cpu:.0f}" if usage else "-"),
                     "MB": Text(f"{usage.mem_mb:.0f}" if usage else "-"),
-                    "tokens": Text(row.tokens or "-"),
+                    "tokens": Text(spend_text(row.spend)),
                 }
             )
-        with_tokens = any(r.tokens for r in self.rows)  # the column shows once an agent reported usage
+        with_tokens = any(r.spend for r in self.rows)  # the column and the TOTAL row show once an agent reported
+        styles = ["reverse" if row.name == self.selected else "" for row in self.rows]
+        if with_tokens:
+            cells.append(team_total(self.rows))
+            styles.append("bold")
         widths = {c: max([len(c), *(r[c].cell_len for r in cells)]) for c in COLUMNS if c != "tokens" or with_tokens}
         shown = columns_for(self.size.width, widths)
         table = Table.grid(padding=(0, 1), expand=True)
         for header in shown:
             table.add_column(header, no_wrap=True, overflow="ellipsis", ratio=1 if header == "task" else None)
         table.add_row(*(Text(h, style="dim") for h in shown))
-        for row, cell in zip(self.rows, cells, strict=True):
-            table.add_row(*(cell[c] for c in shown), style="reverse" if row.name == self.selected else "")
+        for cell, style in zip(cells, styles, strict=True):
+            table.add_row(*(cell[c] for c in shown), style=style)
         return table
+
+
+def team_total(rows: list[TeammateRow]) -> dict[str, Text]:
+    """The TOTAL row's cells: tokens in/out and cost summed over the teammates (the lead is not
+    one), CPU and memory summed over every running process, and how many are over budget."""
+    mates = [r for r in rows if not r.is_lead]
+    spend = total([r.spend for r in mates if r.spend])
+    usages = [r.usage for r in rows if r.usage]
+    over = sum(r.state == "over-budget" for r in mates)
+    partial = any(r.spend and r.spend.cost_usd is None for r in mates)  # a model without a price
+    return {
+        "name": Text("TOTAL"),
+        "kind": Text(""),
+        "backend": Text(""),
+        "state": Text(f"{over} over" if over else "", style=STATE_STYLE["over-budget"] if over else ""),
+        "task": Text(""),
+        "cpu%": Text(f"{sum(u.cpu for u in usages):.0f}" if usages else "-"),
+        "MB": Text(f"{sum(u.mem_mb for u in usages):.0f}" if usages else "-"),
+        "tokens": Text(spend_text(spend, partial) if spend.tokens_in is not None else "-"),
+    }

@@ -1,31 +1,35 @@
 """The selected teammate's live screen, drawn row by row with the Line API.
 
-Two sources feed it: a :class:`LiveScreen` — an in-process teammate's pyte screen, or a tmux
-teammate's, fed by the team's control-mode client (:mod:`backends.tmux_view`) — read under its
-lock, redrawn only when its ``version`` moved, at most ``fps`` times a second: woken by the
-screen's feeder as soon as output arrives, with a timer as the fallback for resizes and focus
-changes; or the text of an iTerm2 pane mirrored by a worker. A screen taller than the view (a tmux
-pane its layout keeps larger) shows its bottom rows: the newest output and the input line. When
-the view has focus, every key goes to the teammate (Esc too: agents' interrupt) and a paste
-arrives bracketed when the program asked for it; ctrl+] (:data:`LEAVE_KEY`) leaves.
+Two sources feed it: a :class:`LiveScreen` — an in-process teammate's emulated screen (Ghostty's
+rows as SGR text, or pyte's cells), or a tmux teammate's, fed by the team's control-mode client
+(:mod:`backends.tmux_view`) — read under its lock, redrawn only when its ``version`` moved, at most
+``fps`` times a second: woken by the screen's feeder as soon as output arrives, with a timer as the
+fallback for resizes and focus changes; or the text of an iTerm2 pane mirrored by a worker. A
+screen taller than the view (a tmux pane its layout keeps larger) shows its bottom rows: the newest
+output and the input line. When the view has focus, every key goes to the teammate (Esc too:
+agents' interrupt) in the modes the program set (application cursor keys, bracketed paste), and
+mouse events are reported when it asked for them (see :mod:`app.console.widgets.term_input`);
+ctrl+] (:data:`LEAVE_KEY`) leaves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import time
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from app.core.sanitize import paste_safe
-from backends.base import KEY_BYTES, PASTE_END, PASTE_START
+from app.console.widgets.term_input import DECCKM, FOCUS_EVENTS, MouseAction, key_bytes, mouse_bytes, paste_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,15 +38,12 @@ if TYPE_CHECKING:
     from textual import events
     from textual.timer import Timer
 
-    from backends.base import Key
-    from backends.terminal_screen import TerminalScreen
-
 
 class LiveScreen(Protocol):
     """A teammate's emulated screen the view draws: an in-process pty's or a followed tmux pane's."""
 
     @property
-    def screen(self) -> TerminalScreen: ...
+    def screen(self) -> Any: ...
     @property
     def lock(self) -> AbstractContextManager[bool]: ...
     @property
@@ -58,46 +59,7 @@ class LiveScreen(Protocol):
 LEAVE_KEY = "ctrl+right_square_bracket"
 """The one key the view keeps (ctrl+]: telnet's escape, which no agent or editor uses; it reaches
 Textual inside tmux as the plain byte 0x1d). Every other key goes to the program."""
-_ARROWS = {"up": "Up", "down": "Down", "left": "Left", "right": "Right"}
-_KEY_NAMES: dict[str, str] = {  # Textual's key name -> its name in backends.base.KEY_BYTES
-    "enter": "Enter", "escape": "Escape", "tab": "Tab", "shift+tab": "BTab", "backspace": "BSpace",
-    "home": "Home", "end": "End", "insert": "IC", "delete": "DC", "pageup": "PPage", "pagedown": "NPage",
-    **{name: name.capitalize() for name in _ARROWS},
-    **{f"{mod}+{name}": f"{tmux}-{_ARROWS[name]}" for mod, tmux in (("shift", "S"), ("ctrl", "C"), ("alt", "M"))
-       for name in _ARROWS},
-    **{f"f{n}": f"F{n}" for n in range(1, 13)},
-}  # fmt: skip
 _PYTE_COLORS = {"brown": "yellow"}
-
-
-def key_bytes(key: str, character: str | None) -> bytes | None:
-    """The bytes an xterm sends for Textual's ``key`` (with its ``character``); None for none.
-
-    Named keys come from :data:`backends.base.KEY_BYTES`; Alt+x is Escape then x (xterm's
-    ``metaSendsEscape``, as tmux sends it); Ctrl+letter is its control code, text itself.
-    """
-    name = _KEY_NAMES.get(key)
-    if name is not None:
-        return KEY_BYTES[cast("Key", name)]
-    if key.startswith("alt+"):
-        rest = key_bytes(key[4:], character if character and len(character) == 1 else None)
-        if rest is None and len(key) == 5:
-            rest = key[4].encode()
-        return None if rest is None else b"\x1b" + rest
-    if character:
-        return character.encode("utf-8")
-    if key.startswith("ctrl+") and len(key) == 6 and key[5].isalpha():  # ctrl+letter: its control code
-        return bytes([ord(key[5]) & 0x1F])
-    return None
-
-
-def paste_bytes(text: str, bracketed: bool) -> bytes:
-    """What a terminal sends for a paste: bracketed (``ESC [200~`` … ``ESC [201~``) when the
-    program asked for it (mode 2004), with no escape sequence inside that could end it early;
-    else the text as typed, each line break a carriage return."""
-    if bracketed:
-        return PASTE_START + paste_safe(text).encode() + PASTE_END
-    return text.replace("\r\n", "\r").replace("\n", "\r").encode()
 
 
 def _color(value: str) -> str | None:
@@ -166,6 +128,36 @@ def pyte_row(screen: Any, y: int, cursor: tuple[int, int] | None) -> list[Segmen
     return segments
 
 
+_RICH = Console(file=io.StringIO(), color_system="truecolor", width=10_000, legacy_windows=False)
+
+
+def vt_row(row: tuple[str, tuple[tuple[int, int], ...]], columns: int, cursor_x: int) -> list[Segment]:
+    """Segments for one row of a Ghostty screen (:meth:`backends.ghostty_screen.GhosttyScreen.vt_rows`:
+    SGR-styled text and its empty cells, drawn unstyled): padded to ``columns`` cells, the cell
+    at ``cursor_x`` (-1: none) drawn reversed. Wide chars keep their two cells."""
+    line, empty = row
+    segments = Segment.adjust_line_length(list(Text.from_ansi(line, end="").render(_RICH, end="")), columns)
+    if empty:
+        cuts = sorted({c for run in empty for c in run} | {columns})
+        pieces = Segment.divide(segments, cuts)
+        inside = [any(a <= start < b for a, b in empty) for start in [0, *cuts[:-1]]]
+        segments = [Segment(seg.text) if inside[i] else seg for i, piece in enumerate(pieces) for seg in piece]
+    if not 0 <= cursor_x < columns:
+        return segments
+    before, at, after = Segment.divide(segments, [cursor_x, cursor_x + 1, columns])
+    at = [
+        Segment(seg.text, (seg.style or Style()) + Style(reverse=not (seg.style and seg.style.reverse))) for seg in at
+    ]
+    return [*before, *at, *after]
+
+
+def screen_row(screen: Any, y: int, cursor: tuple[int, int] | None) -> list[Segment]:
+    """Segments for row ``y`` of either emulated screen (Ghostty's or pyte's); call under its lock."""
+    if hasattr(screen, "vt_rows"):
+        return vt_row(screen.vt_rows()[y], screen.columns, cursor[1] if cursor is not None and cursor[0] == y else -1)
+    return pyte_row(screen, y, cursor)
+
+
 class TerminalView(Widget, can_focus=True):
     """A teammate's screen. Set ``terminal`` (in-process) or call ``show_lines`` (mirror)."""
 
@@ -211,6 +203,7 @@ class TerminalView(Widget, can_focus=True):
         self._cursor: tuple[int, int] | None = None
         self._cursor_row = 0
         self._shown_top = 0
+        self._vt: list[Any] = []  # the rows as last drawn, for a Ghostty screen
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake_pending = False
         self._last_poll = 0.0
@@ -302,6 +295,9 @@ class TerminalView(Widget, can_focus=True):
             full = self._drawn_version < 0 or len(self._rows) != screen.lines
             dirty = set(range(screen.lines)) if full else set(screen.dirty)
             screen.dirty.clear()
+            vt = screen.vt_rows() if hasattr(screen, "vt_rows") else None
+            if vt is not None and not full:  # Ghostty marks every row after a feed: keep those whose text changed
+                dirty = {y for y in dirty if y >= len(self._vt) or vt[y] != self._vt[y]}
             if cursor != self._cursor:  # the old and the new cursor rows change too
                 dirty.update(c[0] for c in (cursor, self._cursor) if c is not None)
             if full:
@@ -309,8 +305,13 @@ class TerminalView(Widget, can_focus=True):
                 self._strips.clear()
             for y in dirty:
                 if 0 <= y < screen.lines:
-                    self._rows[y] = pyte_row(screen, y, cursor)
+                    if vt is None:
+                        self._rows[y] = pyte_row(screen, y, cursor)
+                    else:
+                        cursor_x = cursor[1] if cursor is not None and cursor[0] == y else -1
+                        self._rows[y] = vt_row(vt[y], screen.columns, cursor_x)
                     self._strips.pop(y, None)
+            self._vt = vt or []
             self._cursor = cursor
             self._cursor_row = screen.cursor.y
             self._drawn_version = term.version
@@ -356,14 +357,25 @@ class TerminalView(Widget, can_focus=True):
 
     def on_focus(self) -> None:
         self._drawn_version = -1
+        if self._has_mode(FOCUS_EVENTS):  # the program asked to be told (as xterm does, ?1004)
+            self.post_message(self.Typed(b"\x1b[I"))
 
     def on_blur(self) -> None:
         self._drawn_version = -1
+        if self._has_mode(FOCUS_EVENTS):
+            self.post_message(self.Typed(b"\x1b[O"))
+
+    def _has_mode(self, mode: int) -> bool:
+        term = self.terminal
+        if term is None:
+            return False
+        with term.lock:
+            return bool(term.screen.has_mode(mode))
 
     def on_key(self, event: events.Key) -> None:
         if event.key == LEAVE_KEY:
             return
-        data = key_bytes(event.key, event.character)
+        data = key_bytes(event.key, event.character, app_cursor=self._has_mode(DECCKM))
         if data is not None:
             event.stop()
             event.prevent_default()
@@ -371,13 +383,35 @@ class TerminalView(Widget, can_focus=True):
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
-        term = self.terminal
-        bracketed = False
-        if term is not None:
-            with term.lock:
-                bracketed = (2004 << 5) in term.screen.mode
         if event.text:
-            self.post_message(self.Typed(paste_bytes(event.text, bracketed)))
+            self.post_message(self.Typed(paste_bytes(event.text, self._has_mode(2004))))
+
+    def _mouse(self, event: events.MouseEvent, action: MouseAction) -> None:
+        """Report a mouse event to the program when it asked for mouse reporting (in-process only)."""
+        term, at = self.terminal, event.get_content_offset(self)
+        if term is None or at is None:
+            return
+        with term.lock:
+            data = mouse_bytes(term.screen, action, event.button, at.x, at.y, shift=event.shift,
+                               meta=event.meta, ctrl=event.ctrl)  # fmt: skip
+        if data is not None:
+            event.stop()
+            self.post_message(self.Typed(data))
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        self._mouse(event, "press")
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        self._mouse(event, "release")
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._mouse(event, "motion")
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._mouse(event, "wheel_up")
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self._mouse(event, "wheel_down")
 
     def action_leave(self) -> None:
         self.post_message(self.Left())
