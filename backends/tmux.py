@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 _TMUX_COLORS = {"purple": "magenta", "orange": "colour208", "pink": "colour205", "grey": "colour244"}
 _FIELDS = "#{pane_id}\t#{pane_pid}\t#{window_id}\t#{session_name}"
+_CLIENT = "#{client_session}\t#{client_control_mode}"
 _OWNER = "#{pane_id}\t#{pane_pid}\t#{@crewmux-team}\t#{@crewmux-name}\t#{window_id}\t#{session_name}"
 
 
@@ -197,8 +198,17 @@ class TmuxBackend:
         """The command that shows the team's panes, or None inside tmux (they are already there)."""
         return None if self.inside else self.server.attach_command(session_name(team))
 
-    def follow(self, team: str, on_output: Callable[[str, bytes], None]) -> TmuxControl:
-        """Stream the output of the team's panes to ``on_output(pane_id, bytes)`` over one control client.
+    def follow(
+        self,
+        team: str,
+        on_output: Callable[[str, bytes], None],
+        *,
+        on_notice: Callable[[str], None] | None = None,
+        on_closed: Callable[[str], None] | None = None,
+        every_pane: bool = False,
+    ) -> TmuxControl:
+        """Stream the output of the team's panes to ``on_output(pane_id, bytes)`` over one control client
+        attached to the session of the team's first pane (``every_pane``: panes started later too).
 
         Raises PaneNotFound when the team has no pane. Call ``close()`` on the result to stop.
         """
@@ -206,7 +216,12 @@ class TmuxBackend:
         if not panes:
             raise PaneNotFound(f"team {team!r} has no tmux panes to follow")
         mine = {row[0] for row in panes}
-        return TmuxControl(self.server, panes[0][5], lambda pane, data: on_output(pane, data) if pane in mine else None)
+
+        def output(pane: str, data: bytes) -> None:
+            if every_pane or pane in mine:
+                on_output(pane, data)
+
+        return TmuxControl(self.server, panes[0][5], output, on_notice=on_notice, on_closed=on_closed)
 
     # -- using a pane --------------------------------------------------------------------
     def server_for(self, handle: PaneHandle) -> TmuxServer:
@@ -323,9 +338,15 @@ class TmuxBackend:
         detached teammate session; its window then keeps this size, ``window-size manual``). A pane
         beside the console, or on a screen someone watches, is left to that layout. The program
         gets SIGWINCH from tmux."""
-        fmt = "#{window_panes}\t#{session_attached}\t#{pane_width}\t#{pane_height}\t#{window_height}"
-        row = self._server(handle).run("display-message", "-p", "-t", handle.pane_id, fmt)[0].split("\t")
-        if row[0] != "1" or row[1] != "0":
+        fmt = "#{window_panes}\t#{session_name}\t#{pane_width}\t#{pane_height}\t#{window_height}"
+        out = self._server(handle).run(
+            "display-message", "-p", "-t", handle.pane_id, fmt, ";", "list-clients", "-F", _CLIENT
+        )
+        row = out[0].split("\t") if out else []
+        if len(row) != 5 or row[0] != "1":
+            return False
+        # a control client (the console following the team, tmux -C) has no screen: it does not count
+        if any(client == f"{row[1]}\t0" for client in out[1:]):
             return False
         width, height, window_height = (int(x) for x in row[2:])
         if (width, height) != (cols, rows):  # the window also holds the status line: add its rows

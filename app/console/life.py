@@ -19,6 +19,7 @@ from textual import work
 from textual.widget import Widget
 
 from app.console.messages import Notice, SeatTaken
+from app.console.widgets.watcher import tick_interval
 from app.core.errors import CrewmuxError
 from app.lifecycle.inbox_delivery import DeliveryEvent, InboxDelivery
 from app.lifecycle.monitor import LivenessMonitor
@@ -101,7 +102,7 @@ class TeamLife(Widget):
                 self.dead.add(d.name)
                 released = f"; released task(s) {', '.join(d.released)}" if d.released else ""
                 self._notice(f"✖ {d.name} is dead ({d.reason}){released}", "error", key=f"dead:{d.name}")
-            self.stop.wait(self.interval)
+            self.stop.wait(tick_interval(self.interval, monitor.members))  # a large team: checked less often
 
     def _wait_for_seat(self) -> bool:
         """Own the team's seat before doing any of its duties; a viewer says so, then retries each tick.

@@ -46,7 +46,7 @@ class Probe(Protocol):
 class PsutilProbe:
     """The real probe: psutil over the process and its children, CPU since the previous call."""
 
-    def __init__(self, *, map_ttl: float = 0.5) -> None:
+    def __init__(self, *, map_ttl: float = 1.0) -> None:
         self._procs: dict[int, psutil.Process] = {}
         self._children: dict[int, list[int]] = {}
         self._map_at = -1.0
@@ -258,7 +258,7 @@ def snapshot(
         pid = (rt.pid if rt else None) or (liveness.pid(m) if alive else None)
         usage = probe(pid) if pid and alive else None
         try:
-            unread = len(mailbox.inbox(m.name, unread_only=True))
+            unread = len(mailbox.inbox(m.name, unread_only=True, tf=team_file))  # not re-read per member
         except Exception:
             unread = 0
         state: State = (

@@ -255,9 +255,9 @@ class Mailbox:
         return ids
 
     # -- reading ---------------------------------------------------------------------------
-    def inbox(self, agent: str, *, unread_only: bool = False) -> list[InboxMessage]:
-        """The messages in ``agent``'s inbox, oldest first."""
-        self._require_member(("member", agent))
+    def inbox(self, agent: str, *, unread_only: bool = False, tf: TeamFile | None = None) -> list[InboxMessage]:
+        """The messages in ``agent``'s inbox, oldest first (``tf``: the team file, already read)."""
+        self._require_member(("member", agent), tf=tf)
         messages = self._read_inbox(self.paths.inbox(agent))
         return [m for m in messages if not m.read] if unread_only else messages
 
@@ -287,8 +287,8 @@ class Mailbox:
         """Read and mark read every unread message in one step (what a worker does)."""
         return self.mark_read(agent)
 
-    def history(self, agent: str) -> list[tuple[InboxMessage, str | None]]:
-        """Archived (with the time they were read) then current messages, oldest first, each once.
+    def history(self, agent: str, *, last: int = 0) -> list[tuple[InboxMessage, str | None]]:
+        """Archived (read times; ``last`` > 0: the newest that many) then current messages, oldest first.
 
         A compaction killed after its archive append leaves messages both archived and still in
         the inbox: the inbox holds the truth (they are unread until the next compaction).
@@ -297,7 +297,7 @@ class Mailbox:
         seen = {m.msg_id for m in current if m.msg_id}
         out: list[tuple[InboxMessage, str | None]] = []
         raw = read_bytes(self.paths.archive(agent)) or b""
-        for line in raw.splitlines():
+        for line in raw.splitlines()[-last:] if last > 0 else raw.splitlines():
             try:
                 entry = ArchivedMessage.model_validate_json(line)
             except ValidationError:

@@ -77,11 +77,15 @@ class LivenessMonitor:
         self.team = team
         self.stale_after = stale_after
         self.found: list[DeadTeammate] = []
+        self.members = 0
+        """How many members the last check looked at (a caller may space its checks by it)."""
 
     def check_once(self) -> list[DeadTeammate]:
         """Find members that died since the last check and deal with them."""
         dead: list[DeadTeammate] = []
-        for m in self.teams.load(self.team).members:
+        members = self.teams.load(self.team).members
+        self.members = len(members)
+        for m in members:
             claude = m.crewmux is not None and m.crewmux.agent_kind == "claude"
             if m.name == LEAD_NAME or (m.is_active is False and not claude):
                 continue  # Claude Code marks its teammates inactive after every turn: liveness decides

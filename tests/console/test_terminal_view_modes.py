@@ -6,7 +6,7 @@ from __future__ import annotations
 import shlex
 import sys
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from textual.app import App, ComposeResult
@@ -169,7 +169,7 @@ async def test_in_the_console_a_click_reaches_a_teammate_that_asked_for_the_mous
             await pilot.press("shift+down")
         view = screen.query_one(TerminalView)
         await until(pilot, lambda: view.terminal is not None and "READY" in "\n".join(view.terminal.screen.display))
-        term = view.terminal
+        term = cast("PtyTerminal", view.terminal)  # an in-process teammate's
         assert term is not None
         await pilot.click(TerminalView, offset=(3, 2))  # content cell (2, 1)
         assert _got(term, b"\x1b[<0;3;2M".hex()), term.screen.display

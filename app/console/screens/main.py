@@ -15,7 +15,7 @@ from app.console import ops
 from app.console.approvals import ApprovalQueue
 from app.console.approvals import answer as answer_request
 from app.console.life import TeamLife
-from app.console.messages import Notice, Refreshed, ScreenUpdated
+from app.console.messages import Notice, Refreshed
 from app.console.notices import describe
 from app.console.screens import task_flow
 from app.console.screens.confirm import confirm_shutdown, confirm_stop_team
@@ -29,9 +29,8 @@ from app.console.widgets.teammates import TeammateList
 from app.console.widgets.terminal import TerminalView
 from app.console.widgets.watcher import TeamWatcher
 from app.core import policy
-from app.core.errors import BackendUnavailable, CrewmuxError
+from app.core.errors import CrewmuxError
 from app.core.paths import LEAD_NAME
-from backends.base import TerminalHost
 
 if TYPE_CHECKING:
     from textual import events
@@ -107,7 +106,7 @@ class MainScreen(DeadLetterKeys):
             with Vertical(id="right"):
                 yield TerminalView(id="terminal")
                 yield Conversation(id="conversation")
-                yield Input(id="composer")
+                yield Input(id="composer")  # its cursor does not blink: no redraw twice a second when idle
         yield TaskPanel(id="tasks")
         dead = self.life.dead if self.life is not None else ()
         yield PaneMirror(self.ctx)
@@ -117,6 +116,7 @@ class MainScreen(DeadLetterKeys):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.composer.cursor_blink = False
         self.title = f"crewmux — {self.ctx.team}"
         self.delegate = policy.is_delegate(self.ctx.paths)
         self._update_placeholder()
@@ -202,12 +202,6 @@ class MainScreen(DeadLetterKeys):
             return  # the liveness monitor saw a deliberate shutdown end the process
         self.query_one(NotificationLog).add(event.text, severity=event.severity, key=event.key)
 
-    @on(ScreenUpdated)
-    def _mirror(self, event: ScreenUpdated) -> None:
-        event.stop()
-        if event.name == self.selected:
-            self.query_one(TerminalView).show_screen(event.lines)
-
     # -- selection -------------------------------------------------------------------------
     def watch_selected(self, name: str) -> None:
         self.query_one(TeammateList).selected = name
@@ -232,31 +226,9 @@ class MainScreen(DeadLetterKeys):
         return next((r for r in self.snapshot.rows if r.name == name), None)
 
     def _show_selected(self) -> None:
-        self.query_one(PaneMirror).follow(None)
-        view = self.query_one(TerminalView)
         row = self._row(self.selected)
         self._shown = (row.name, row.backend, row.pane_id, row.pid, row.state) if row else None
-        if row is None or row.is_lead:
-            view.show_lines([])
-            return
-        if row.backend == "in-process":
-            try:
-                backend = self.ctx.backend_for("in-process")
-                if not isinstance(backend, TerminalHost):
-                    raise BackendUnavailable(f"the {backend.name} backend hosts no terminals here")
-                member = self.ctx.teams.member(self.ctx.team, row.name)
-                view.attach(backend.terminal(ops.handle_of(member)))
-            except (CrewmuxError, KeyError) as exc:
-                view.show_lines([f"{row.name}: its in-process screen is not available: {exc}"])
-            return
-        if not row.pane_id:
-            view.show_lines([f"{row.name} has no pane recorded (it joined the team without one)"])
-            return
-        if row.state in ("dead", "stopped"):
-            view.show_lines([f"{row.name} is {row.state}; it has no live pane to show"])
-            return
-        view.show_lines([f"{row.name} runs in {row.backend} pane {row.pane_id}; mirroring…"])
-        self.query_one(PaneMirror).follow(row.name)
+        self.query_one(PaneMirror).show(row, self.query_one(TerminalView))
 
     def action_select(self, step: int) -> None:
         names = self.snapshot.names() if self.snapshot else [LEAD_NAME]

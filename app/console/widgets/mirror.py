@@ -1,33 +1,39 @@
-"""An invisible widget that mirrors a tmux / iTerm2 teammate's pane text while it is selected.
+"""An invisible widget that puts the selected teammate's screen in the terminal view.
 
-``follow(name)`` starts one exclusive thread worker that reads the pane every
-:data:`MIRROR_INTERVAL_S` and posts :class:`ScreenUpdated` (coalesced) when the text changed;
-``follow(None)`` or another name ends it. A pane the backend can size (:class:`backends.base.FitsView`,
-tmux) is made the size of the console's view first, and again when the view is resized.
+:meth:`PaneMirror.show` decides what the view shows for the selected row: an in-process
+teammate's own terminal; a tmux teammate's pane followed through the team's one control-mode
+client (:class:`backends.tmux_view.TeamFollower`, started on first use: tmux streams only the shown
+pane's output, and nothing is polled); an iTerm2 teammate's text, read by one exclusive thread
+worker every :data:`MIRROR_INTERVAL_S` (iTerm2 has no output stream here) and posted as
+:class:`ScreenUpdated` when it changed. A followed pane that dies, or a tmux server that exits, is
+reported as a notice and said in the view.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import on, work
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from app.console import ops
-from app.console.messages import ScreenUpdated
-from app.core.errors import CrewmuxError
-from backends.base import FitsView
+from app.console.messages import Notice, ScreenUpdated
+from app.core.errors import BackendUnavailable, CrewmuxError
+from backends.base import FitsView, TerminalHost
+from backends.tmux_view import FollowEvent, TeamFollower
 
 if TYPE_CHECKING:
+    from app.console.model import TeammateRow
     from app.console.ops import TeamContext
+    from app.console.widgets.terminal import TerminalView
 
 MIRROR_INTERVAL_S = 0.1
 
 
 class PaneMirror(Widget):
-    """Mirrors the pane of ``target`` (None: nobody)."""
+    """Shows the selected teammate in ``view``; mirrors an iTerm2 pane while it is selected."""
 
     DEFAULT_CSS = "PaneMirror { display: none; }"
 
@@ -35,7 +41,80 @@ class PaneMirror(Widget):
         super().__init__()
         self.ctx = ctx
         self.target: str | None = None
+        self.view: TerminalView | None = None
+        self.follower: TeamFollower | None = None
+        self._followed: dict[str, str] = {}  # tmux pane id -> teammate name, for the reports
 
+    def on_unmount(self) -> None:
+        if self.follower is not None:
+            self.follower.close()
+
+    def show(self, row: TeammateRow | None, view: TerminalView) -> None:
+        """Put ``row``'s screen (or why there is none) in ``view``."""
+        self.view = view
+        self.follow(None)
+        if self.follower is not None and (row is None or row.backend != "tmux"):
+            self.follower.show(None)
+        if row is None or row.is_lead:
+            view.show_lines([])
+            return
+        if row.backend == "in-process":
+            try:
+                backend = self.ctx.backend_for("in-process")
+                if not isinstance(backend, TerminalHost):
+                    raise BackendUnavailable(f"the {backend.name} backend hosts no terminals here")
+                member = self.ctx.teams.member(self.ctx.team, row.name)
+                view.attach(backend.terminal(ops.handle_of(member)))
+            except (CrewmuxError, KeyError) as exc:
+                view.show_lines([f"{row.name}: its in-process screen is not available: {exc}"])
+            return
+        if not row.pane_id:
+            view.show_lines([f"{row.name} has no pane recorded (it joined the team without one)"])
+            return
+        if row.state in ("dead", "stopped"):
+            view.show_lines([f"{row.name} is {row.state}; it has no live pane to show"])
+            return
+        if row.backend == "tmux":
+            self._show_tmux(row.name, row.pane_id, view)
+            return
+        view.show_lines([f"{row.name} runs in {row.backend} pane {row.pane_id}; mirroring…"])
+        self.follow(row.name)
+
+    def _show_tmux(self, name: str, pane_id: str, view: TerminalView) -> None:
+        try:
+            backend: Any = self.ctx.backend_for("tmux")
+        except CrewmuxError as exc:
+            view.show_lines([f"cannot follow {name}: {exc}"])
+            return
+        if self.follower is None:
+            self.follower = TeamFollower(backend, self.ctx.team, self._follow_event)
+        self._followed[pane_id] = name
+        pane = self.follower.show(pane_id)
+        if pane is not None:
+            view.attach(pane)
+
+    def _follow_event(self, event: FollowEvent) -> None:
+        """From the follower's threads: a pane ended, or the tmux server exited."""
+        name = self._followed.get(event.pane or "", None)
+        text = f"{name}: {event.text}" if name else f"following the team's tmux panes stopped: {event.text}"
+        self.post_message(Notice(text, "warning", key=f"follow:{name or ''}"))
+        if name is not None:
+            self.post_message(ScreenUpdated(name, [f"{name}: the pane is gone ({event.text})"]))
+
+    @on(ScreenUpdated)
+    def _screen(self, event: ScreenUpdated) -> None:
+        if self.view is not None and event.name == self.target_name():
+            event.stop()
+            self.view.show_screen(event.lines)
+
+    def target_name(self) -> str | None:
+        """The teammate shown now (mirrored or followed)."""
+        if self.target is not None:
+            return self.target
+        shown = self.follower.shown if self.follower is not None else None
+        return self._followed.get(shown.pane_id) if shown is not None else None
+
+    # -- iTerm2: its text, polled while selected -----------------------------------------------
     def follow(self, name: str | None) -> None:
         self.target = name
         if name is not None:

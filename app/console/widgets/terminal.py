@@ -1,12 +1,15 @@
 """The selected teammate's live screen, drawn row by row with the Line API.
 
-Two sources feed it: an in-process teammate's emulated screen (Ghostty's rows as SGR text, or
-pyte's cells; read under its lock, redrawn only when its ``version`` moved, at most ``fps`` times
-a second: woken by the terminal's feeder as soon as output arrives, with a timer as the fallback
-for resizes and focus changes), or the text of a tmux / iTerm2 pane mirrored by a worker. When the
-view has focus, every key goes to the teammate (Esc too: agents' interrupt) in the modes the
-program set (application cursor keys, bracketed paste), and mouse events are reported when it
-asked for them (see :mod:`app.console.widgets.term_input`); ctrl+] (:data:`LEAVE_KEY`) leaves.
+Two sources feed it: a :class:`LiveScreen` — an in-process teammate's emulated screen (Ghostty's
+rows as SGR text, or pyte's cells), or a tmux teammate's, fed by the team's control-mode client
+(:mod:`backends.tmux_view`) — read under its lock, redrawn only when its ``version`` moved, at most
+``fps`` times a second: woken by the screen's feeder as soon as output arrives, with a timer as the
+fallback for resizes and focus changes; or the text of an iTerm2 pane mirrored by a worker. A
+screen taller than the view (a tmux pane its layout keeps larger) shows its bottom rows: the newest
+output and the input line. When the view has focus, every key goes to the teammate (Esc too:
+agents' interrupt) in the modes the program set (application cursor keys, bracketed paste), and
+mouse events are reported when it asked for them (see :mod:`app.console.widgets.term_input`);
+ctrl+] (:data:`LEAVE_KEY`) leaves.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from rich.console import Console
 from rich.segment import Segment
@@ -29,10 +32,29 @@ from textual.widget import Widget
 from app.console.widgets.term_input import DECCKM, FOCUS_EVENTS, MouseAction, key_bytes, mouse_bytes, paste_bytes
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+
     from textual import events
     from textual.timer import Timer
 
-    from backends.pty_host import PtyTerminal
+
+class LiveScreen(Protocol):
+    """A teammate's emulated screen the view draws: an in-process pty's or a followed tmux pane's."""
+
+    @property
+    def screen(self) -> Any: ...
+    @property
+    def lock(self) -> AbstractContextManager[bool]: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def alive(self) -> bool: ...
+    def add_listener(self, callback: Callable[[], None]) -> None: ...
+    def remove_listener(self, callback: Callable[[], None]) -> None: ...
+    def write(self, data: bytes) -> None: ...
+    def resize(self, cols: int, rows: int) -> None: ...
+
 
 LEAVE_KEY = "ctrl+right_square_bracket"
 """The one key the view keeps (ctrl+]: telnet's escape, which no agent or editor uses; it reaches
@@ -172,13 +194,15 @@ class TerminalView(Widget, can_focus=True):
 
     def __init__(self, *, fps: float = 60.0, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.terminal: PtyTerminal | None = None
+        self.terminal: LiveScreen | None = None
         self._drawn_version = -1
         self._rows: list[list[Segment]] = []
         self._strips: dict[int, Strip] = {}  # row -> its strip at the current width, built on first draw
         self._fps = fps
         self._timer: Timer | None = None
         self._cursor: tuple[int, int] | None = None
+        self._cursor_row = 0
+        self._shown_top = 0
         self._vt: list[Any] = []  # the rows as last drawn, for a Ghostty screen
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake_pending = False
@@ -191,8 +215,9 @@ class TerminalView(Widget, can_focus=True):
 
     def on_unmount(self) -> None:
         self._follow(None)
+        self._loop = None  # a wake already scheduled finds the view gone and does nothing
 
-    def _follow(self, terminal: PtyTerminal | None) -> None:
+    def _follow(self, terminal: LiveScreen | None) -> None:
         old = self.terminal
         if old is not None:
             old.remove_listener(self._on_output)
@@ -213,15 +238,16 @@ class TerminalView(Widget, can_focus=True):
 
     def _woken(self) -> None:
         self._wake_pending = False
-        self._paced_poll()
+        if self._loop is not None:
+            self._paced_poll()
 
     def _paced_poll(self) -> None:
         """Draw unless the last draw was under a frame ago (then the timer's next tick will)."""
         if time.monotonic() - self._last_poll >= 0.75 / self._fps:
             self._poll()
 
-    def attach(self, terminal: PtyTerminal) -> None:
-        """Follow an in-process terminal (a :class:`backends.base.TerminalHost`'s), resized to the view."""
+    def attach(self, terminal: LiveScreen) -> None:
+        """Follow a teammate's screen (in-process, or a followed tmux pane), resized to the view."""
         self._follow(terminal)
         self._fit_terminal()
         self._drawn_version = -1
@@ -287,16 +313,34 @@ class TerminalView(Widget, can_focus=True):
                     self._strips.pop(y, None)
             self._vt = vt or []
             self._cursor = cursor
+            self._cursor_row = screen.cursor.y
             self._drawn_version = term.version
-        if full or len(dirty) * 2 > len(self._rows):  # a scroll dirties every row: one refresh, not dozens
+        top = self._top()
+        if full or len(dirty) * 2 > len(self._rows) or top != self._shown_top:  # a scroll: one refresh
+            self._shown_top = top
             self.refresh()
         else:
             width = self.size.width
             for y in dirty:
-                self.refresh(Region(0, y, width, 1))
+                if y >= top:
+                    self.refresh(Region(0, y - top, width, 1))
+
+    def _top(self) -> int:
+        """The first screen row shown: a screen taller than the view shows its bottom rows — the
+        newest output and the input line (the cursor's row), its blank tail not counted."""
+        height, count = self.size.height, len(self._rows)
+        if self.terminal is None or count <= height:
+            return 0
+        bottom = self._cursor[0] if self._cursor is not None else self._cursor_row
+        for y in range(count - 1, bottom, -1):
+            if any(seg.text.strip() for seg in self._rows[y]):
+                bottom = y
+                break
+        return max(0, min(count - height, bottom + 1 - height))
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
+        y += self._top()
         if y < len(self._rows):
             strip = self._strips.get(y)
             if strip is None or strip.cell_length != width:

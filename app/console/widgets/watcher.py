@@ -2,13 +2,16 @@
 
 Thread workers wait on the team's directories with :class:`DirWatcher` (inotify, or a poll) and
 post :class:`TeamChanged` (coalesced); each change, and a slow tick for CPU/liveness, runs one
-exclusive refresh worker that reads the files and psutil and posts :class:`Refreshed`.
+exclusive refresh worker that reads the files and psutil and posts :class:`Refreshed`. The slow
+tick reads the team at most every :func:`tick_interval` — longer for a large team, so what an idle
+console spends on it per second does not grow with the team (a change is still read at once).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -34,10 +37,15 @@ if TYPE_CHECKING:
     from app.core.models import InboxMessage
 
 
+HISTORY_LIMIT = 500
+"""Archived messages a status pass reads per inbox (the newest): its cost and the console's memory
+stay flat however long the team has talked; the conversation shows the newest anyway."""
+
+
 def lead_history(ctx: TeamContext) -> list[tuple[InboxMessage, str | None]]:
     """The lead's messages (and when each was read), archived then current ([] when unreadable). Blocking."""
     with contextlib.suppress(Exception):
-        return ctx.mailbox.history(LEAD_NAME)
+        return ctx.mailbox.history(LEAD_NAME, last=HISTORY_LIMIT)
     return []
 
 
@@ -50,11 +58,21 @@ def conversation(ctx: TeamContext, name: str, lead_messages: list[InboxMessage])
     ]
     with contextlib.suppress(Exception):
         known = histories(ctx.mailbox)  # the ledger: typing, delivered, dead (why)
-        for m, read_at in ctx.mailbox.history(name):
+        for m, read_at in ctx.mailbox.history(name, last=HISTORY_LIMIT):
             if m.sender == LEAD_NAME:
                 rows.append((m.timestamp, "sent", m.text, receipt(m, read_at, known)))
     rows.sort(key=lambda r: r[0])
     return [(d, t, r) for _, d, t, r in rows]
+
+
+TICK_PER_MEMBER = 0.125
+"""Seconds of slow-tick period per teammate: past 16 teammates (at a 2 s tick) the periodic read
+spreads out, so its cost per second stays what 16 teammates cost."""
+
+
+def tick_interval(tick: float, members: int) -> float:
+    """Seconds between two periodic reads of a team of ``members`` (``tick`` for a small team)."""
+    return max(tick, members * TICK_PER_MEMBER)
 
 
 def fingerprint(directory: Path) -> dict[str, tuple[int, int]]:
@@ -88,6 +106,8 @@ class TeamWatcher(Widget):
         self._read_again = False
         self._watching = False
         self._viewer_inbox = ViewerInbox()
+        self._members = 0
+        self._read_at = 0.0
 
     def on_mount(self) -> None:
         self._watching = True
@@ -96,7 +116,7 @@ class TeamWatcher(Widget):
             ensure_dir(directory)
             self.watch_dir(name, directory)
         if self.tick > 0:
-            self.set_interval(self.tick, self.refresh_team)
+            self.set_interval(self.tick, self._tick)
         self.refresh_team()
 
     @work(thread=True, exit_on_error=False, group="watch", description="watch a team directory")
@@ -116,6 +136,11 @@ class TeamWatcher(Widget):
         event.stop()
         self.refresh_team()
 
+    def _tick(self) -> None:
+        """The slow tick (CPU, liveness): a read when one is due for a team this size."""
+        if time.monotonic() - self._read_at >= tick_interval(self.tick, self._members) - self.tick / 2:
+            self.refresh_team()
+
     def refresh_team(self) -> None:
         """Read the team again: now, or right after the read under way (never two at once)."""
         if not self._watching:
@@ -125,6 +150,7 @@ class TeamWatcher(Widget):
             return
         self._reading = True
         self._read_again = False
+        self._read_at = time.monotonic()
         self._refresh(self.selected)
 
     @on(Worker.StateChanged)
@@ -141,35 +167,33 @@ class TeamWatcher(Widget):
 
     @work(thread=True, exit_on_error=False, group="refresh", description="read the team")
     def _refresh(self, selected: str) -> None:
-        ctx = self.ctx
-        team_file = ctx.teams.load(ctx.team)
-        tasks = ctx.tasks.list_tasks()
-        blocked = ctx.tasks.blocked(tasks)
-        states = screen_states(ctx, team_file) if self.screens else None
-        history = lead_history(ctx)  # read once: idle states, the conversation and a viewer's news use it
-        lead_messages = [m for m, _read_at in history]
-        snap = snapshot(
-            team_file,
-            ctx.mailbox,
-            tasks,
-            self.probe,
-            lead_messages=lead_messages,
-            dead=frozenset(self.dead),
-            screens=states,
-        )
-        # The seat's owner is the lead inbox's one consumer (waiting shutdowns still get their answer);
-        # the other consoles on the team show what appears without consuming it.
-        if ctx.seat.try_take():
-            new = self._viewer_inbox.not_shown(ctx.lead_inbox.take())  # the lead's one consumer
-        else:
-            new = self._viewer_inbox.new(history)
-        self.post_message(
-            Refreshed(
-                snapshot=snap,
-                tasks=tasks,
-                blocked=blocked,
-                new_for_lead=new,
-                conversation=conversation(ctx, selected, lead_messages),
-                delegate=policy.is_delegate(ctx.paths),
-            )
-        )
+        viewer = self._viewer_inbox
+        refreshed = read_team(self.ctx, selected, self.probe, dead=self.dead, screens=self.screens, viewer=viewer)
+        self._members = len(refreshed.snapshot.rows)
+        self.post_message(refreshed)
+
+
+def read_team(
+    ctx: TeamContext, selected: str, probe: Probe, *, dead: Collection[str], screens: bool, viewer: ViewerInbox
+) -> Refreshed:
+    """One status pass: the team file, tasks, screens, inboxes and processes, read. Blocking."""
+    team_file = ctx.teams.load(ctx.team)
+    tasks = ctx.tasks.list_tasks()
+    blocked = ctx.tasks.blocked(tasks)
+    states = screen_states(ctx, team_file) if screens else None
+    history = lead_history(ctx)  # read once: idle states, the conversation and a viewer's news use it
+    lead_messages = [m for m, _read_at in history]
+    snap = snapshot(
+        team_file, ctx.mailbox, tasks, probe, lead_messages=lead_messages, dead=frozenset(dead), screens=states
+    )
+    # The seat's owner is the lead inbox's one consumer (waiting shutdowns still get their answer);
+    # the other consoles on the team show what appears without consuming it.
+    new = viewer.not_shown(ctx.lead_inbox.take()) if ctx.seat.try_take() else viewer.new(history)
+    return Refreshed(
+        snapshot=snap,
+        tasks=tasks,
+        blocked=blocked,
+        new_for_lead=new,
+        conversation=conversation(ctx, selected, lead_messages),
+        delegate=policy.is_delegate(ctx.paths),
+    )

@@ -1,0 +1,310 @@
+"""A tmux teammate's screen in the console, fed by the team's one control-mode client.
+
+:class:`TeamFollower` keeps one ``tmux -C`` client (:class:`backends.tmux_follow.TmuxControl`) for a
+team and one job thread that talks to it. The console shows one teammate at a time:
+:meth:`TeamFollower.show` returns that pane's :class:`FollowedPane` — the same kind of screen an
+in-process teammate has (:func:`backends.terminal_screen.new_screen`'s, Ghostty's or pyte's, under ``lock``, a
+``version`` bumped on every feed, listeners woken after each feed), so the terminal view draws both
+alike. Only the shown pane's output is fed to a screen; the others' ``%output`` is dropped as it
+is read (a hidden teammate is neither emulated nor drawn). tmux is not asked to stop sending it:
+``refresh-client -A %N:off`` crashed tmux 3.3a's server (segfault, every session lost) in about one
+run of five here when the client was behind on a busy pane. When a pane is shown or resized, its
+screen is seeded from ``capture-pane -e`` (the text, colors and cursor); the output read after that
+capture's reply is fed on top. Output tmux had read but not yet sent when it captured may appear
+twice, once, at that moment.
+
+A pane that dies, or the tmux server exiting, is reported through ``on_event`` (from the job or
+reader thread) and marks the pane's screen ended (``exit_status``); the threads end quietly.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from app.core.errors import CrewmuxError
+from backends.terminal_screen import new_screen
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from backends.tmux import TmuxBackend
+    from backends.tmux_follow import TmuxControl
+
+_log = logging.getLogger(__name__)
+_SEED_FMT = "#{pane_width}\t#{pane_height}\t#{cursor_x}\t#{cursor_y}\t#{cursor_flag}\t#{pane_dead}\t#{session_name}"
+_GONE_NOTICES = ("%layout-change", "%window-close", "%unlinked-window-close", "%window-pane-changed")
+PENDING_LIMIT = 1 << 20
+"""Bytes of a shown pane's output held while its seed is on the way (more: the oldest are dropped)."""
+
+
+@dataclass(frozen=True)
+class FollowEvent:
+    """Something the console should say: ``pane`` (a pane id, or None for the whole team) ended."""
+
+    pane: str | None
+    text: str
+
+
+class FollowedPane:
+    """One tmux pane's emulated screen, kept only while the console shows it.
+
+    The interface the terminal view draws from (as :class:`backends.pty_host.PtyTerminal`'s):
+    ``screen``, ``lock``, ``version``, ``add_listener``/``remove_listener``, ``write``, ``resize``,
+    ``alive``/``exit_status``.
+    """
+
+    def __init__(self, follower: TeamFollower, pane_id: str, cols: int = 80, rows: int = 24) -> None:
+        self.follower = follower
+        self.pane_id = pane_id
+        self.screen: Any = new_screen(cols, rows)
+        self.lock = threading.Lock()
+        self.version = 0
+        self.exit_status: int | None = None
+        self.gone_reason: str | None = None
+        self.bytes_read = 0
+        self.seeds = 0
+        self._listeners: list[Callable[[], None]] = []
+        self._seed_after: int | None = None  # waiting for the capture answered as reply N (None: live)
+        self._pending: list[tuple[int, bytes]] = []
+        self._pending_size = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.exit_status is None
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        with self.lock:
+            self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[], None]) -> None:
+        with self.lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+    def _notify(self) -> None:
+        with self.lock:
+            listeners = list(self._listeners)
+        for callback in listeners:
+            callback()
+
+    def feed(self, data: bytes, replies_done: int) -> None:
+        """Output for the pane (reader thread); ``replies_done``: command replies read before it."""
+        with self.lock:
+            if self._seed_after is not None or not self.seeds:
+                self._pending.append((replies_done, data))
+                self._pending_size += len(data)
+                while self._pending_size > PENDING_LIMIT and len(self._pending) > 1:
+                    self._pending_size -= len(self._pending.pop(0)[1])
+                return
+            self._feed(self.screen, data)
+            self.bytes_read += len(data)
+            self.version += 1
+        self._notify()
+
+    @staticmethod
+    def _feed(screen: Any, data: bytes) -> None:
+        screen.feed(data)
+        screen.take_replies()  # tmux, the pane's real terminal, answers the program's queries itself
+
+    def expect_seed(self) -> None:
+        """A capture is on its way: hold the output until it is applied."""
+        with self.lock:
+            self._seed_after = -1
+
+    def seed(self, cols: int, rows: int, lines: list[str], cursor: tuple[int, int, bool], reply: int) -> None:
+        """Start over from a capture (``capture-pane -e`` rows, cursor x, y, shown) answered as
+        reply number ``reply``; output read after that reply is fed on top."""
+        x, y, shown = cursor
+        fresh = new_screen(cols, rows)
+        self._feed(fresh, ("\r\n".join(lines[:rows]) + f"\x1b[0m\x1b[{y + 1};{x + 1}H").encode())
+        if not shown:
+            self._feed(fresh, b"\x1b[?25l")
+        fresh.dirty.update(range(rows))
+        with self.lock:
+            later = [data for n, data in self._pending if n >= reply]
+            self._pending, self._pending_size, self._seed_after = [], 0, None
+            self.screen = fresh
+            for data in later:
+                self._feed(fresh, data)
+            self.seeds += 1
+            self.version += 1
+        self._notify()
+
+    def end(self, reason: str) -> None:
+        """The pane (or its server) is gone: the screen stays as last seen."""
+        with self.lock:
+            if self.exit_status is not None:
+                return
+            self.exit_status = -1
+            self.gone_reason = reason
+            self.version += 1
+        self._notify()
+
+    def write(self, data: bytes) -> None:
+        """Send bytes to the pane as typed (``send-keys -H``), off the caller's thread."""
+        if data and self.alive:
+            self.follower.submit(lambda: self.follower.send_bytes(self.pane_id, data))
+
+    def resize(self, cols: int, rows: int) -> None:
+        """Ask for the pane to be ``cols`` x ``rows`` (as tmux allows: see ``TmuxBackend.fit``);
+        the screen then takes the pane's real size from a fresh capture."""
+        if self.alive:
+            self.follower.submit(lambda: self.follower.fit(self, cols, rows))
+
+
+class TeamFollower:
+    """One control-mode client for ``team``, and the one pane of it the console shows."""
+
+    def __init__(self, backend: TmuxBackend, team: str, on_event: Callable[[FollowEvent], None]) -> None:
+        self.backend = backend
+        self.team = team
+        self.on_event = on_event
+        self.control: TmuxControl | None = None
+        self.shown: FollowedPane | None = None
+        self.session: str | None = None
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._closing = False
+        self.dropped = 0
+        """Bytes of hidden panes' output read and dropped (diagnostics)."""
+        self._thread = threading.Thread(target=self._run, name=f"tmux-follow-{team}", daemon=True)
+        self._thread.start()
+
+    # -- the job thread ------------------------------------------------------------------
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on the follower's thread (the only one that sends commands)."""
+        if not self._closing:
+            self._jobs.put(job)
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                break
+            try:
+                job()
+            except CrewmuxError as exc:
+                self._failed(str(exc))
+            except Exception as exc:  # a bug must not end the thread every tmux teammate's view needs
+                _log.exception("tmux follower for %s: a job failed", self.team)
+                self._failed(f"{type(exc).__name__}: {exc}")
+
+    def _failed(self, text: str) -> None:
+        shown = self.shown
+        if shown is not None:
+            self._gone(shown, text)
+
+    def _gone(self, pane: FollowedPane, reason: str) -> None:
+        if pane.alive:
+            pane.end(reason)
+            self.on_event(FollowEvent(pane.pane_id, reason))
+
+    def _connect(self) -> TmuxControl:
+        if self.control is None or self.control.closed:
+            self.control = self.backend.follow(
+                self.team, self._output, on_notice=self._notice, on_closed=self._closed, every_pane=True
+            )
+            self.session = None
+        return self.control
+
+    # -- reader thread callbacks --------------------------------------------------------------
+    def _output(self, pane: str, data: bytes) -> None:
+        shown = self.shown
+        control = self.control
+        if shown is not None and shown.pane_id == pane and control is not None:
+            shown.feed(data, control.replies_done)
+        else:
+            self.dropped += len(data)  # a pane the console does not show
+
+    def _notice(self, line: str) -> None:
+        if line.startswith(_GONE_NOTICES):  # panes closed or resized: look at the shown one again
+            self.submit(self._check_shown)
+
+    def _closed(self, reason: str) -> None:
+        if self._closing:
+            return
+        shown = self.shown
+        if shown is not None:
+            self._gone(shown, reason)
+        else:
+            self.on_event(FollowEvent(None, reason))
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def show(self, pane_id: str | None) -> FollowedPane | None:
+        """Show ``pane_id`` from now on (None: nothing). Returns its screen at once; it fills when
+        the capture arrives (on the follower's thread)."""
+        old = self.shown
+        if pane_id is None:
+            self.shown = None
+            return None
+        if old is not None and old.pane_id == pane_id and old.alive:
+            return old
+        pane = FollowedPane(self, pane_id)
+        pane.expect_seed()
+        self.shown = pane
+        self.submit(lambda: self._seed(pane))
+        return pane
+
+    def _seed(self, pane: FollowedPane) -> None:
+        if self.shown is not pane or not pane.alive:
+            return
+        control = self._connect()
+        pane.expect_seed()
+        try:
+            head = control.command("display-message", "-p", "-t", pane.pane_id, _SEED_FMT)
+        except CrewmuxError as exc:
+            self._gone(pane, f"the pane is gone ({exc})")
+            return
+        fields = head[0].split("\t") if head else []
+        if len(fields) != 7 or not all(f.isdigit() for f in fields[:6]):
+            self._gone(pane, f"the pane is gone (tmux answered {head[:1]!r})")
+            return
+        cols, rows, x, y, shown, dead = (int(f) for f in fields[:6])
+        if dead:
+            self._gone(pane, "its program has exited")
+            return
+        if fields[6] != self.session:  # the pane lives in another session: follow that one
+            control.command("switch-client", "-t", f"={fields[6]}")
+            self.session = fields[6]
+        lines = control.command("capture-pane", "-p", "-e", "-t", pane.pane_id)
+        pane.seed(cols, rows, lines, (x, y, bool(shown)), control.replies_done)
+
+    def _check_shown(self) -> None:
+        pane = self.shown
+        if pane is None or not pane.alive or self.control is None:
+            return
+        try:
+            head = self.control.command("display-message", "-p", "-t", pane.pane_id, "#{pane_width}\t#{pane_height}")
+        except CrewmuxError as exc:
+            self._gone(pane, f"the pane is gone ({exc})")
+            return
+        with pane.lock:
+            size = f"{pane.screen.columns}\t{pane.screen.lines}"
+        if head[:1] != [size]:
+            self._seed(pane)  # resized by tmux (another client, a layout): start from its screen again
+
+    def send_bytes(self, pane_id: str, data: bytes) -> None:
+        control = self._connect()
+        for start in range(0, len(data), 512):
+            chunk = data[start : start + 512]
+            control.command("send-keys", "-H", "-t", pane_id, *(f"{b:02x}" for b in chunk))
+
+    def fit(self, pane: FollowedPane, cols: int, rows: int) -> None:
+        from backends.base import PaneHandle
+
+        if self.shown is not pane or not pane.alive:
+            return
+        self.backend.fit(PaneHandle("tmux", pane.pane_id, None, None, None), cols, rows)
+        self._seed(pane)
+
+    def close(self) -> None:
+        """End the control client and the job thread."""
+        self._closing = True
+        self._jobs.put(None)
+        self._thread.join(timeout=5)
+        control = self.control
+        if control is not None:
+            control.close()
