@@ -40,7 +40,7 @@ CURSES_APP = textwrap.dedent(
 
 
 def test_full_screen_program_shows_correctly(tmp_path: Path, screen_kind: str) -> None:
-    from app.console.widgets.terminal import screen_row
+    from app.console.widgets.screen_rows import screen_row
 
     backend = InProcessBackend()
     script = tmp_path / "app.py"

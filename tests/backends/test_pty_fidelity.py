@@ -32,7 +32,7 @@ def test_a_rejected_sequence_keeps_the_rest_of_the_read(tmp_path: Path, screen_k
 def test_wide_characters_take_two_columns_on_a_real_pty(tmp_path: Path, screen_kind: str) -> None:
     from rich.cells import cell_len
 
-    from app.console.widgets.terminal import screen_row
+    from app.console.widgets.screen_rows import screen_row
 
     backend = InProcessBackend()
     argv = ["sh", "-c", "printf 'a中b😀c|\\n'; sleep 30"]
