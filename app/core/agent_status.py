@@ -35,6 +35,8 @@ class AgentStatus(BaseModel):
     event: str
     at: float
     detail: str | None = None
+    session: str | None = None
+    """The conversation id the CLI named in the event (codex: its thread id)."""
 
 
 def status_path(paths: TeamPaths, name: str) -> Path:

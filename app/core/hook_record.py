@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-READS_PAYLOAD = frozenset({"Notification", "PermissionRequest"})
-"""Events whose JSON the recorder reads (the others' state is their name)."""
+READS_PAYLOAD = frozenset({"Notification", "PermissionRequest", "UserPromptSubmit", "Stop"})
+"""Events whose JSON the recorder reads (the others' state is their name): a Notification's and a
+permission request's meaning or detail, and at a turn's start and end the ``session_id`` the CLI
+names its conversation by (codex: its thread id, which binds a teammate to its own session file)."""
 
 STATES = ("busy", "waiting", "permission")
 EVENTS: dict[str, str] = {
@@ -102,14 +104,30 @@ def state_for(event: str, payload: dict[str, object] | None) -> tuple[str, str |
     return state, detail
 
 
+def session_of(payload: dict[str, object] | None) -> str | None:
+    """The conversation id a hook's JSON names (``session_id``; codex notify's ``thread-id``)."""
+    if payload is None:
+        return None
+    sid = payload.get("session_id") or payload.get("thread-id")
+    return sid[:200] if isinstance(sid, str) and sid else None
+
+
 def write(
-    status_file: Path | str, event: str, state: str, detail: str | None, *, at: float | None = None
+    status_file: Path | str,
+    event: str,
+    state: str,
+    detail: str | None,
+    *,
+    at: float | None = None,
+    session: str | None = None,
 ) -> dict[str, object]:
     """Replace the status file with one report (one atomic write, no fsync); returns the document."""
     doc: dict[str, object] = {"state": state, "event": event, "at": time.time() if at is None else at}
     if detail:
         doc["detail"] = detail
-    if detail or not (event.isascii() and event.replace("-", "").isalnum() and state.isalpha()):
+    if session:
+        doc["session"] = session
+    if detail or session or not (event.isascii() and event.replace("-", "").isalnum() and state.isalpha()):
         import json
 
         text = json.dumps(doc)
@@ -149,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
             event = str(payload.get("type") or payload.get("hook_event_name") or "")
         found = state_for(event, payload)
         if found is not None:
-            write(status_file, event, *found)
+            write(status_file, event, *found, session=session_of(payload))
     except Exception:  # a hook must never fail the agent it reports on
         os._exit(0)
     sys.exit(0)

@@ -60,7 +60,7 @@ def _restart(
     if rt.agent_kind == "codex" and not session_id:
         from app.lifecycle.usage import codex_session_id
 
-        session_id = codex_session_id(m)
+        session_id = codex_session_id(m, teams.paths(team))
     argv, conversation = resume_argv(rt.agent_kind, list(rt.argv), session_id, m.prompt)
     env = dict(rt.env or {})
     choice = backend or (m.backend_type if m.backend_type and m.backend_type != "in-process" else None)

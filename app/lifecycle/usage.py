@@ -47,6 +47,7 @@ from app.lifecycle.prices import price
 
 if TYPE_CHECKING:
     from app.core.models import Member
+    from app.core.paths import TeamPaths
     from app.core.team import TeamStore
 
 
@@ -198,11 +199,19 @@ def codex_session_file(member: Member) -> Path | None:
     return _open_rollout(rt.pid, rt.pid_create_time)
 
 
-def codex_session_id(member: Member) -> str | None:
-    """The id of the codex conversation ``member`` ran (see :func:`codex_session_file`)."""
+def codex_session_id(member: Member, paths: TeamPaths | None = None) -> str | None:
+    """The id of the codex conversation ``member`` ran: the one recorded, else the one its own codex
+    named in a hook event since its process started (``paths``: its team's, to read that report),
+    else the session file its live process holds open (see :func:`codex_session_file`)."""
     rt = member.crewmux
     if rt is not None and rt.session_id:
         return rt.session_id
+    if paths is not None and rt is not None:
+        from app.core.agent_status import reported
+
+        said = reported(paths, member.name, fresh_for=float("inf"))
+        if said is not None and said.session and said.at >= (rt.pid_create_time or 0.0):
+            return said.session
     session = codex_session_file(member)
     if session is None:
         return None
@@ -213,16 +222,17 @@ def codex_session_id(member: Member) -> str | None:
 
 
 def bind_codex_sessions(teams: TeamStore, team: str) -> list[str]:
-    """Record, as ``crewmux.sessionId``, the thread id of each running codex teammate that has none
-    yet, from the session file its own process holds open (its ``notify`` records it too, but only
-    when a turn ends). Runs on the liveness beat, so a teammate killed mid-turn can still be resumed
-    in its own conversation. Returns the names bound."""
+    """Record, as ``crewmux.sessionId``, the thread id of each codex teammate that has none yet: the
+    one its own codex named in a hook event (a turn's start or end), else the one of the session
+    file its live process holds open. Runs on the liveness beat and before ``usage`` and ``resume``,
+    so a teammate killed mid-turn can still be resumed in its own conversation. Returns the names bound."""
     bound: list[str] = []
+    paths = teams.paths(team)
     for m in teams.load(team).members:
         rt = m.crewmux
         if rt is None or rt.agent_kind != "codex" or rt.session_id:
             continue
-        sid = codex_session_id(m)
+        sid = codex_session_id(m, paths)
         if sid:
 
             def change(member: Member, sid: str = sid) -> None:
@@ -333,7 +343,8 @@ def member_usage(member: Member) -> MemberUsage:
 
 
 def team_usage(teams: TeamStore, team: str) -> list[MemberUsage]:
-    """Every teammate's usage (the lead excepted)."""
+    """Every teammate's usage (the lead excepted); codex teammates are bound to their sessions first."""
+    bind_codex_sessions(teams, team)
     return [member_usage(m) for m in teams.load(team).members if m.name != LEAD_NAME]
 
 

@@ -46,6 +46,11 @@ def test_the_recorder_runs_without_site_packages_and_reads_the_clis_json(tmp_pat
     assert json.loads(status.read_text())["event"] == "Notification"
     _run([*command(sys.executable, status, "notify"), json.dumps({"type": "agent-turn-complete"})])
     assert json.loads(status.read_text())["state"] == "waiting"
+    # a turn's end names the CLI's conversation (codex: its thread id), kept with the state
+    stop = {"hook_event_name": "Stop", "session_id": "019a-thread"}
+    _run(command(sys.executable, status, "Stop", stdin=True), json.dumps(stop))
+    doc = json.loads(status.read_text())
+    assert (doc["state"], doc["session"]) == ("waiting", "019a-thread")
     # whatever goes wrong, the agent sees exit 0 and no output (Claude Code blocks on exit 2)
     bad = _run(command(sys.executable, tmp_path / "f" / "x.json", "BeforeAgent", stdin=True), "not json{")
     assert (bad.returncode, bad.stdout) == (0, "")

@@ -1,5 +1,5 @@
 """Two real codex teammates in the same cwd each keep their own session: the thread id each one's
-own codex reports through ``notify`` is recorded as its ``sessionId``; ``crewmux usage`` reads each
+own codex names in its hook events (``session_id``) is recorded as its ``sessionId``; ``crewmux usage`` reads each
 one's own rollout file (different token counts scripted per teammate), and after ``tmux
 kill-server`` + ``crewmux resume`` each resumes its own conversation (``codex resume <its id>``):
 its next request carries its own first prompt and not the other's."""
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from app.core.agent_status import reported
 from app.core.liveness import is_alive
 from tests.fakemodels.base import LoggedRequest, Reply, Usage
 from tests.realcli.agent_home import AgentHome
@@ -64,9 +65,11 @@ def test_two_codex_in_one_cwd_keep_their_own_sessions(real_cli: Callable[[str], 
             rt = crew.teams.member(crew.team, name).crewmux
             return rt.session_id if rt else None
 
-        wait_until(lambda: sid("a") and sid("b"), 30, "each codex's notify recorded its thread id")
-        assert sid("a") != sid("b")
         got = wait_until(lambda: (r := rows())["a"]["turns"] and r["b"]["turns"] and r, 30, "both session files")
+        assert sid("a") and sid("b") and sid("a") != sid("b")  # bound by `usage` (as on the liveness beat)
+        for name in ("a", "b"):  # each from its own codex's hook report, not a guess
+            report = reported(crew.teams.paths(crew.team), name, fresh_for=float("inf"))
+            assert report is not None and report.session == sid(name), report
         assert (got["a"]["tokensOut"], got["b"]["tokensOut"]) == (111, 2222), got
         assert str(sid("a")) in got["a"]["source"] and str(sid("b")) in got["b"]["source"], got
 
