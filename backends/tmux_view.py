@@ -25,7 +25,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.core.errors import CrewmuxError
+from app.core.errors import CrewmuxError, PaneNotFound
 from backends.terminal_screen import new_screen
 
 if TYPE_CHECKING:
@@ -202,12 +202,20 @@ class TeamFollower:
             pane.end(reason)
             self.on_event(FollowEvent(pane.pane_id, reason))
 
-    def _connect(self) -> TmuxControl:
+    def _connect(self, pane_id: str) -> TmuxControl:
+        """The control client, attached (when there is none) to the session that holds ``pane_id``
+        on this follower's server: a pane Claude Code placed carries no crewmux tag, and a pane on
+        another server is followed through that server's own client."""
         if self.control is None or self.control.closed:
-            self.control = self.backend.follow(
-                self.team, self._output, on_notice=self._notice, on_closed=self._closed, every_pane=True
+            from backends.tmux_follow import TmuxControl
+
+            found = self.backend.server.run("display-message", "-p", "-t", pane_id, "#{session_name}")
+            if not found or not found[0]:
+                raise PaneNotFound(f"tmux has no pane {pane_id}")
+            self.control = TmuxControl(
+                self.backend.server, f"={found[0]}", self._output, on_notice=self._notice, on_closed=self._closed
             )
-            self.session = None
+            self.session = found[0]
         return self.control
 
     # -- reader thread callbacks --------------------------------------------------------------
@@ -251,7 +259,7 @@ class TeamFollower:
     def _seed(self, pane: FollowedPane) -> None:
         if self.shown is not pane or not pane.alive:
             return
-        control = self._connect()
+        control = self._connect(pane.pane_id)
         pane.expect_seed()
         try:
             head = control.command("display-message", "-p", "-t", pane.pane_id, _SEED_FMT)
@@ -287,7 +295,7 @@ class TeamFollower:
             self._seed(pane)  # resized by tmux (another client, a layout): start from its screen again
 
     def send_bytes(self, pane_id: str, data: bytes) -> None:
-        control = self._connect()
+        control = self._connect(pane_id)
         for start in range(0, len(data), 512):
             chunk = data[start : start + 512]
             control.command("send-keys", "-H", "-t", pane_id, *(f"{b:02x}" for b in chunk))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,7 +17,6 @@ from tests.console.console_helpers import main_screen, until
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
     from app.console.app import CrewmuxApp
     from app.core.team import TeamStore
@@ -74,14 +75,14 @@ async def test_a_teammate_on_the_default_server_is_not_the_console_servers_pane(
     teams: TeamStore,
     team: str,
     cli: Any,
-    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The CLI, run outside tmux, starts w1 on the default server (its locator names no socket);
     the console runs inside another tmux server. A bare ``tmux`` there talks to ``$TMUX``'s server:
     the teammate must still be read from the default one."""
-    tmpdir = tmp_path / "tmx"  # every server here, the default one too, lives under this private TMUX_TMPDIR
-    tmpdir.mkdir()
+    # every server here, the default one too, lives under this private TMUX_TMPDIR (short: a socket
+    # path has ~100 bytes, and pytest's tmp_path under xdist is longer)
+    tmpdir = Path(tempfile.mkdtemp(prefix="cmx-def-", dir="/tmp"))
     monkeypatch.setenv("TMUX_TMPDIR", str(tmpdir))
     monkeypatch.delenv("CREWMUX_TMUX_SOCKET", raising=False)
     console_server = f"crewmux-console-{uuid.uuid4().hex[:8]}"
@@ -107,3 +108,4 @@ async def test_a_teammate_on_the_default_server_is_not_the_console_servers_pane(
     finally:
         subprocess.run([*mine, "kill-server"], capture_output=True, check=False)
         subprocess.run(["tmux", "-L", "default", "kill-server"], capture_output=True, check=False)
+        shutil.rmtree(tmpdir, ignore_errors=True)

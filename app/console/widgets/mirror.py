@@ -43,18 +43,21 @@ class PaneMirror(Widget):
         self.target: str | None = None
         self.view: TerminalView | None = None
         self.follower: TeamFollower | None = None
+        """The follower of the server whose pane is shown (or was last)."""
+        self._followers: dict[tuple[str | None, str | None], TeamFollower] = {}  # one per tmux server
         self._followed: dict[str, str] = {}  # tmux pane id -> teammate name, for the reports
 
     def on_unmount(self) -> None:
-        if self.follower is not None:
-            self.follower.close()
+        for follower in self._followers.values():
+            follower.close()
 
     def show(self, row: TeammateRow | None, view: TerminalView) -> None:
         """Put ``row``'s screen (or why there is none) in ``view``."""
         self.view = view
         self.follow(None)
-        if self.follower is not None and (row is None or row.backend != "tmux"):
-            self.follower.show(None)
+        if row is None or row.backend != "tmux":
+            for follower in self._followers.values():
+                follower.show(None)
         if row is None or row.is_lead:
             view.show_lines([])
             return
@@ -81,15 +84,26 @@ class PaneMirror(Widget):
         self.follow(row.name)
 
     def _show_tmux(self, name: str, pane_id: str, view: TerminalView) -> None:
+        """Follow ``name``'s pane through a control client of the server it lives on (its locator's:
+        a teammate the CLI started elsewhere is never the console server's pane of the same id)."""
         try:
             backend: Any = self.ctx.backend_for("tmux")
-        except CrewmuxError as exc:
+            server = backend.server_for(ops.handle_of(self.ctx.teams.member(self.ctx.team, name)))
+        except (CrewmuxError, KeyError) as exc:
             view.show_lines([f"cannot follow {name}: {exc}"])
             return
-        if self.follower is None:
-            self.follower = TeamFollower(backend, self.ctx.team, self._follow_event)
+        key = (server.socket_name, server.socket_path)
+        follower = self._followers.get(key)
+        if follower is None:
+            if server != backend.server:
+                backend = type(backend)(server)
+            follower = self._followers[key] = TeamFollower(backend, self.ctx.team, self._follow_event)
+        for other in self._followers.values():
+            if other is not follower:
+                other.show(None)
+        self.follower = follower
         self._followed[pane_id] = name
-        pane = self.follower.show(pane_id)
+        pane = follower.show(pane_id)
         if pane is not None:
             view.attach(pane)
 
