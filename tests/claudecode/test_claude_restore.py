@@ -47,7 +47,12 @@ def test_restored_claude_teammate_sends_its_earlier_turns(claude_rig: ClaudeRig)
         rows = {r["name"]: r for r in rig.crewmux("usage", "--team", "t", "--json")}
         return dict(rows["alice"])
 
-    row = wait_until(lambda: (u := usage())["turns"] == len(answered) and u, 60, "both runs' turns in the transcript")
+    # Claude Code writes its running cost (``cost-state``) after the turn's tokens: wait for both
+    row = wait_until(
+        lambda: (u := usage())["turns"] == len(answered) and (u["costUsd"] or 0) > 0 and u,
+        60,
+        "both runs' turns and a cost in the transcript",
+    )
     assert row["tokensIn"] == 12 * len(answered) and row["tokensOut"] == 7 * len(answered)
-    assert row["costUsd"] > 0 and row["state"] == "running"
+    assert row["state"] == "running"
     assert row["cpuSeconds"] > 0 and row["memoryMb"] > 10 and row["wallSeconds"] >= 0
