@@ -9,6 +9,7 @@ crewmux root + team + tmux socket + deliverer thread; ``crew.spawn(...)`` runs t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -29,13 +30,14 @@ from app.lifecycle.inbox_delivery import DeliveryEvent, InboxDelivery, pane_hand
 from backends.tmux import TmuxBackend
 from backends.tmux_server import TmuxServer
 from tests.fakemodels import gemini, openai_chat, openai_responses
+from tests.fakemodels.base import Reply
 from tests.fakemodels.gemini import GeminiServer
 from tests.fakemodels.openai_chat import ChatCompletionsServer
 from tests.fakemodels.openai_responses import ResponsesServer
 from tests.realcli.agent_home import AgentHome
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from backends.base import PaneHandle
     from tests.fakemodels.base import FakeModelServer, LoggedRequest
@@ -168,3 +170,21 @@ class Crew:
         self.close_deliverer()
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
         self.server.stop()
+
+
+@contextlib.contextmanager
+def mate_crew(kind: str, root: Path, first: str) -> Iterator[Crew]:
+    """A crew of one real ``kind`` teammate ``mate``, spawned with the prompt ``first`` (the model
+    answers "ready" by default), its deliverer running and its pane kept should it die (its last
+    words go to the failure); closed at the end."""
+    profile = PROFILES[kind]
+    server = profile.server().start()
+    server.default = Reply(text="ready")
+    crew = Crew(root, profile, server, AgentHome.create(root / "agent")).start()
+    try:
+        crew.start_deliverer()
+        crew.spawn("mate", "--prompt", first)
+        crew.keep_dead_pane("mate")
+        yield crew
+    finally:
+        crew.close()

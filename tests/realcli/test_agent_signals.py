@@ -23,8 +23,7 @@ from app.agents.agent_state import StateSource
 from app.core.agent_status import reported
 from app.core.paths import LEAD_NAME
 from tests.fakemodels.base import Reply, ToolCall
-from tests.realcli.agent_home import AgentHome
-from tests.realcli.teammates import PROFILES, Crew, wait_until
+from tests.realcli.teammates import PROFILES, Crew, mate_crew, wait_until
 
 pytestmark = [pytest.mark.tmux, pytest.mark.timeout(300)]
 FIRST = "First prompt: say 'ready' and wait."
@@ -40,18 +39,8 @@ def crew(
 ) -> Iterator[Crew]:
     kind = str(request.param)
     real_cli(kind)
-    profile = PROFILES[kind]
-    root = tmp_path_factory.mktemp(f"signals-{kind}")
-    server = profile.server().start()
-    server.default = Reply(text="ready")
-    crew = Crew(root, profile, server, AgentHome.create(root / "agent")).start()
-    try:
-        crew.start_deliverer()
-        crew.spawn("mate", "--prompt", FIRST)
-        crew.keep_dead_pane("mate")
+    with mate_crew(kind, tmp_path_factory.mktemp(f"signals-{kind}"), FIRST) as crew:
         yield crew
-    finally:
-        crew.close()
 
 
 def _verdict(crew: Crew, states: StateSource) -> tuple[str, str]:

@@ -21,8 +21,7 @@ import pytest
 from app.agents.adapters import load_rules
 from app.core.paths import LEAD_NAME
 from tests.fakemodels.base import Reply
-from tests.realcli.agent_home import AgentHome
-from tests.realcli.teammates import PROFILES, Crew, wait_until
+from tests.realcli.teammates import PROFILES, Crew, mate_crew, wait_until
 
 pytestmark = [pytest.mark.tmux, pytest.mark.timeout(240)]
 FIRST = "First prompt: say 'ready' and wait."
@@ -36,18 +35,8 @@ def crew(
 ) -> Iterator[Crew]:
     kind = str(request.param)
     real_cli(kind)
-    profile = PROFILES[kind]
-    root = tmp_path_factory.mktemp(f"real-{kind}")
-    server = profile.server().start()
-    server.default = Reply(text="ready")
-    crew = Crew(root, profile, server, AgentHome.create(root / "agent")).start()
-    try:
-        crew.start_deliverer()
-        crew.spawn("mate", "--prompt", FIRST)
-        crew.keep_dead_pane("mate")  # an agent that dies mid-module leaves its last words to the failure
+    with mate_crew(kind, tmp_path_factory.mktemp(f"real-{kind}"), FIRST) as crew:
         yield crew
-    finally:
-        crew.close()
 
 
 def _texts(crew: Crew) -> list[str]:
