@@ -1,14 +1,18 @@
 """An idle console's periodic work does not grow with the team: one team-file read per status
-pass, a slow tick that spreads out for a large team, and a composer cursor that does not blink."""
+pass, a slow tick that spreads out for a large team and slows further while nothing changes
+(posting nothing), a probe that reads idle processes the same each time, and a composer cursor
+that does not blink."""
 
 from __future__ import annotations
 
 import subprocess
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.widgets import Input
 
+from app.console.messages import Refreshed
 from app.console.model import PsutilProbe
 from app.console.ops import TeamContext
 from app.console.seat import ViewerInbox
@@ -125,3 +129,63 @@ def test_a_status_pass_reads_only_the_newest_archived_messages(
         assert len(ctx.mailbox.history("team-lead")) == 61, "the full history is still there for who asks"
     finally:
         ctx.close()
+
+
+async def test_an_idle_team_is_read_less_and_less_and_posts_nothing(
+    console_factory: Callable[..., CrewmuxApp], big_team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sixteen ticks over a team where nothing changes: a handful of reads, no picture posted (the
+    screen does nothing); a change is read and shown at once, and the tick is brisk again."""
+    tick = 3600.0  # the timer never fires by itself: the test ticks by hand on a fake clock
+    clock = [1_000_000.0]
+    monkeypatch.setattr(watcher, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    app = console_factory(big_team, tick=tick)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(pilot)
+        await until(pilot, lambda: screen.snapshot is not None and len(screen.snapshot.rows) == MEMBERS + 1)
+        team_watcher = screen.query_one(TeamWatcher)
+        await until(pilot, lambda: not team_watcher._reading)
+        reads: list[str] = []
+        posted: list[object] = []
+        original_read, original_post = watcher.read_team, team_watcher.post_message
+
+        def counted_read(*args: Any, **kwargs: Any) -> Any:
+            reads.append("read")
+            return original_read(*args, **kwargs)
+
+        def counted_post(message: Any) -> bool:
+            posted.append(message)
+            return original_post(message)
+
+        monkeypatch.setattr(watcher, "read_team", counted_read)
+        monkeypatch.setattr(team_watcher, "post_message", counted_post)
+        for _ in range(16):
+            clock[0] += tick
+            team_watcher._tick()
+            await until(pilot, lambda: not team_watcher._reading)
+        assert 1 <= len(reads) <= 5, f"{len(reads)} reads in 16 quiet ticks (one per tick before)"
+        assert [m for m in posted if isinstance(m, Refreshed)] == [], "a quiet read posts nothing"
+        assert team_watcher._quiet == watcher.QUIET_TICKS
+        screen.ctx.mailbox.send("team-lead", "news", sender="m0")  # a change: read and shown at once
+        await until(pilot, lambda: any(isinstance(m, Refreshed) for m in posted))
+        await until(pilot, lambda: not team_watcher._reading)
+        assert team_watcher._quiet == 0
+        reads.clear()
+        clock[0] += tick
+        team_watcher._tick()
+        await until(pilot, lambda: not team_watcher._reading)
+        assert reads == ["read"], "after a change the next tick reads again"
+
+
+def test_the_probe_reports_an_idle_process_the_same_each_time_and_scans_the_table_rarely() -> None:
+    proc = subprocess.Popen(["sleep", "300"])
+    try:
+        probe = PsutilProbe()
+        first = probe(proc.pid)
+        again = [probe(proc.pid) for _ in range(10)]
+        assert first is not None and all(u == first for u in again), "rounded as shown: nothing to redraw"
+        assert first.cpu == round(first.cpu) and first.mem_mb == round(first.mem_mb)
+        assert probe.scans == 1, "one scan of the process table for eleven reads"
+    finally:
+        proc.kill()
+        proc.wait()

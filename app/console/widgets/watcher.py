@@ -5,6 +5,8 @@ post :class:`TeamChanged` (coalesced); each change, and a slow tick for CPU/live
 exclusive refresh worker that reads the files and psutil and posts :class:`Refreshed`. The slow
 tick reads the team at most every :func:`tick_interval` — longer for a large team, so what an idle
 console spends on it per second does not grow with the team (a change is still read at once).
+A tick that finds nothing new posts nothing (the screen does no work), and each such quiet read
+doubles the wait before the next one, up to :data:`QUIET_TICKS` doublings; any change read resets it.
 """
 
 from __future__ import annotations
@@ -70,9 +72,27 @@ TICK_PER_MEMBER = 0.125
 spreads out, so its cost per second stays what 16 teammates cost."""
 
 
-def tick_interval(tick: float, members: int) -> float:
-    """Seconds between two periodic reads of a team of ``members`` (``tick`` for a small team)."""
-    return max(tick, members * TICK_PER_MEMBER)
+QUIET_TICKS = 3
+"""Doublings of the slow tick while its reads find nothing new: an idle team is read every 16 s
+(at a 2 s tick), a busy one every tick; a file change is read at once whatever the tick."""
+
+
+def tick_interval(tick: float, members: int, quiet: int = 0) -> float:
+    """Seconds between two periodic reads of a team of ``members`` (``tick`` for a small team),
+    doubled for each of the last ``quiet`` reads that found nothing new (at most QUIET_TICKS)."""
+    return max(tick, members * TICK_PER_MEMBER) * float(2 ** min(max(quiet, 0), QUIET_TICKS))
+
+
+def same_picture(a: Refreshed, b: Refreshed) -> bool:
+    """True when ``b`` would show nothing ``a`` did not (the time it was taken aside)."""
+    return (
+        not b.new_for_lead
+        and a.snapshot.rows == b.snapshot.rows
+        and a.tasks == b.tasks
+        and a.blocked == b.blocked
+        and a.conversation == b.conversation
+        and a.delegate == b.delegate
+    )
 
 
 def fingerprint(directory: Path) -> dict[str, tuple[int, int]]:
@@ -108,6 +128,9 @@ class TeamWatcher(Widget):
         self._viewer_inbox = ViewerInbox()
         self._members = 0
         self._read_at = 0.0
+        self._quiet = 0  # reads in a row, by the tick, that found nothing new
+        self._ticked = False  # the read under way was the tick's (not a change's)
+        self._shown: Refreshed | None = None  # the last picture posted
 
     def on_mount(self) -> None:
         self._watching = True
@@ -137,12 +160,17 @@ class TeamWatcher(Widget):
         self.refresh_team()
 
     def _tick(self) -> None:
-        """The slow tick (CPU, liveness): a read when one is due for a team this size."""
-        if time.monotonic() - self._read_at >= tick_interval(self.tick, self._members) - self.tick / 2:
-            self.refresh_team()
+        """The slow tick (CPU, liveness): a read when one is due for a team this size, this quiet."""
+        due = tick_interval(self.tick, self._members, self._quiet) - self.tick / 2
+        if time.monotonic() - self._read_at >= due:
+            self.refresh_team(ticked=True)
 
-    def refresh_team(self) -> None:
-        """Read the team again: now, or right after the read under way (never two at once)."""
+    def refresh_team(self, *, ticked: bool = False) -> None:
+        """Read the team again: now, or right after the read under way (never two at once).
+
+        Any read but the tick's (a change, a new selection) ends a quiet spell."""
+        if not ticked:
+            self._quiet = 0
         if not self._watching:
             return  # on_mount reads the team first
         if self._reading:
@@ -150,6 +178,7 @@ class TeamWatcher(Widget):
             return
         self._reading = True
         self._read_again = False
+        self._ticked = ticked
         self._read_at = time.monotonic()
         self._refresh(self.selected)
 
@@ -170,6 +199,13 @@ class TeamWatcher(Widget):
         viewer = self._viewer_inbox
         refreshed = read_team(self.ctx, selected, self.probe, dead=self.dead, screens=self.screens, viewer=viewer)
         self._members = len(refreshed.snapshot.rows)
+        shown = self._shown
+        if self._ticked and shown is not None and same_picture(shown, refreshed):
+            self._quiet = min(self._quiet + 1, QUIET_TICKS)  # nothing new: nothing posted; the next tick waits longer
+            return
+        if self._ticked:
+            self._quiet = 0
+        self._shown = refreshed
         self.post_message(refreshed)
 
 
