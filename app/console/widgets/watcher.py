@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -95,6 +96,28 @@ def same_picture(a: Refreshed, b: Refreshed) -> bool:
     )
 
 
+TRIM_EVERY = 5.0
+"""Seconds between two returns of freed heap memory to the system (glibc's ``malloc_trim``)."""
+
+
+def return_freed_memory() -> bool:
+    """Hand the heap's free pages back to the system (glibc only; False elsewhere). A status pass
+    parses hundreds of messages in a worker thread and frees them; without this the console's RSS
+    keeps the high-water mark of every arena those threads touched and creeps up with the traffic."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes  # imported on first use: not for the first frame
+
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False  # not glibc (musl has no malloc_trim)
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim(0)
+    return True
+
+
 def fingerprint(directory: Path) -> dict[str, tuple[int, int]]:
     """``name → (mtime_ns, size)`` of the directory's ``*.json`` files (not dot files: locks, indexes)."""
     out: dict[str, tuple[int, int]] = {}
@@ -131,6 +154,7 @@ class TeamWatcher(Widget):
         self._quiet = 0  # reads in a row, by the tick, that found nothing new
         self._ticked = False  # the read under way was the tick's (not a change's)
         self._shown: Refreshed | None = None  # the last picture posted
+        self._trimmed_at = 0.0
 
     def on_mount(self) -> None:
         self._watching = True
@@ -199,6 +223,9 @@ class TeamWatcher(Widget):
         viewer = self._viewer_inbox
         refreshed = read_team(self.ctx, selected, self.probe, dead=self.dead, screens=self.screens, viewer=viewer)
         self._members = len(refreshed.snapshot.rows)
+        if time.monotonic() - self._trimmed_at >= TRIM_EVERY:
+            self._trimmed_at = time.monotonic()
+            return_freed_memory()
         shown = self._shown
         if self._ticked and shown is not None and same_picture(shown, refreshed):
             self._quiet = min(self._quiet + 1, QUIET_TICKS)  # nothing new: nothing posted; the next tick waits longer
