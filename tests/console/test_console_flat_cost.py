@@ -6,6 +6,7 @@ that does not blink."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -195,3 +196,23 @@ def test_the_probe_reports_an_idle_process_the_same_each_time_and_scans_the_tabl
     finally:
         proc.kill()
         proc.wait()
+
+
+async def test_a_status_pass_gives_freed_memory_back(
+    console_factory: Callable[..., CrewmuxApp], team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console's RSS stays flat over thousands of messages: after a pass (at most every
+    TRIM_EVERY s) the heap's free pages go back to the system."""
+    assert watcher.return_freed_memory() is (sys.platform.startswith("linux"))
+    trims: list[str] = []
+
+    def trim() -> bool:
+        trims.append("trim")
+        return True
+
+    monkeypatch.setattr(watcher, "return_freed_memory", trim)
+    app = console_factory(team)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(pilot)
+        await until(pilot, lambda: screen.snapshot is not None)
+        assert trims == ["trim"], "the first pass handed its garbage back"
