@@ -216,3 +216,25 @@ async def test_a_status_pass_gives_freed_memory_back(
         screen = main_screen(pilot)
         await until(pilot, lambda: screen.snapshot is not None)
         assert trims, "the first pass handed its garbage back"
+
+
+async def test_the_first_pass_shows_the_team_before_probing_it(
+    console_factory: Callable[..., CrewmuxApp], big_team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first frame does not wait for psutil or the teammates' screens: the first pass shows the
+    team without figures, and the full pass follows by itself."""
+    passes: list[tuple[bool, bool]] = []  # (probed, screens read) per pass
+    original = watcher.read_team
+
+    def recorded(ctx: TeamContext, selected: str, probe: Any, **kwargs: Any) -> Any:
+        passes.append((probe is not watcher._no_usage, bool(kwargs["screens"])))
+        return original(ctx, selected, probe, **kwargs)
+
+    monkeypatch.setattr(watcher, "read_team", recorded)
+    app = console_factory(big_team, life=True)  # with life the console reads screens too
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(pilot)
+        await until(pilot, lambda: len(passes) >= 2 and not screen.query_one(TeamWatcher)._reading)
+        await until(pilot, lambda: screen.snapshot is not None and screen.snapshot.rows[-1].usage is not None)
+    assert passes[0] == (False, False), "the first pass: no probe, no screens"
+    assert passes[1] == (True, True), "the full pass right after it"
