@@ -85,7 +85,7 @@ async def test_the_tick_skips_a_read_not_yet_due_for_a_large_team(
         team_watcher = screen.query_one(TeamWatcher)
         await until(pilot, lambda: not team_watcher._reading)
         reads: list[str] = []
-        monkeypatch.setattr(team_watcher, "_refresh", reads.append)
+        monkeypatch.setattr(team_watcher, "_refresh", lambda selected, first=False: reads.append(selected))
         team_watcher._tick()
         assert reads == [], "a tick right after a read of a large team reads nothing"
         team_watcher._read_at -= 1000.0 * (MEMBERS + 1)
