@@ -3,7 +3,8 @@
 Figures (CPU is psutil's process CPU time over a window, as % of one core):
 
 * idle: the real console (``python -m app console``) in a private tmux server with 16 idle tmux
-  teammates (``sleep``), beside the same console with none. Target <= 1 %.
+  teammates (``sleep``), beside the same console with none. Target <= 1 %. The console with none
+  is itself read against a bare Textual app (:mod:`bench.bare_app`: CPU, first frame, memory).
 * scale: 100 idle tmux teammates: the console's idle CPU (target <= 2 %), its first frame
   (<= 1 s) and one status pass — the team read the console does on every change
   (:func:`app.console.widgets.watcher.read_team`: team file, tasks, screens, inboxes, psutil),
@@ -23,6 +24,7 @@ import asyncio
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,6 +74,9 @@ def live_figures(short: bool) -> list[Row]:
 
     window = 3.0 if short else 20.0
     rows: list[Row] = []
+    # Warm the disk cache and the .pyc files first: whichever console started first paid for it
+    # (the empty team's first frame read ~1 s slower than the 100-teammate one's).
+    subprocess.run([sys.executable, "-c", "import app.cli, app.console.app, bench.bare_app"], check=False)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         results: dict[int, tuple[float, float, float, float]] = {}
@@ -85,12 +90,20 @@ def live_figures(short: bool) -> list[Row]:
                 cpu, rss = console.cpu_percent(window), console.rss_mib()
                 status = _status_pass(home, f"t{count}", 5 if short else 20)
                 results[count] = (cpu, console.first_frame, rss, status)
+        with PrivateTmux() as tmux:  # the floor: a bare Textual app (one Static) in the same terminal
+            bare = LiveConsole(tmux, home, "bare", module="bench.bare_app")
+            time.sleep(2.0)
+            cb, fb, mb = bare.cpu_percent(window), bare.first_frame, bare.rss_mib()
         (c0, f0, m0, _s0), (c16, _f16, _m16, s16), (c100, f100, _m100, s100) = (
             results[0],
             results[IDLE_TEAM],
             results[SCALE_TEAM],
         )
         rows += [
+            Row("idle console, no teammates (% core)", f"{c0:.2f}", f"{cb:.2f} (bare Textual)", ratio_text(c0, cb)),
+            Row("first frame, no teammates (ms)", f"{f0 * 1000:.0f}", f"{fb * 1000:.0f} (bare Textual)",
+                ratio_text(f0, fb)),
+            Row("memory, no teammates (MiB)", f"{m0:.1f}", f"{mb:.1f} (bare Textual)", ratio_text(m0, mb)),
             Row(f"idle console, {IDLE_TEAM} idle tmux teammates, {window:.0f}s (% core)", f"{c16:.2f}",
                 f"{c0:.2f} (none)", ratio_text(c16, c0), "<= 1", verdict(c16 <= 1.0)),
             Row(f"idle console, {SCALE_TEAM} idle tmux teammates (% core)", f"{c100:.2f}",

@@ -61,24 +61,29 @@ def tmux_team(home: Path, team: str, count: int, command: str, cwd: str) -> None
 
 
 def cpu_seconds(proc: psutil.Process) -> float:
-    """User + system CPU of ``proc`` and its children (the console's ``tmux -C`` client)."""
+    """User + system CPU of ``proc`` and its children (the console's ``tmux -C`` client), with
+    what its finished children used (the commands it ran and waited for: ``tmux`` calls, probes)."""
     total = 0.0
     for p in [proc, *proc.children(recursive=True)]:
         try:
             t = p.cpu_times()
         except psutil.Error:
             continue
-        total += t.user + t.system
+        total += t.user + t.system + t.children_user + t.children_system
     return total
 
 
 class LiveConsole:
     """The real console on ``team`` under ``home``, in session ``console`` of ``tmux``."""
 
-    def __init__(self, tmux: PrivateTmux, home: Path, team: str, size: tuple[int, int] = (160, 48)) -> None:
+    def __init__(
+        self, tmux: PrivateTmux, home: Path, team: str, size: tuple[int, int] = (160, 48), *, module: str = ""
+    ) -> None:
+        """``module``: run ``python -m module`` instead (the bare-Textual baseline, :mod:`bench.bare_app`)."""
         self.tmux = tmux
         env = f"env -u COLUMNS -u LINES CREWMUX_HOME={home} CREWMUX_TMUX_SOCKET={tmux.name} TERM=xterm-256color"
-        cmd = f"{env} {sys.executable} -m app console --team {team}"
+        program = f"-m {module}" if module else f"-m app console --team {team}"
+        cmd = f"{env} {sys.executable} {program}"
         started = time.monotonic()
         tmux.run("new-session", "-d", "-s", "console", "-x", str(size[0]), "-y", str(size[1]), cmd)
         self.first_frame = self.wait_for("team-lead", 60) - started  # the team table is drawn

@@ -44,29 +44,44 @@ class Probe(Protocol):
 
 
 class PsutilProbe:
-    """The real probe: psutil over the process and its children, CPU since the previous call."""
+    """The real probe: psutil over the process and its children, CPU since the previous call.
 
-    def __init__(self, *, map_ttl: float = 1.0) -> None:
+    Figures are rounded as the table shows them (whole % and MB), so an idle teammate reads the
+    same each time and the console has nothing to redraw. The process table is scanned for the
+    trees at most every ``map_ttl`` s, sooner only for a pid the last scan did not see (a new
+    teammate); processes that left the trees are forgotten at each scan.
+    """
+
+    def __init__(self, *, map_ttl: float = 10.0, rescan_after: float = 1.0) -> None:
         self._procs: dict[int, psutil.Process] = {}
         self._children: dict[int, list[int]] = {}
-        self._map_at = -1.0
+        self._seen: set[int] = set()
+        self._map_at = -1e9
         self._map_ttl = map_ttl
+        self._rescan_after = rescan_after
+        self.scans = 0
+        """How many times the process table was scanned (tests count them)."""
 
-    def _child_map(self) -> dict[int, list[int]]:
-        """parent pid → child pids, from one scan of the process table per tick (not one per teammate)."""
-        now = time.monotonic()
-        if now - self._map_at > self._map_ttl:
+    def _child_map(self, pid: int) -> dict[int, list[int]]:
+        """parent pid → child pids, from one scan of the process table (not one per teammate)."""
+        age = time.monotonic() - self._map_at
+        if age > self._map_ttl or (pid not in self._seen and age > self._rescan_after):
             children: dict[int, list[int]] = {}
+            seen: set[int] = set()
             for proc in psutil.process_iter(["ppid"]):
+                seen.add(proc.pid)
                 ppid = proc.info.get("ppid")
                 if ppid:
                     children.setdefault(int(ppid), []).append(proc.pid)
-            self._children = children
-            self._map_at = now
+            self._children, self._seen = children, seen
+            self._map_at = time.monotonic()
+            self.scans += 1
+            for gone in [p for p in self._procs if p not in seen]:
+                del self._procs[gone]
         return self._children
 
     def _tree(self, pid: int) -> list[int]:
-        children = self._child_map()
+        children = self._child_map(pid)
         out, stack = [], [pid]
         while stack:
             current = stack.pop()
@@ -96,7 +111,7 @@ class PsutilProbe:
                 mem += known.memory_info().rss
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-        return Usage(cpu=cpu, mem_mb=mem / 1_048_576)
+        return Usage(cpu=float(round(cpu)), mem_mb=float(round(mem / 1_048_576)))
 
 
 @dataclass(frozen=True)

@@ -277,6 +277,33 @@ def read_bytes(path: Path) -> bytes | None:
         raise StorageError(f"cannot read {path}: {exc}") from exc
 
 
+def read_last_lines(path: Path, count: int, *, block: int = 65_536) -> list[bytes]:
+    """The file's last ``count`` lines (every line when ``count`` <= 0), read from its end: what
+    it costs (time and memory) does not grow with the file. [] when it does not exist; errors as
+    :func:`read_bytes`."""
+    if count <= 0:
+        return (read_bytes(path) or b"").splitlines()
+    try:
+        fd = open_regular(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc}") from exc
+    try:
+        with os.fdopen(fd, "rb") as f:
+            pos = os.fstat(f.fileno()).st_size
+            tail = b""
+            while pos > 0 and tail.count(b"\n") <= count:
+                step = min(block, pos)
+                pos -= step
+                f.seek(pos)
+                tail = f.read(step) + tail
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc}") from exc
+    lines = tail.splitlines()
+    return (lines[1:] if pos > 0 else lines)[-count:]  # the first one read may be a line's end only
+
+
 def parse_model(raw: bytes, model: type[BaseModel] | TypeAdapter[M]) -> object:
     """Validate JSON bytes into ``model``; raises ValidationError/ValueError when they do not fit."""
     if isinstance(model, TypeAdapter):

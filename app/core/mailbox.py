@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from app.core import atomic
 from app.core.atomic import append_lines, atomic_write, ensure_dir, maybe_sweep_temps, open_regular, read_bytes
 from app.core.errors import BadInput, InboxFull, MessageNotFound, MessageTooLarge, TeammateNotFound
 from app.core.interop import INTEROP_COMPACT_READ_AFTER, read_shared, shared_lock
@@ -296,8 +297,7 @@ class Mailbox:
         current = self._read_inbox(self.paths.inbox(agent))
         seen = {m.msg_id for m in current if m.msg_id}
         out: list[tuple[InboxMessage, str | None]] = []
-        raw = read_bytes(self.paths.archive(agent)) or b""
-        for line in raw.splitlines()[-last:] if last > 0 else raw.splitlines():
+        for line in atomic.read_last_lines(self.paths.archive(agent), last):  # the newest only: read from the end
             try:
                 entry = ArchivedMessage.model_validate_json(line)
             except ValidationError:

@@ -1,14 +1,19 @@
 """An idle console's periodic work does not grow with the team: one team-file read per status
-pass, a slow tick that spreads out for a large team, and a composer cursor that does not blink."""
+pass, a slow tick that spreads out for a large team and slows further while nothing changes
+(posting nothing), a probe that reads idle processes the same each time, and a composer cursor
+that does not blink."""
 
 from __future__ import annotations
 
 import subprocess
+import sys
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.widgets import Input
 
+from app.console.messages import Refreshed, TeamChanged
 from app.console.model import PsutilProbe
 from app.console.ops import TeamContext
 from app.console.seat import ViewerInbox
@@ -80,7 +85,7 @@ async def test_the_tick_skips_a_read_not_yet_due_for_a_large_team(
         team_watcher = screen.query_one(TeamWatcher)
         await until(pilot, lambda: not team_watcher._reading)
         reads: list[str] = []
-        monkeypatch.setattr(team_watcher, "_refresh", reads.append)
+        monkeypatch.setattr(team_watcher, "_refresh", lambda selected, first=False: reads.append(selected))
         team_watcher._tick()
         assert reads == [], "a tick right after a read of a large team reads nothing"
         team_watcher._read_at -= 1000.0 * (MEMBERS + 1)
@@ -125,3 +130,111 @@ def test_a_status_pass_reads_only_the_newest_archived_messages(
         assert len(ctx.mailbox.history("team-lead")) == 61, "the full history is still there for who asks"
     finally:
         ctx.close()
+
+
+async def test_an_idle_team_is_read_less_and_less_and_posts_nothing(
+    console_factory: Callable[..., CrewmuxApp], big_team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sixteen ticks over a team where nothing changes: a handful of reads, no picture posted (the
+    screen does nothing); a change is read and shown at once, and the tick is brisk again."""
+    tick = 3600.0  # the timer never fires by itself: the test ticks by hand on a fake clock
+    clock = [1_000_000.0]
+    monkeypatch.setattr(watcher, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    app = console_factory(big_team, tick=tick)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(pilot)
+        await until(pilot, lambda: screen.snapshot is not None and len(screen.snapshot.rows) == MEMBERS + 1)
+        team_watcher = screen.query_one(TeamWatcher)
+        for worker in [w for w in app.workers if w.group == "watch"]:
+            worker.cancel()  # the directory watches: only the tick reads (the console's own writes settle)
+        await until(pilot, lambda: not any(w.group == "watch" and w.is_running for w in app.workers))
+        await until(pilot, lambda: not team_watcher._reading)
+        before = team_watcher._shown
+        reads: list[str] = []
+        posted: list[object] = []
+        original_read, original_post = watcher.read_team, team_watcher.post_message
+
+        def counted_read(*args: Any, **kwargs: Any) -> Any:
+            reads.append("read")
+            return original_read(*args, **kwargs)
+
+        def counted_post(message: Any) -> bool:
+            posted.append(message)
+            return original_post(message)
+
+        monkeypatch.setattr(watcher, "read_team", counted_read)
+        monkeypatch.setattr(team_watcher, "post_message", counted_post)
+        for _ in range(16):
+            clock[0] += tick
+            team_watcher._tick()
+            await until(pilot, lambda: not team_watcher._reading)
+        assert 1 <= len(reads) <= 5, f"{len(reads)} reads in 16 quiet ticks (one per tick before)"
+        ticked = [m for m in posted if isinstance(m, Refreshed)]
+        assert ticked == [], f"a quiet read posts nothing; rows before: {before.snapshot.rows if before else None}"
+        assert team_watcher._quiet == watcher.QUIET_TICKS
+        screen.ctx.mailbox.send("team-lead", "news", sender="m0")
+        team_watcher.post_message(TeamChanged("inboxes"))  # what the inbox watch posts: read and shown at once
+        await until(pilot, lambda: any(isinstance(m, Refreshed) for m in posted))
+        await until(pilot, lambda: not team_watcher._reading)
+        assert team_watcher._quiet == 0
+        reads.clear()
+        clock[0] += tick
+        team_watcher._tick()
+        await until(pilot, lambda: not team_watcher._reading)
+        assert reads == ["read"], "after a change the next tick reads again"
+
+
+def test_the_probe_reports_an_idle_process_the_same_each_time_and_scans_the_table_rarely() -> None:
+    proc = subprocess.Popen(["sleep", "300"])
+    try:
+        probe = PsutilProbe()
+        first = probe(proc.pid)
+        again = [probe(proc.pid) for _ in range(10)]
+        assert first is not None and all(u == first for u in again), "rounded as shown: nothing to redraw"
+        assert first.cpu == round(first.cpu) and first.mem_mb == round(first.mem_mb)
+        assert probe.scans == 1, "one scan of the process table for eleven reads"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+async def test_a_status_pass_gives_freed_memory_back(
+    console_factory: Callable[..., CrewmuxApp], team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console's RSS stays flat over thousands of messages: after a pass (at most every
+    TRIM_EVERY s) the heap's free pages go back to the system."""
+    assert watcher.return_freed_memory() is (sys.platform.startswith("linux"))
+    trims: list[str] = []
+
+    def trim() -> bool:
+        trims.append("trim")
+        return True
+
+    monkeypatch.setattr(watcher, "return_freed_memory", trim)
+    app = console_factory(team)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(pilot)
+        await until(pilot, lambda: screen.snapshot is not None)
+        assert trims, "the first pass handed its garbage back"
+
+
+async def test_the_first_pass_shows_the_team_before_probing_it(
+    console_factory: Callable[..., CrewmuxApp], big_team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first frame does not wait for psutil or the teammates' screens: the first pass shows the
+    team without figures, and the full pass follows by itself."""
+    passes: list[tuple[bool, bool]] = []  # (probed, screens read) per pass
+    original = watcher.read_team
+
+    def recorded(ctx: TeamContext, selected: str, probe: Any, **kwargs: Any) -> Any:
+        passes.append((probe is not watcher._no_usage, bool(kwargs["screens"])))
+        return original(ctx, selected, probe, **kwargs)
+
+    monkeypatch.setattr(watcher, "read_team", recorded)
+    app = console_factory(big_team, life=True)  # with life the console reads screens too
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(pilot)
+        await until(pilot, lambda: len(passes) >= 2 and not screen.query_one(TeamWatcher)._reading)
+        await until(pilot, lambda: screen.snapshot is not None and screen.snapshot.rows[-1].usage is not None)
+    assert passes[0] == (False, False), "the first pass: no probe, no screens"
+    assert passes[1] == (True, True), "the full pass right after it"

@@ -20,7 +20,6 @@ from app.console.notices import describe
 from app.console.screens import task_flow
 from app.console.screens.confirm import confirm_shutdown, confirm_stop_team
 from app.console.screens.dead_letters import DeadLetterKeys
-from app.console.screens.forms import SpawnForm
 from app.console.screens.help import HelpScreen, console_help
 from app.console.widgets.feed import Conversation, NotificationLog
 from app.console.widgets.mirror import PaneMirror
@@ -277,6 +276,8 @@ class MainScreen(DeadLetterKeys):
         self.broadcast = not self.broadcast
 
     def action_spawn(self) -> None:
+        from app.console.screens.forms import SpawnForm  # imported on first use: not for the first frame
+
         def done(req: SpawnRequest | None) -> None:
             if req is not None:
                 self.run_op(f"spawn {req.name}", ops.spawn, self.ctx, req)

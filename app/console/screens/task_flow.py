@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING
 from app.console import ops, task_ops
 from app.console.messages import Notice
 from app.console.screens.confirm import Confirm
-from app.console.screens.forms import AskForm, TaskForm, TaskFormResult
 
 if TYPE_CHECKING:
+    from app.console.screens.forms import TaskFormResult
     from app.console.screens.main import MainScreen
     from app.console.widgets.tasks import TaskPanel
 
 
 def act(screen: MainScreen, panel: TaskPanel, verb: str, tid: str | None) -> None:
     """Carry out ``verb`` on task ``tid`` (None: the list is empty) for the lead."""
+    from app.console.screens.forms import AskForm, TaskForm  # imported on first use: not for the first frame
+
     ctx = screen.ctx
     if verb == "new":
 

@@ -22,12 +22,12 @@ from app.console import ops
 from app.console.messages import Notice, ScreenUpdated
 from app.core.errors import BackendUnavailable, CrewmuxError
 from backends.base import FitsView, TerminalHost
-from backends.tmux_view import FollowEvent, TeamFollower
 
 if TYPE_CHECKING:
     from app.console.model import TeammateRow
     from app.console.ops import TeamContext
     from app.console.widgets.terminal import TerminalView
+    from backends.tmux_view import FollowEvent, TeamFollower
 
 MIRROR_INTERVAL_S = 0.1
 
@@ -95,6 +95,8 @@ class PaneMirror(Widget):
         key = (server.socket_name, server.socket_path)
         follower = self._followers.get(key)
         if follower is None:
+            from backends.tmux_view import TeamFollower  # imported on first use: not for the first frame
+
             if server != backend.server:
                 backend = type(backend)(server)
             follower = self._followers[key] = TeamFollower(backend, self.ctx.team, self._follow_event)

@@ -13,7 +13,6 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from app.core.sanitize import for_display
-from app.lifecycle.usage import total
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -137,6 +136,8 @@ def team_total(rows: list[TeammateRow]) -> dict[str, Text]:
     """The TOTAL row's cells: tokens in/out and cost summed over the teammates (the lead is not
     one), CPU and memory summed over every running process, and how many are over budget."""
     mates = [r for r in rows if not r.is_lead]
+    from app.lifecycle.usage import total  # imported once an agent reported usage: not for the first frame
+
     spend = total([r.spend for r in mates if r.spend])
     usages = [r.usage for r in rows if r.usage]
     over = sum(r.state == "over-budget" for r in mates)

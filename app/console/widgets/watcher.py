@@ -5,12 +5,15 @@ post :class:`TeamChanged` (coalesced); each change, and a slow tick for CPU/live
 exclusive refresh worker that reads the files and psutil and posts :class:`Refreshed`. The slow
 tick reads the team at most every :func:`tick_interval` — longer for a large team, so what an idle
 console spends on it per second does not grow with the team (a change is still read at once).
+A tick that finds nothing new posts nothing (the screen does no work), and each such quiet read
+doubles the wait before the next one, up to :data:`QUIET_TICKS` doublings; any change read resets it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Collection
     from pathlib import Path
 
-    from app.console.model import Probe
+    from app.console.model import Probe, Usage
     from app.console.ops import TeamContext
     from app.core.models import InboxMessage
 
@@ -70,9 +73,49 @@ TICK_PER_MEMBER = 0.125
 spreads out, so its cost per second stays what 16 teammates cost."""
 
 
-def tick_interval(tick: float, members: int) -> float:
-    """Seconds between two periodic reads of a team of ``members`` (``tick`` for a small team)."""
-    return max(tick, members * TICK_PER_MEMBER)
+QUIET_TICKS = 3
+"""Doublings of the slow tick while its reads find nothing new: an idle team is read every 16 s
+(at a 2 s tick), a busy one every tick; a file change is read at once whatever the tick."""
+
+
+def tick_interval(tick: float, members: int, quiet: int = 0) -> float:
+    """Seconds between two periodic reads of a team of ``members`` (``tick`` for a small team),
+    doubled for each of the last ``quiet`` reads that found nothing new (at most QUIET_TICKS)."""
+    return max(tick, members * TICK_PER_MEMBER) * float(2 ** min(max(quiet, 0), QUIET_TICKS))
+
+
+def same_picture(a: Refreshed, b: Refreshed) -> bool:
+    """True when ``b`` would show nothing ``a`` did not (the time it was taken aside)."""
+    return (
+        not b.new_for_lead
+        and a.snapshot.rows == b.snapshot.rows
+        and a.tasks == b.tasks
+        and a.blocked == b.blocked
+        and a.conversation == b.conversation
+        and a.delegate == b.delegate
+    )
+
+
+TRIM_EVERY = 5.0
+"""Seconds between two returns of freed heap memory to the system (glibc's ``malloc_trim``)."""
+
+
+def return_freed_memory() -> bool:
+    """Hand the heap's free pages back to the system (glibc only; False elsewhere). A status pass
+    parses hundreds of messages in a worker thread and frees them; without this the console's RSS
+    keeps the high-water mark of every arena those threads touched and creeps up with the traffic."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes  # imported on first use: not for the first frame
+
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False  # not glibc (musl has no malloc_trim)
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim(0)
+    return True
 
 
 def fingerprint(directory: Path) -> dict[str, tuple[int, int]]:
@@ -108,6 +151,11 @@ class TeamWatcher(Widget):
         self._viewer_inbox = ViewerInbox()
         self._members = 0
         self._read_at = 0.0
+        self._quiet = 0  # reads in a row, by the tick, that found nothing new
+        self._ticked = False  # the read under way was the tick's (not a change's)
+        self._shown: Refreshed | None = None  # the last picture posted
+        self._trimmed_at = 0.0
+        self._first = True  # the first pass skips the probe and the screens: the first frame sooner
 
     def on_mount(self) -> None:
         self._watching = True
@@ -137,12 +185,17 @@ class TeamWatcher(Widget):
         self.refresh_team()
 
     def _tick(self) -> None:
-        """The slow tick (CPU, liveness): a read when one is due for a team this size."""
-        if time.monotonic() - self._read_at >= tick_interval(self.tick, self._members) - self.tick / 2:
-            self.refresh_team()
+        """The slow tick (CPU, liveness): a read when one is due for a team this size, this quiet."""
+        due = tick_interval(self.tick, self._members, self._quiet) - self.tick / 2
+        if time.monotonic() - self._read_at >= due:
+            self.refresh_team(ticked=True)
 
-    def refresh_team(self) -> None:
-        """Read the team again: now, or right after the read under way (never two at once)."""
+    def refresh_team(self, *, ticked: bool = False) -> None:
+        """Read the team again: now, or right after the read under way (never two at once).
+
+        Any read but the tick's (a change, a new selection) ends a quiet spell."""
+        if not ticked:
+            self._quiet = 0
         if not self._watching:
             return  # on_mount reads the team first
         if self._reading:
@@ -150,8 +203,12 @@ class TeamWatcher(Widget):
             return
         self._reading = True
         self._read_again = False
+        self._ticked = ticked
         self._read_at = time.monotonic()
-        self._refresh(self.selected)
+        first, self._first = self._first, False
+        self._refresh(self.selected, first)
+        if first:
+            self._read_again = True  # the full pass (CPU, memory, screens) right after the first frame
 
     @on(Worker.StateChanged)
     def _refresh_done(self, event: Worker.StateChanged) -> None:
@@ -166,11 +223,30 @@ class TeamWatcher(Widget):
             self.refresh_team()
 
     @work(thread=True, exit_on_error=False, group="refresh", description="read the team")
-    def _refresh(self, selected: str) -> None:
-        viewer = self._viewer_inbox
-        refreshed = read_team(self.ctx, selected, self.probe, dead=self.dead, screens=self.screens, viewer=viewer)
+    def _refresh(self, selected: str, first: bool = False) -> None:
+        """One pass; the ``first`` one reads no process figures and no screens (a large team's first
+        psutil pass alone took ~0.3 s), so the team shows at once and the full pass follows."""
+        viewer, probe, screens = self._viewer_inbox, self.probe, self.screens and not first
+        if first:
+            probe = _no_usage
+        refreshed = read_team(self.ctx, selected, probe, dead=self.dead, screens=screens, viewer=viewer)
         self._members = len(refreshed.snapshot.rows)
+        if time.monotonic() - self._trimmed_at >= TRIM_EVERY:
+            self._trimmed_at = time.monotonic()
+            return_freed_memory()
+        shown = self._shown
+        if self._ticked and shown is not None and same_picture(shown, refreshed):
+            self._quiet = min(self._quiet + 1, QUIET_TICKS)  # nothing new: nothing posted; the next tick waits longer
+            return
+        if self._ticked:
+            self._quiet = 0
+        self._shown = refreshed
         self.post_message(refreshed)
+
+
+def _no_usage(pid: int) -> Usage | None:
+    """The first pass's probe: no figures yet (the table shows ``-``)."""
+    return None
 
 
 def read_team(
