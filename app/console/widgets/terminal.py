@@ -3,13 +3,14 @@
 Two sources feed it: a :class:`LiveScreen` — an in-process teammate's emulated screen (Ghostty's
 rows as SGR text, or pyte's cells), or a tmux teammate's, fed by the team's control-mode client
 (:mod:`backends.tmux_view`) — read under its lock, redrawn only when its ``version`` moved, at most
-``fps`` times a second: woken by the screen's feeder as soon as output arrives, with a timer as the
-fallback for resizes and focus changes; or the text of an iTerm2 pane mirrored by a worker. A
-screen taller than the view (a tmux pane its layout keeps larger) shows its bottom rows: the newest
-output and the input line. When the view has focus, every key goes to the teammate (Esc too:
-agents' interrupt) in the modes the program set (application cursor keys, bracketed paste), and
-mouse events are reported when it asked for them (see :mod:`app.console.widgets.term_input`);
-ctrl+] (:data:`LEAVE_KEY`) leaves.
+``fps`` times a second (:data:`FRAME_RATE`; faster output waits for the next frame): woken by the
+screen's feeder as soon as output arrives, with a timer as the fallback for resizes and focus
+changes; a Ghostty row that only moved up in a scroll keeps its parsed segments and strip. Or the
+text of an iTerm2 pane mirrored by a worker. A screen taller than the view (a tmux pane its layout
+keeps larger) shows its bottom rows: the newest output and the input line. When the view has
+focus, every key goes to the teammate (Esc too: agents' interrupt) in the modes the program set
+(application cursor keys, bracketed paste), and mouse events are reported when it asked for them
+(see :mod:`app.console.widgets.term_input`); ctrl+] (:data:`LEAVE_KEY`) leaves.
 """
 
 from __future__ import annotations
