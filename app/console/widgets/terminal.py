@@ -111,6 +111,9 @@ class TerminalView(Widget, can_focus=True):
         self.frames = 0
         """Draws of a followed screen so far (at most :data:`FRAME_RATE` a second, however fast it prints)."""
         self._frame: asyncio.TimerHandle | None = None
+        self._changes = 0  # bumped when what is shown changes (rows, cursor, source)
+        self._geometry_key: tuple[object, int] | None = None
+        self._geometry_now = (0, 0)
         self._fps = fps
         self._timer: Timer | None = None
         self._cursor: tuple[int, int] | None = None
@@ -138,6 +141,7 @@ class TerminalView(Widget, can_focus=True):
         if old is not None:
             old.remove_listener(self._on_output)
         self.terminal = terminal
+        self._changes += 1
         if terminal is not None:
             terminal.add_listener(self._on_output)
 
@@ -186,6 +190,7 @@ class TerminalView(Widget, can_focus=True):
             self._timer.pause()
         self._rows = [[Segment(line)] for line in lines]
         self._strips.clear()
+        self._changes += 1
         self.refresh()
 
     def show_screen(self, lines: list[str]) -> None:
@@ -244,6 +249,7 @@ class TerminalView(Widget, can_focus=True):
             self._cursor = cursor
             self._cursor_row = screen.cursor.y
             self._drawn_version = term.version
+        self._changes += 1
         top = self._top()
         if full or len(dirty) * 2 > len(self._rows) or top != self._shown_top:  # a scroll: one refresh
             self._shown_top = top
@@ -288,9 +294,17 @@ class TerminalView(Widget, can_focus=True):
                 break
         return max(0, min(count - height, bottom + 1 - height))
 
+    def _geometry(self) -> tuple[int, int]:
+        """The view's width and its first screen row shown, worked out once per draw or resize
+        (not for each line: the widget's size is a lookup in the compositor's map)."""
+        key = (self._size, self._changes)
+        if key != self._geometry_key:
+            self._geometry_key, self._geometry_now = key, (self.size.width, self._top())
+        return self._geometry_now
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        y += self._top()
+        width, top = self._geometry()
+        y += top
         if y < len(self._rows):
             strip = self._strips.get(y)
             if strip is None or strip.cell_length != width:
