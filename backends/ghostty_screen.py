@@ -141,7 +141,7 @@ class GhosttyScreen:
         drawn as is, a reverse or coloured run would bleed over the empty cells after it; the
         caller draws those runs unstyled. Empty cells are found in the rows' raw cells (an empty
         cell is all zero bits), only for rows that carry a style."""
-        lines = self._rows(vt=True)
+        lines = [_one_reset(line) for line in self._rows(vt=True)]
         styled = [y for y, line in enumerate(lines) if "\x1b[" in line.replace("\x1b[0m", "")]
         runs = self._empty_runs(set(styled)) if styled else {}
         return [(line, runs.get(y, ())) for y, line in enumerate(lines)]
@@ -186,6 +186,14 @@ class GhosttyScreen:
         text = self._format(first, last, vt=False)
         rows = text.replace("\r\n", "\n").split("\n")[:count]
         return [row.rstrip() for row in rows] + [""] * (count - len(rows))
+
+
+def _one_reset(line: str) -> str:
+    """``line`` with one SGR reset at its end where the formatter wrote two (it closes its output
+    with one more after the last written row): the same row reads the same wherever it is."""
+    while line.endswith("\x1b[0m\x1b[0m"):
+        line = line[:-4]
+    return line
 
 
 def _zero_runs(raw: list[int]) -> Runs:

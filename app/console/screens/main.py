@@ -77,7 +77,7 @@ class MainScreen(DeadLetterKeys):
         Binding("ctrl+q", "app.quit", "Quit (teammates keep running)", priority=True, show=False),
     ]
 
-    selected: reactive[str] = reactive(LEAD_NAME, init=False)
+    selected: reactive[str] = reactive(LEAD_NAME, init=False, repaint=False)  # its watcher redraws what shows it
     delegate: reactive[bool] = reactive(False)
     broadcast: reactive[bool] = reactive(False)
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from app.core.sanitize import for_display
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from textual.geometry import Size
 
     from app.console.model import TeammateRow
     from app.lifecycle.usage import MemberUsage
@@ -90,17 +93,30 @@ class TeammateList(Widget):
                    border-title-color: $primary; padding: 0 1; }
     """
 
-    rows: reactive[list[TeammateRow]] = reactive(list, always_update=True, layout=True)
+    rows: reactive[list[TeammateRow]] = reactive(list, always_update=True)
     selected: reactive[str] = reactive("team-lead")
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._lines: list[Strip] = []
+        self._lines_key: tuple[object, ...] = ()
+        self._rows_set = 0  # bumped each time rows are given
+        self._by_cells: dict[tuple[object, ...], Strip] = {}  # the lines last drawn, by their cells and style
+        self.lines_drawn = 0
+        """Lines rendered so far (a new selection redraws the two lines it moved between)."""
 
     def on_mount(self) -> None:
         self.border_title = "Team"
 
-    def watch_rows(self, rows: list[TeammateRow]) -> None:
+    def watch_rows(self, old: list[TeammateRow], rows: list[TeammateRow]) -> None:
+        self._rows_set += 1
         spent = [r.spend for r in rows if r.spend]
         self.border_title = f"Team · Σ {team_total(rows)['tokens'].plain}" if spent else "Team"
+        if line_count(old) != line_count(rows):  # the list's height follows its lines; new figures only repaint
+            self.refresh(layout=True)
 
-    def render(self) -> RenderableType:
+    def _cells(self) -> tuple[list[dict[str, Text]], list[str], list[str], dict[str, int]]:
+        """The cells of every row (the header excepted), each row's style, the columns shown and their widths."""
         cells: list[dict[str, Text]] = []
         for row in self.rows:
             usage = row.usage
@@ -122,7 +138,10 @@ class TeammateList(Widget):
             cells.append(team_total(self.rows))
             styles.append("bold")
         widths = {c: max([len(c), *(r[c].cell_len for r in cells)]) for c in COLUMNS if c != "tokens" or with_tokens}
-        shown = columns_for(self.size.width, widths)
+        return cells, styles, columns_for(self.size.width, widths), widths
+
+    def render(self) -> RenderableType:
+        cells, styles, shown, _widths = self._cells()
         table = Table.grid(padding=(0, 1), expand=True)
         for header in shown:
             table.add_column(header, no_wrap=True, overflow="ellipsis", ratio=1 if header == "task" else None)
@@ -130,6 +149,55 @@ class TeammateList(Widget):
         for cell, style in zip(cells, styles, strict=True):
             table.add_row(*(cell[c] for c in shown), style=style)
         return table
+
+    # -- drawn line by line: a new selection or new figures redraw only the lines that changed ------
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return line_count(self.rows)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        key = (self._rows_set, self.selected, width)
+        if key != self._lines_key:
+            self._lines = self._draw(width)
+            self._lines_key = key
+        return self._lines[y] if y < len(self._lines) else Strip.blank(width)
+
+    def _draw(self, width: int) -> list[Strip]:
+        """Every line at ``width``: each row's cells padded or cut (with an ellipsis) to its column's
+        width, the task column taking what is left, as Rich's grid draws :meth:`render`; a line
+        drawn before with the same cells and style is reused. Too narrow for that: Rich draws it."""
+        cells, styles, shown, widths = self._cells()
+        base, console = self.visual_style.rich_style, self.app.console  # under every cell, as Textual's render
+        task = width - sum(widths[c] for c in shown if c != "task") - (len(shown) - 1)
+        if task < 1 or "task" not in shown:
+            rich = console.render_lines(self.render(), console.options.update_width(width), pad=False)
+            return [Strip(Segment.apply_style(line, base)) for line in rich]
+        sizes = [task if c == "task" else widths[c] for c in shown]
+        header = {c: Text(c, style="dim") for c in shown}
+        drawn: dict[tuple[object, ...], Strip] = {}
+        lines: list[Strip] = []
+        for cell, style in [(header, ""), *zip(cells, styles, strict=True)]:
+            texts = [cell[c] for c in shown]
+            key = (style, *sizes, *((t.plain, tuple(t.spans), str(t.style)) for t in texts))
+            strip = self._by_cells.get(key) or drawn.get(key)
+            if strip is None:
+                line = Text(style=style, no_wrap=True, end="")
+                for n, (text, size) in enumerate(zip(texts, sizes, strict=True)):
+                    piece = text.copy()
+                    piece.truncate(size, overflow="ellipsis", pad=True)
+                    line.append_text(piece if n == 0 else Text(" ").append_text(piece))
+                strip = Strip(Segment.apply_style(line.render(console), base)).adjust_cell_length(width)
+                self.lines_drawn += 1
+            drawn[key] = strip
+            lines.append(strip)
+        self._by_cells = drawn
+        return lines
+
+
+def line_count(rows: list[TeammateRow]) -> int:
+    """The lines :meth:`TeammateList.render` draws for ``rows``: the header, a line per row (cells
+    never wrap), and the TOTAL row once an agent reported usage."""
+    return 1 + len(rows) + any(r.spend for r in rows)
 
 
 def team_total(rows: list[TeammateRow]) -> dict[str, Text]:

@@ -3,13 +3,14 @@
 Two sources feed it: a :class:`LiveScreen` — an in-process teammate's emulated screen (Ghostty's
 rows as SGR text, or pyte's cells), or a tmux teammate's, fed by the team's control-mode client
 (:mod:`backends.tmux_view`) — read under its lock, redrawn only when its ``version`` moved, at most
-``fps`` times a second: woken by the screen's feeder as soon as output arrives, with a timer as the
-fallback for resizes and focus changes; or the text of an iTerm2 pane mirrored by a worker. A
-screen taller than the view (a tmux pane its layout keeps larger) shows its bottom rows: the newest
-output and the input line. When the view has focus, every key goes to the teammate (Esc too:
-agents' interrupt) in the modes the program set (application cursor keys, bracketed paste), and
-mouse events are reported when it asked for them (see :mod:`app.console.widgets.term_input`);
-ctrl+] (:data:`LEAVE_KEY`) leaves.
+``fps`` times a second (:data:`FRAME_RATE`; faster output waits for the next frame): woken by the
+screen's feeder as soon as output arrives, with a timer as the fallback for resizes and focus
+changes; a Ghostty row that only moved up in a scroll keeps its parsed segments and strip. Or the
+text of an iTerm2 pane mirrored by a worker. A screen taller than the view (a tmux pane its layout
+keeps larger) shows its bottom rows: the newest output and the input line. When the view has
+focus, every key goes to the teammate (Esc too: agents' interrupt) in the modes the program set
+(application cursor keys, bracketed paste), and mouse events are reported when it asked for them
+(see :mod:`app.console.widgets.term_input`); ctrl+] (:data:`LEAVE_KEY`) leaves.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ LEAVE_KEY = "ctrl+right_square_bracket"
 """The one key the view keeps (ctrl+]: telnet's escape, which no agent or editor uses; it reaches
 Textual inside tmux as the plain byte 0x1d). Every other key goes to the program."""
 
+FRAME_RATE = 20.0
+"""Frames a second at most while a teammate prints: output arriving faster is drawn together in
+the next frame. A scrolling screen changes every row, and a frame of it costs the compositor the
+same whatever the number of lines it brought, so the frame rate bounds the console's drawing."""
+
 
 class TerminalView(Widget, can_focus=True):
     """A teammate's screen. Set ``terminal`` (in-process) or call ``show_lines`` (mirror)."""
@@ -93,12 +99,21 @@ class TerminalView(Widget, can_focus=True):
     class Left(Message):
         """The leave key (ctrl+]) pressed: the view gives focus back."""
 
-    def __init__(self, *, fps: float = 60.0, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, fps: float = FRAME_RATE, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.terminal: LiveScreen | None = None
         self._drawn_version = -1
         self._rows: list[list[Segment]] = []
         self._strips: dict[int, Strip] = {}  # row -> its strip at the current width, built on first draw
+        self._by_text: dict[tuple[Any, int], tuple[list[Segment], Strip | None]] = {}  # Ghostty row -> drawn
+        self.rows_parsed = 0
+        """Rows turned into segments so far (a scroll re-parses only the rows it brought in)."""
+        self.frames = 0
+        """Draws of a followed screen so far (at most :data:`FRAME_RATE` a second, however fast it prints)."""
+        self._frame: asyncio.TimerHandle | None = None
+        self._changes = 0  # bumped when what is shown changes (rows, cursor, source)
+        self._geometry_key: tuple[object, int] | None = None
+        self._geometry_now = (0, 0)
         self._fps = fps
         self._timer: Timer | None = None
         self._cursor: tuple[int, int] | None = None
@@ -117,12 +132,16 @@ class TerminalView(Widget, can_focus=True):
     def on_unmount(self) -> None:
         self._follow(None)
         self._loop = None  # a wake already scheduled finds the view gone and does nothing
+        if self._frame is not None:
+            self._frame.cancel()
+            self._frame = None
 
     def _follow(self, terminal: LiveScreen | None) -> None:
         old = self.terminal
         if old is not None:
             old.remove_listener(self._on_output)
         self.terminal = terminal
+        self._changes += 1
         if terminal is not None:
             terminal.add_listener(self._on_output)
 
@@ -143,8 +162,16 @@ class TerminalView(Widget, can_focus=True):
             self._paced_poll()
 
     def _paced_poll(self) -> None:
-        """Draw unless the last draw was under a frame ago (then the timer's next tick will)."""
-        if time.monotonic() - self._last_poll >= 0.75 / self._fps:
+        """Draw now, or when a frame has passed since the last draw (one draw is kept pending)."""
+        wait = self._last_poll + 1 / self._fps - time.monotonic()
+        if wait <= 0:
+            self._poll()
+        elif self._frame is None and self._loop is not None:
+            self._frame = self._loop.call_later(wait, self._frame_due)
+
+    def _frame_due(self) -> None:
+        self._frame = None
+        if self._loop is not None:
             self._poll()
 
     def attach(self, terminal: LiveScreen) -> None:
@@ -163,6 +190,7 @@ class TerminalView(Widget, can_focus=True):
             self._timer.pause()
         self._rows = [[Segment(line)] for line in lines]
         self._strips.clear()
+        self._changes += 1
         self.refresh()
 
     def show_screen(self, lines: list[str]) -> None:
@@ -190,6 +218,7 @@ class TerminalView(Widget, can_focus=True):
         if version == self._drawn_version:
             return
         self._last_poll = time.monotonic()
+        self.frames += 1
         with term.lock:
             screen = term.screen
             cursor = None if screen.cursor.hidden or not self.has_focus else (screen.cursor.y, screen.cursor.x)
@@ -204,18 +233,23 @@ class TerminalView(Widget, can_focus=True):
             if full:
                 self._rows = [[] for _ in range(screen.lines)]
                 self._strips.clear()
+                self._by_text.clear()
             for y in dirty:
                 if 0 <= y < screen.lines:
                     if vt is None:
                         self._rows[y] = pyte_row(screen, y, cursor)
+                        self.rows_parsed += 1
+                        self._strips.pop(y, None)
                     else:
-                        cursor_x = cursor[1] if cursor is not None and cursor[0] == y else -1
-                        self._rows[y] = vt_row(vt[y], screen.columns, cursor_x)
-                    self._strips.pop(y, None)
+                        self._vt_row(y, vt[y], screen.columns, cursor)
+            if vt is not None:  # keep what the rows on screen now were drawn as: a scroll finds them there
+                self._by_text = {(row, -1 if self._cursor_x(y, cursor) < 0 else y): (self._rows[y], self._strips.get(y))
+                                 for y, row in enumerate(vt)}  # fmt: skip
             self._vt = vt or []
             self._cursor = cursor
             self._cursor_row = screen.cursor.y
             self._drawn_version = term.version
+        self._changes += 1
         top = self._top()
         if full or len(dirty) * 2 > len(self._rows) or top != self._shown_top:  # a scroll: one refresh
             self._shown_top = top
@@ -225,6 +259,27 @@ class TerminalView(Widget, can_focus=True):
             for y in dirty:
                 if y >= top:
                     self.refresh(Region(0, y - top, width, 1))
+
+    @staticmethod
+    def _cursor_x(y: int, cursor: tuple[int, int] | None) -> int:
+        return cursor[1] if cursor is not None and cursor[0] == y else -1
+
+    def _vt_row(self, y: int, row: Any, columns: int, cursor: tuple[int, int] | None) -> None:
+        """Row ``y`` of a Ghostty screen: the segments and strip of a row drawn before with the same
+        text (a scroll moves rows up; parsing SGR text is the costly part), else parsed."""
+        cursor_x = self._cursor_x(y, cursor)
+        found = self._by_text.get((row, -1)) if cursor_x < 0 else None
+        if found is None:
+            self._rows[y] = segments = vt_row(row, columns, cursor_x)
+            self.rows_parsed += 1
+            width = self.size.width  # built now, so that the row's strip moves with it when it scrolls
+            self._strips[y] = Strip(segments).adjust_cell_length(width) if width > 0 else Strip(segments)
+            return
+        self._rows[y], strip = found
+        if strip is None:
+            self._strips.pop(y, None)
+        else:
+            self._strips[y] = strip
 
     def _top(self) -> int:
         """The first screen row shown: a screen taller than the view shows its bottom rows — the
@@ -239,9 +294,17 @@ class TerminalView(Widget, can_focus=True):
                 break
         return max(0, min(count - height, bottom + 1 - height))
 
+    def _geometry(self) -> tuple[int, int]:
+        """The view's width and its first screen row shown, worked out once per draw or resize
+        (not for each line: the widget's size is a lookup in the compositor's map)."""
+        key = (self._size, self._changes)
+        if key != self._geometry_key:
+            self._geometry_key, self._geometry_now = key, (self.size.width, self._top())
+        return self._geometry_now
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        y += self._top()
+        width, top = self._geometry()
+        y += top
         if y < len(self._rows):
             strip = self._strips.get(y)
             if strip is None or strip.cell_length != width:

@@ -1,0 +1,119 @@
+"""What a frame of a teammate's live screen costs, counted (not timed): a scroll parses only the
+rows it brought in (and the cursor's), output arriving faster than the frame rate is drawn in one frame, and the view
+shows the screen's text exactly all the while."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from textual.app import App, ComposeResult
+
+from app.console.widgets.terminal import TerminalView
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.pilot import Pilot
+
+pytest.importorskip("pyghostty")
+
+COLS, ROWS = 40, 20
+
+
+class FedScreen:
+    """A :class:`app.console.widgets.terminal.LiveScreen` on Ghostty's screen, fed by the test
+    (as the pty feeder or the tmux follower feeds one: under the lock, version bumped, listeners woken)."""
+
+    def __init__(self) -> None:
+        from backends.ghostty_screen import GhosttyScreen
+
+        self.screen: Any = GhosttyScreen(COLS, ROWS)
+        self.lock = threading.Lock()
+        self.version = 0
+        self.alive = True
+        self._listeners: list[Callable[[], None]] = []
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[], None]) -> None:
+        self._listeners.remove(callback)
+
+    def write(self, data: bytes) -> None:
+        """Keys typed into the view: nothing reads them here."""
+
+    def resize(self, cols: int, rows: int) -> None:
+        with self.lock:
+            self.screen.resize(rows, cols)
+            self.version += 1
+
+    def feed(self, data: bytes) -> None:
+        with self.lock:
+            self.screen.feed(data)
+            self.version += 1
+        for callback in list(self._listeners):
+            callback()
+
+
+class ViewApp(App[None]):
+    def __init__(self, fps: float) -> None:
+        super().__init__()
+        self.fps = fps
+
+    def compose(self) -> ComposeResult:
+        yield TerminalView(fps=self.fps, id="terminal")
+
+
+def _shown(view: TerminalView) -> list[str]:
+    return ["".join(seg.text for seg in row).rstrip() for row in view._rows]
+
+
+async def _drawn(pilot: Pilot[None], view: TerminalView, fed: FedScreen) -> None:
+    """Wait (up to 10 s) until the view has drawn everything fed so far."""
+    deadline = time.monotonic() + 10
+    while view._drawn_version != fed.version:
+        assert time.monotonic() < deadline, "the view never drew the last output"
+        await pilot.pause(0.01)
+
+
+async def test_a_scroll_parses_only_the_rows_it_brought_in() -> None:
+    app = ViewApp(fps=20)
+    async with app.run_test(size=(COLS + 2, ROWS + 2)) as pilot:
+        view = app.query_one(TerminalView)
+        fed = FedScreen()
+        view.attach(fed)
+        fed.feed(b"\r\n".join(f"\x1b[3{n % 8}mline {n}\x1b[0m".encode() for n in range(ROWS)))
+        await _drawn(pilot, view, fed)
+        parsed = view.rows_parsed
+        for n in range(ROWS, ROWS + 5):  # five scrolls, one frame each
+            fed.feed(f"\r\n\x1b[1mline {n}\x1b[0m".encode())
+            await _drawn(pilot, view, fed)
+            with fed.lock:
+                assert _shown(view) == fed.screen.text_lines()
+        # each scroll: the new bottom row, and the row the cursor left (the view has focus: the cursor is drawn)
+        assert view.rows_parsed - parsed <= 2 * 5, "a scroll re-parsed rows that only moved up"
+        assert _shown(view)[-1] == f"line {ROWS + 4}"
+
+
+async def test_output_faster_than_the_frame_rate_is_drawn_in_one_frame() -> None:
+    fps = 2.0  # a frame every 500 ms: the burst below takes a small part of one
+    app = ViewApp(fps=fps)
+    async with app.run_test(size=(COLS + 2, ROWS + 2)) as pilot:
+        view = app.query_one(TerminalView)
+        fed = FedScreen()
+        view.attach(fed)
+        await _drawn(pilot, view, fed)
+        frames, began = view.frames, time.monotonic()
+        for n in range(50):
+            fed.feed(f"burst {n}\r\n".encode())
+            await asyncio.sleep(0)  # the view's wake-up runs between chunks, as between reads
+        elapsed = time.monotonic() - began
+        await _drawn(pilot, view, fed)
+        assert view.frames - frames <= 2 + int(elapsed * fps), "every chunk was drawn, not one frame"
+        with fed.lock:
+            assert _shown(view) == fed.screen.text_lines()
+        assert "burst 49" in _shown(view)
