@@ -27,7 +27,11 @@ def test_restored_claude_teammate_sends_its_earlier_turns(claude_rig: ClaudeRig)
     sid, pid, started = before.crewmux.session_id, before.crewmux.pid, before.crewmux.pid_create_time
     assert before.crewmux.argv and before.crewmux.argv[before.crewmux.argv.index("--session-id") + 1] == sid
     transcript = rig.root / "claude-config" / "projects"
-    wait_until(lambda: list(transcript.rglob(f"{sid}.jsonl")), 60, "claude wrote its transcript under its id")
+
+    def turn_recorded() -> bool:  # the first turn, answer included, is in its transcript: what a resume brings back
+        return any("PINEAPPLE noted" in f.read_text(errors="replace") for f in transcript.rglob(f"{sid}.jsonl"))
+
+    wait_until(turn_recorded, 60, "claude wrote its first turn to its transcript under its id")
 
     subprocess.run(["tmux", "-L", rig.sock, "kill-server"], check=True)
     wait_until(lambda: not is_alive(pid, started), 20, "claude died with the tmux server")
