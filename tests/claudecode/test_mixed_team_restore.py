@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from app.agents.clis import bin_dir
+from app.core.agent_status import reported
 from app.core.liveness import is_alive
 from app.core.mailbox import Mailbox
 from app.core.tasks import TaskStore
@@ -102,7 +103,13 @@ def test_a_mixed_team_survives_kill_server_with_one_resume(
         for kind in AGENTS:
             spawn(f"{kind}-mate", "--agent", kind, "--prompt", f"Remember {kind.upper()}FRUIT", env=per_kind.get(kind))
         for kind in AGENTS:
-            wait_until(partial(asked, kind, f"Remember {kind.upper()}FRUIT"), 120, f"{kind}'s first turn")
+            req = wait_until(partial(asked, kind, f"Remember {kind.upper()}FRUIT"), 120, f"{kind}'s first turn")
+
+            def turn_over(name: str, since: float) -> bool:  # its own hook says the turn ended: it is on record
+                report = reported(teams.paths("t"), name)
+                return report is not None and report.state == "waiting" and report.at > since
+
+            wait_until(partial(turn_over, f"{kind}-mate", req.at), 90, f"{kind} reports its first turn over")
         wait_until(lambda: marker.exists(), 60, "the worker runs its task")
         assert tasks.get(task.id).owner == "w"
         # the liveness beat (the console's) records each agent's own session while it runs
