@@ -34,7 +34,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from backends.terminal_screen import new_screen
+from backends.terminal_screen import Listeners, new_screen
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -185,7 +185,7 @@ class PtyTerminal:
         self._backlog_lock = threading.Lock()
         self._eof = False
         self._done = threading.Event()
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners()
         master, slave = os.openpty()
         _set_size(slave, cols, rows)
         # No COLUMNS/LINES: frozen there, they would outlive the first resize (the pty has the size).
@@ -261,20 +261,14 @@ class PtyTerminal:
 
         It must be quick and thread-safe (e.g. schedule work on an event loop), and must not raise.
         """
-        with self.lock:
-            self._listeners.append(callback)
+        self._listeners.add(callback)
 
     def remove_listener(self, callback: Callable[[], None]) -> None:
         """Stop calling ``callback`` (no error when it was not added)."""
-        with self.lock:
-            if callback in self._listeners:
-                self._listeners.remove(callback)
+        self._listeners.remove(callback)
 
     def _notify(self) -> None:
-        with self.lock:
-            listeners = list(self._listeners)
-        for callback in listeners:
-            callback()
+        self._listeners.notify()
 
     def _finish(self) -> None:
         """After the last output: reap the child, record its status, close the pty."""

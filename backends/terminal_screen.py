@@ -22,9 +22,13 @@ import collections
 import copy
 import logging
 import os
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 import pyte
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 _log = logging.getLogger(__name__)
 SCROLLBACK_LINES = 2000
@@ -203,3 +207,28 @@ def _copy_row(row: Any) -> Any:
     fresh: Any = pyte.screens.StaticDefaultDict(row.default)
     fresh.update(row)
     return fresh
+
+
+class Listeners:
+    """The callbacks an emulated screen wakes after each feed (an in-process pty's, a followed tmux
+    pane's): added and removed from any thread, called outside every lock, in the order added."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def add(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            self._callbacks.append(callback)
+
+    def remove(self, callback: Callable[[], None]) -> None:
+        """Stop calling ``callback`` (no error when it was not added)."""
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+    def notify(self) -> None:
+        with self._lock:
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            callback()

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.core.errors import CrewmuxError, PaneNotFound
-from backends.terminal_screen import new_screen
+from backends.terminal_screen import Listeners, new_screen
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,7 +67,7 @@ class FollowedPane:
         self.gone_reason: str | None = None
         self.bytes_read = 0
         self.seeds = 0
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners()
         self._seed_after: int | None = None  # waiting for the capture answered as reply N (None: live)
         self._pending: list[tuple[int, bytes]] = []
         self._pending_size = 0
@@ -77,19 +77,13 @@ class FollowedPane:
         return self.exit_status is None
 
     def add_listener(self, callback: Callable[[], None]) -> None:
-        with self.lock:
-            self._listeners.append(callback)
+        self._listeners.add(callback)
 
     def remove_listener(self, callback: Callable[[], None]) -> None:
-        with self.lock:
-            if callback in self._listeners:
-                self._listeners.remove(callback)
+        self._listeners.remove(callback)
 
     def _notify(self) -> None:
-        with self.lock:
-            listeners = list(self._listeners)
-        for callback in listeners:
-            callback()
+        self._listeners.notify()
 
     def feed(self, data: bytes, replies_done: int) -> None:
         """Output for the pane (reader thread); ``replies_done``: command replies read before it."""
