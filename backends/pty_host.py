@@ -10,6 +10,11 @@ and job control behave as in a real terminal). Two threads serve every pty in th
   that arrived since the last feed, at most :data:`FEED_CHUNK` at a time, terminals in turn) under
   the terminal's ``lock``, bumps ``version`` and wakes the listeners.
 
+A screen not shown (no listener) and not waited on is fed LAZILY: every :data:`LAZY_PERIOD` in one
+batch (at once past :data:`LAZY_MAX` bytes, at end of output, or for a query the program awaits an
+answer to). Taking the terminal's ``lock`` (the state judge, the view, a resize) first brings such
+a screen up to date, so it is never read behind.
+
 A screen slower than the program (pyte, the fallback, parses ~0.2 MB/s) lets the backlog grow up
 to :data:`BACKLOG_MAX`; past that the oldest bytes are dropped (counted in ``bytes_dropped``), so
 the screen shows the newest output. With Ghostty's native parser (~50 MB/s) that does not happen.
@@ -34,6 +39,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from backends.screen_lock import QUERY, ScreenLock
 from backends.terminal_screen import Listeners, new_screen
 
 if TYPE_CHECKING:
@@ -46,6 +52,8 @@ BACKLOG_MAX = 16 << 20  # bytes a terminal holds for a screen that is behind; pa
 _READ_SIZE = 1 << 16
 _WRITE_WAIT = 10.0  # seconds a write waits for the program to read its input
 _READS_PER_WAKE = 16  # reads of one pty per select round, so one flood does not starve the others
+LAZY_PERIOD = 1.0  # seconds a screen nobody shows or waits on may stay behind its output
+LAZY_MAX = 64 << 10  # bytes such a screen may hold back; past it, it is fed at once
 
 
 def _set_size(fd: int, cols: int, rows: int) -> None:
@@ -97,6 +105,7 @@ class _Reader:
         feeder = _Feeder.shared()
         while True:
             ready = self._selector.select()
+            due, now = False, time.monotonic()
             for key, _ in ready:
                 term: PtyTerminal | None = key.data
                 if term is None:
@@ -105,9 +114,12 @@ class _Reader:
                         pending, self._pending = self._pending, []
                     for new in pending:
                         self._selector.register(new.master, selectors.EVENT_READ, new)
-                elif not term._drain():
+                    continue
+                if not term._drain():
                     self._selector.unregister(term.master)
-            feeder.wake()
+                due = due or term._due_in(now) == 0  # a screen fed lazily waits for the feeder's own timer
+            if due or not feeder.timed:  # a lazily fed backlog: the feeder's timer, once it runs one
+                feeder.wake()
 
 
 class _Feeder:
@@ -120,6 +132,8 @@ class _Feeder:
         self._terms: list[PtyTerminal] = []
         self._work = threading.Condition()
         self._due = False
+        self.timed = False
+        """True while the feeder's timer runs: it will feed the screens held back when they are due."""
         threading.Thread(target=self._loop, name="pty-feeder", daemon=True).start()
 
     @classmethod
@@ -141,16 +155,22 @@ class _Feeder:
             self._work.notify()
 
     def _loop(self) -> None:
+        lazy: float | None = None  # seconds until a held-back screen is due
         while True:
             with self._work:
-                while not self._due:
-                    self._work.wait()
+                self.timed = lazy is not None
+                if not self._due:
+                    self._work.wait(lazy)
                 self._due = False
                 terms = list(self._terms)
-            more = False
+            more, lazy, now = False, None, time.monotonic()
             for term in terms:
+                due = term._due_in(now)
+                if due is not None and due > 0:
+                    lazy = due if lazy is None else min(lazy, due)
+                    continue
                 try:
-                    more |= term._feed_backlog()
+                    more |= due is not None and term._feed_backlog()
                 except Exception:  # one screen failing must not stop the feeder all terminals share
                     _log.exception("pty %s: output could not be emulated; chunk dropped", term.pid)
                 if term._finished_reading():
@@ -176,14 +196,17 @@ class PtyTerminal:
     def __init__(self, argv: list[str], *, cwd: str, env: dict[str, str], cols: int = 120, rows: int = 36) -> None:
         """Start ``argv``. Raises OSError when it cannot be started."""
         self.screen: Any = new_screen(cols, rows)
-        self.lock = threading.Lock()
-        self.changed = threading.Condition(self.lock)
+        self.lock = ScreenLock(self._eager, self._catch_up)
+        self.changed = threading.Condition(self.lock)  # type: ignore[arg-type]  # acquire/release, as a Lock
         self.version = 0
         self.exit_status: int | None = None
         self.bytes_read = self.bytes_fed = self.bytes_dropped = 0
         self._backlog = bytearray()
         self._backlog_lock = threading.Lock()
         self._eof = False
+        self._asked = False  # the backlog holds a query the program waits an answer to
+        self._fed_at = 0.0  # when the screen was last fed (monotonic)
+        self._waiters = 0  # threads in wait_for: they want every feed at once
         self._done = threading.Event()
         self._listeners = Listeners()
         master, slave = os.openpty()
@@ -225,6 +248,7 @@ class PtyTerminal:
                     self._eof = True
                     return False
                 self.bytes_read += len(data)
+                self._asked = self._asked or QUERY.search(bytes(self._backlog[-16:]) + data) is not None
                 self._backlog += data
                 excess = len(self._backlog) - BACKLOG_MAX
                 if excess > 0:  # the screen is far behind: keep the newest output, never block the program
@@ -232,23 +256,51 @@ class PtyTerminal:
                     self.bytes_dropped += excess
         return True
 
-    def _feed_backlog(self) -> bool:
-        """Feed the screen what arrived (feeder thread); True when more is waiting."""
+    def _eager(self) -> bool:
+        """True while the screen is shown (a listener) or waited on: every feed reaches it at once."""
+        return self._waiters > 0 or bool(self._listeners)
+
+    def _due_in(self, now: float) -> float | None:
+        """Seconds until the backlog is due at the screen (0: now), None when it is empty."""
+        with self._backlog_lock:
+            if not self._backlog:
+                return None
+            if self._eof or self._asked or len(self._backlog) >= LAZY_MAX or self._eager():
+                return 0.0
+            return max(0.0, self._fed_at + LAZY_PERIOD - now)
+
+    def _feed_locked(self, limit: int) -> bool:
+        """Feed the screen up to ``limit`` bytes of the backlog (under ``lock``); True when more is waiting."""
         with self._backlog_lock:
             if not self._backlog:
                 return False
-            chunk = bytes(self._backlog[:FEED_CHUNK])
-            del self._backlog[:FEED_CHUNK]
+            chunk = bytes(self._backlog[:limit])
+            del self._backlog[:limit]
             more = bool(self._backlog)
-        with self.lock:
-            self.screen.feed(chunk)
-            self.bytes_fed += len(chunk)
-            replies = self.screen.take_replies()
-            self.version += 1
-            self.changed.notify_all()
+            self._asked = self._asked and more
+        self.screen.feed(chunk)
+        self.bytes_fed += len(chunk)
+        self._fed_at = time.monotonic()
+        replies = self.screen.take_replies()
+        self.version += 1
+        self.changed.notify_all()
         for reply in replies:  # never held up by a program that does not read: the feeder serves every pty
             self.write(reply, wait=0)
-        self._notify()
+        return more
+
+    def _catch_up(self) -> None:
+        """Bring a lazily fed screen up to date (under ``lock``, as it is taken). A backlog past
+        :data:`LAZY_MAX` is one the feeder is already working through: the reader gets what it fed."""
+        if self._backlog and len(self._backlog) <= LAZY_MAX:
+            self._feed_locked(LAZY_MAX)
+
+    def _feed_backlog(self) -> bool:
+        """Feed the screen what arrived (feeder thread); True when more is waiting."""
+        with self.lock.raw:
+            fed = self.bytes_fed
+            more = self._feed_locked(FEED_CHUNK)
+        if self.bytes_fed != fed:
+            self._notify()
         return more
 
     def _finished_reading(self) -> bool:
@@ -260,8 +312,11 @@ class PtyTerminal:
         """Call ``callback()`` after each feed and at exit, from the reader thread, outside ``lock``.
 
         It must be quick and thread-safe (e.g. schedule work on an event loop), and must not raise.
+        The screen is brought up to date first (a screen not shown may be behind), and from now
+        on every feed reaches it at once.
         """
-        self._listeners.add(callback)
+        with self.lock:
+            self._listeners.add(callback)
 
     def remove_listener(self, callback: Callable[[], None]) -> None:
         """Stop calling ``callback`` (no error when it was not added)."""
@@ -321,9 +376,13 @@ class PtyTerminal:
         """Wait until ``predicate(screen)`` holds (checked after each feed); returns whether it did."""
         deadline = time.monotonic() + timeout
         with self.lock:
-            while not predicate(self.screen):
-                left = deadline - time.monotonic()
-                if left <= 0 or (self.exit_status is not None and not predicate(self.screen)):
-                    return bool(predicate(self.screen))
-                self.changed.wait(left)
-            return True
+            self._waiters += 1
+            try:
+                while not predicate(self.screen):
+                    left = deadline - time.monotonic()
+                    if left <= 0 or (self.exit_status is not None and not predicate(self.screen)):
+                        return bool(predicate(self.screen))
+                    self.changed.wait(left)
+                return True
+            finally:
+                self._waiters -= 1

@@ -227,6 +227,10 @@ class Listeners:
             if callback in self._callbacks:
                 self._callbacks.remove(callback)
 
+    def __bool__(self) -> bool:
+        """True while any callback is added."""
+        return bool(self._callbacks)
+
     def notify(self) -> None:
         with self._lock:
             callbacks = list(self._callbacks)

@@ -88,7 +88,11 @@ def vt_row(row: tuple[str, tuple[tuple[int, int], ...]], columns: int, cursor_x:
     SGR-styled text and its empty cells, drawn unstyled): padded to ``columns`` cells, the cell
     at ``cursor_x`` (-1: none) drawn reversed. Wide chars keep their two cells."""
     line, empty = row
-    segments = Segment.adjust_line_length(list(Text.from_ansi(line, end="").render(_RICH, end="")), columns)
+    plain = line.replace("\x1b[0m", "")
+    if "\x1b" in plain or "\r" in plain:
+        segments = Segment.adjust_line_length(list(Text.from_ansi(line, end="").render(_RICH, end="")), columns)
+    else:  # no style at all (most of a plain program's rows): no ANSI parse
+        segments = Segment.adjust_line_length([Segment(plain)] if plain else [], columns)
     if empty:
         cuts = sorted({c for run in empty for c in run} | {columns})
         pieces = Segment.divide(segments, cuts)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from rich.segment import Segment
@@ -27,6 +28,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from app.console.widgets.drawn_lines import DrawnLines
 from app.console.widgets.screen_rows import pyte_row, vt_row
 from app.console.widgets.term_input import DECCKM, FOCUS_EVENTS, MouseAction, key_bytes, mouse_bytes, paste_bytes
 
@@ -106,6 +108,8 @@ class TerminalView(Widget, can_focus=True):
         self._rows: list[list[Segment]] = []
         self._strips: dict[int, Strip] = {}  # row -> its strip at the current width, built on first draw
         self._by_text: dict[tuple[Any, int], tuple[list[Segment], Strip | None]] = {}  # Ghostty row -> drawn
+        self._vt_columns = 0  # the screen width the rows in _by_text were drawn at
+        self._memo: weakref.WeakKeyDictionary[Any, tuple[int, dict[Any, Any]]] = weakref.WeakKeyDictionary()
         self.rows_parsed = 0
         """Rows turned into segments so far (a scroll re-parses only the rows it brought in)."""
         self.frames = 0
@@ -124,6 +128,8 @@ class TerminalView(Widget, can_focus=True):
         self._wake_pending = False
         self._last_poll = 0.0
         self.placeholder = "no teammate selected"
+        self.drawn = DrawnLines()
+        """The rows as Textual decorated them (border, background), kept while they scroll."""
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -138,8 +144,10 @@ class TerminalView(Widget, can_focus=True):
 
     def _follow(self, terminal: LiveScreen | None) -> None:
         old = self.terminal
-        if old is not None:
+        if old is not None:  # its rows as drawn are kept: shown again, the rows it still has are not parsed again
             old.remove_listener(self._on_output)
+            self._memo[old] = (self._vt_columns, self._by_text)
+        self._vt_columns, self._by_text = self._memo.pop(terminal, (0, {})) if terminal is not None else (0, {})
         self.terminal = terminal
         self._changes += 1
         if terminal is not None:
@@ -233,7 +241,8 @@ class TerminalView(Widget, can_focus=True):
             if full:
                 self._rows = [[] for _ in range(screen.lines)]
                 self._strips.clear()
-                self._by_text.clear()
+                if screen.columns != self._vt_columns:
+                    self._by_text, self._vt_columns = {}, screen.columns
             for y in dirty:
                 if 0 <= y < screen.lines:
                     if vt is None:
@@ -313,6 +322,13 @@ class TerminalView(Widget, can_focus=True):
         if not self._rows and y == 0:
             return Strip([Segment(self.placeholder, Style(dim=True))]).adjust_cell_length(width)
         return Strip.blank(width)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        return self.drawn.render(self, crop, self.render_line, super().render_lines)
+
+    def notify_style_update(self) -> None:
+        self.drawn.style_changes += 1
+        super().notify_style_update()
 
     def on_resize(self) -> None:
         self._fit_terminal()
