@@ -248,12 +248,15 @@ class PtyTerminal:
                     self._eof = True
                     return False
                 self.bytes_read += len(data)
-                self._asked = self._asked or QUERY.search(bytes(self._backlog[-16:]) + data) is not None
+                if not self._asked and (b"\x1b" in data or b"\x1b" in self._backlog[-16:]):
+                    self._asked = self._asked or QUERY.search(bytes(self._backlog[-16:]) + data) is not None
                 self._backlog += data
                 excess = len(self._backlog) - BACKLOG_MAX
                 if excess > 0:  # the screen is far behind: keep the newest output, never block the program
                     del self._backlog[:excess]
                     self.bytes_dropped += excess
+            if len(data) < _READ_SIZE:  # drained (a read more would only fail): the selector wakes for more
+                return True
         return True
 
     def _eager(self) -> bool:
