@@ -194,10 +194,13 @@ async def _busy(seconds: float, baseline: bool) -> tuple[list[float], float, lis
 
     original_line = TerminalView.render_line
 
-    renders = [0]
+    renders: list[Any] = [0, 0.0, None]  # lines drawn; when the first line of a new selection was drawn; that selection
 
     def timed_line(self: TerminalView, y: int) -> Any:
         renders[0] += 1
+        shown = getattr(self.screen, "selected", None)
+        if shown != renders[2]:
+            renders[1], renders[2] = time.perf_counter(), shown
         strip = original_line(self, y)
         record("".join(seg.text for seg in strip if isinstance(seg, Segment)))
         return strip
@@ -211,6 +214,9 @@ async def _busy(seconds: float, baseline: bool) -> tuple[list[float], float, lis
 
         def timed_render(self: Static) -> Any:
             renders[0] += 1
+            shown = getattr(self.screen, "selected", None)
+            if shown != renders[2]:
+                renders[1], renders[2] = time.perf_counter(), shown
             out = original_render(self)
             record(str(out))
             return out
@@ -258,9 +264,12 @@ async def _busy(seconds: float, baseline: bool) -> tuple[list[float], float, lis
     return samples, cpu, keys
 
 
-async def _select_key(app: Any, renders: list[int], key: str) -> float:
+async def _select_key(app: Any, renders: list[Any], key: str) -> float:
     """Milliseconds from ``key`` (Shift+Down/Up) reaching the app to the first line drawn after the
-    selection moved. (Pilot.press waits for an idle CPU, which never comes under this load.)"""
+    selection moved: the time the view drew its first line with the new selection, recorded by the
+    view itself (a draw that came before this loop saw the selection move counts; waiting for the
+    next line drawn would count the frame after it). (Pilot.press waits for an idle CPU, which
+    never comes under this load.)"""
     from textual import events
 
     await asyncio.sleep(0.05)
@@ -271,12 +280,10 @@ async def _select_key(app: Any, renders: list[int], key: str) -> float:
     began = time.perf_counter()
     app._driver.send_message(event)
     deadline = began + 10
-    while screen.selected == was and time.perf_counter() < deadline:
+    while (screen.selected == was or renders[2] != screen.selected) and time.perf_counter() < deadline:
         await asyncio.sleep(0.0005)
-    drawn = renders[0]
-    while renders[0] == drawn and time.perf_counter() < deadline:
-        await asyncio.sleep(0.0005)
-    return (time.perf_counter() - began) * 1000
+    drawn: float = renders[1] if renders[2] == screen.selected != was else time.perf_counter()  # else: timed out
+    return (drawn - began) * 1000
 
 
 def main() -> None:
