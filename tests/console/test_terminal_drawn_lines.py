@@ -45,3 +45,27 @@ async def test_a_scroll_decorates_only_the_rows_it_brought_in() -> None:
         await pilot.pause()
         await _drawn(pilot, view, fed)
         _as_textual_draws(view)
+
+
+async def test_a_teammate_shown_again_keeps_the_rows_it_still_has() -> None:
+    app = ViewApp(fps=20)
+    async with app.run_test(size=(COLS + 2, ROWS + 2)) as pilot:
+        view = app.query_one(TerminalView)
+        first, second = FedScreen(), FedScreen()
+        view.attach(first)
+        first.feed(b"\r\n".join(f"\x1b[3{n % 8}mfirst {n}\x1b[0m".encode() for n in range(ROWS)))
+        await _drawn(pilot, view, first)
+        view.attach(second)
+        second.feed(b"\r\n".join(f"second {n}".encode() for n in range(ROWS)))
+        await _drawn(pilot, view, second)
+        parsed = view.rows_parsed
+        first.feed(b"\r\n\x1b[1mfirst new\x1b[0m")  # printed while not shown: one row scrolled in
+        view.attach(first)
+        await _drawn(pilot, view, first)
+        # the new bottom row and the cursor's, not every row again
+        assert view.rows_parsed - parsed <= 2, "the rows it still had were parsed again"
+        with first.lock:
+            assert [
+                "".join(seg.text for seg in row).rstrip() for row in view._rows
+            ] == first.screen.text_lines()
+        _as_textual_draws(view)
