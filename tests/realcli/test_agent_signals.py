@@ -119,7 +119,9 @@ def test_a_permission_question_reaches_the_lead_once(crew: Crew, monkeypatch: py
     wait_until(
         asked,
         60,
-        f"{crew.profile.kind}'s question at the lead; events {crew.events}; screen:\n{crew.screen_text('mate')}",
+        lambda: (
+            f"{crew.profile.kind}'s question at the lead; events {crew.events}; screen:\n{crew.screen_text('mate')}"
+        ),
     )
     seen = looks[0]
     wait_until(lambda: looks[0] >= seen + 4, 20, "four more looks of the deliverer's permission watch")
