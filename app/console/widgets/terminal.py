@@ -64,6 +64,11 @@ FRAME_RATE = 20.0
 the next frame. A scrolling screen changes every row, and a frame of it costs the compositor the
 same whatever the number of lines it brought, so the frame rate bounds the console's drawing."""
 
+WATCH_FRAME_RATE = 5.0
+"""Frames a second at most while the view is only watched (it does not have focus: nothing typed
+into it waits for its echo). A scrolling frame costs ~0.6 % of a core a frame a second here, and a
+stream is as unreadable at 20 frames as at 5; output after a quiet spell is still drawn at once."""
+
 
 class TerminalView(Widget, can_focus=True):
     """A teammate's screen. Set ``terminal`` (in-process) or call ``show_lines`` (mirror)."""
@@ -99,7 +104,13 @@ class TerminalView(Widget, can_focus=True):
     class Left(Message):
         """The leave key (ctrl+]) pressed: the view gives focus back."""
 
-    def __init__(self, *, fps: float = FRAME_RATE, id: str | None = None) -> None:  # noqa: A002
+    def __init__(
+        self,
+        *,
+        fps: float = FRAME_RATE,
+        watch_fps: float = WATCH_FRAME_RATE,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
         super().__init__(id=id)
         self.terminal: LiveScreen | None = None
         self._drawn_version = -1
@@ -115,6 +126,7 @@ class TerminalView(Widget, can_focus=True):
         self._geometry_key: tuple[object, int] | None = None
         self._geometry_now = (0, 0)
         self._fps = fps
+        self._watch_fps = min(fps, watch_fps)
         self._timer: Timer | None = None
         self._cursor: tuple[int, int] | None = None
         self._cursor_row = 0
@@ -163,7 +175,7 @@ class TerminalView(Widget, can_focus=True):
 
     def _paced_poll(self) -> None:
         """Draw now, or when a frame has passed since the last draw (one draw is kept pending)."""
-        wait = self._last_poll + 1 / self._fps - time.monotonic()
+        wait = self._last_poll + 1 / (self._fps if self.has_focus else self._watch_fps) - time.monotonic()
         if wait <= 0:
             self._poll()
         elif self._frame is None and self._loop is not None:
