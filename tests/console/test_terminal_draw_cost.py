@@ -156,3 +156,30 @@ async def test_a_watched_view_draws_a_stream_at_the_watch_rate_and_a_focused_one
         await pilot.pause()
         frames, elapsed = await _stream(view, fed, 1.5)
         assert frames > 2 + int(elapsed * watch), f"only {frames} frames in {elapsed:.2f} s with focus"
+
+
+async def test_output_while_a_frame_is_due_does_not_wake_the_ui_again() -> None:
+    fps = 2.0  # a frame every 500 ms: the burst below takes a small part of one
+    app = ViewApp(fps=fps)
+    async with app.run_test(size=(COLS + 2, ROWS + 2)) as pilot:
+        view = app.query_one(TerminalView)
+        fed = FedScreen()
+        view.attach(fed)
+        await _drawn(pilot, view, fed)
+        woken = 0
+        wake = view._woken
+
+        def counted() -> None:
+            nonlocal woken
+            woken += 1
+            wake()
+
+        view._woken = counted  # type: ignore[method-assign]
+        for n in range(50):
+            fed.feed(f"burst {n}\r\n".encode())
+            await asyncio.sleep(0)  # the UI runs between chunks, as between reads
+        assert woken <= 2, f"{woken} wake-ups of the UI for one frame's output"
+        await _drawn(pilot, view, fed)
+        with fed.lock:
+            assert _shown(view) == fed.screen.text_lines()
+        assert "burst 49" in _shown(view)

@@ -160,7 +160,7 @@ class TerminalView(Widget, can_focus=True):
     def _on_output(self) -> None:
         """The terminal's reader fed output (reader thread): wake the UI once, coalesced."""
         loop = self._loop
-        if self._wake_pending or loop is None:
+        if self._wake_pending or self._frame is not None or loop is None:  # a frame is due: it draws this too
             return
         self._wake_pending = True
         try:
