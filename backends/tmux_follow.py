@@ -12,8 +12,9 @@ Two options keep the reader cheap when only some panes matter and they print fla
 (given a pane id, as bytes) says whose output to unescape and hand on — the rest is counted in
 ``dropped`` and skipped as read; ``pace`` (seconds) makes the reader wait that long after handling
 what it read, so a stream of small writes is read in a few large reads instead of one wake-up
-each. A command cuts that wait short (its reply is read at once), and output after a quiet spell is
-read as it comes: only a steady stream waits, at most ``pace``.
+each. A command cuts that wait short (its reply is read at once, and for :data:`BRISK_S` after it
+what it set off, a typed key's echo, is read as it comes), and output after a quiet spell is read
+as it comes: only a steady stream waits, at most ``pace``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import queue
 import re
 import subprocess
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from app.core.errors import BackendError, PaneNotFound
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
     from backends.tmux_server import TmuxServer
 
 _log = logging.getLogger(__name__)
+BRISK_S = 0.1
+"""Seconds after a command during which a paced reader reads output as it comes (the echo of keys
+sent with ``send-keys`` follows their reply)."""
 _OCTAL = re.compile(rb"\\([0-7]{3})")
 
 
@@ -78,6 +83,7 @@ class TmuxControl:
         self._nudge = threading.Event()  # set by a command or close(): the reader stops pacing
         self._sent = 1  # commands written; the attach itself is answered as the first reply
         self._ending = False
+        self._brisk = 0.0  # until then (monotonic) no pace: what a command set off (a typed key's echo) comes at once
         self._reason = "the tmux server exited"
         self._block: list[str] | None = None  # the lines of a command's reply being read
         self.replies_done = 0
@@ -112,8 +118,13 @@ class TmuxControl:
             *lines, tail = (tail + chunk).split(b"\n")
             if not all(self._line(line) for line in lines):
                 break
-            if self.pace > 0 and self._sent <= self.replies_done and not self._ending:
-                self._nudge.wait(self.pace)  # no reply awaited: let the stream gather
+            if (
+                self.pace > 0
+                and self._sent <= self.replies_done
+                and not self._ending
+                and time.monotonic() > self._brisk
+            ):
+                self._nudge.wait(self.pace)  # no reply awaited, no command just sent: let the stream gather
             self._nudge.clear()
         self.closed = True
         self._replies.put((False, ["control connection closed"]))
@@ -162,6 +173,7 @@ class TmuxControl:
                 raise BackendError("tmux control connection is closed")
             try:
                 self._sent += 1  # before it is written: the reader sees a reply awaited
+                self._brisk = time.monotonic() + BRISK_S
                 self.proc.stdin.write(line.encode())
                 self.proc.stdin.flush()
                 self._nudge.set()  # the reply is read at once, not after a pace

@@ -39,9 +39,9 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 _SEED_FMT = "#{pane_width}\t#{pane_height}\t#{cursor_x}\t#{cursor_y}\t#{cursor_flag}\t#{pane_dead}\t#{session_name}"
 _GONE_NOTICES = ("%layout-change", "%window-close", "%unlinked-window-close", "%window-pane-changed")
-READ_PACE = 0.025
-"""Seconds the control client's reader lets output gather while it streams (half a frame of the
-view's: the shown pane's output is drawn no later for it; commands are answered at once)."""
+READ_PACE = 0.05
+"""Seconds the control client's reader lets output gather while it streams (a frame of a focused
+view's, a quarter of a watched one's; commands, and the echo of keys typed, are read at once)."""
 PENDING_LIMIT = 1 << 20
 """Bytes of a shown pane's output held while its seed is on the way (more: the oldest are dropped)."""
 

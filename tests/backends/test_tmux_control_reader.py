@@ -65,6 +65,10 @@ def test_a_paced_reader_reads_a_stream_in_few_reads_and_answers_commands_at_once
         assert answer == [pane.pane_id]
         # ... and so is the output that waited with it
         wait_until(lambda: b"line399" in got, timeout=5.0, what="the paced output")
+        # keys sent through the client: their echo (after the reply) is read as it comes, not a pace later
+        control.command("send-keys", "-t", pane.pane_id, "-l", "typed-now")
+        control.command("send-keys", "-t", pane.pane_id, "Enter")
+        wait_until(lambda: got.count(b"typed-now") >= 2, timeout=5.0, what="the echo of keys sent")
     finally:
         control.close()
     assert not control._reader.is_alive(), "close() ends the reader's wait"
