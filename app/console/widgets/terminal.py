@@ -64,10 +64,10 @@ FRAME_RATE = 20.0
 the next frame. A scrolling screen changes every row, and a frame of it costs the compositor the
 same whatever the number of lines it brought, so the frame rate bounds the console's drawing."""
 
-WATCH_FRAME_RATE = 5.0
+WATCH_FRAME_RATE = 4.0
 """Frames a second at most while the view is only watched (it does not have focus: nothing typed
 into it waits for its echo). A scrolling frame costs ~0.6 % of a core a frame a second here, and a
-stream is as unreadable at 20 frames as at 5; output after a quiet spell is still drawn at once."""
+stream is as unreadable at 20 frames as at 4; output after a quiet spell is still drawn at once."""
 
 
 class TerminalView(Widget, can_focus=True):
