@@ -3,10 +3,11 @@
 Two sources feed it: a :class:`LiveScreen` — an in-process teammate's emulated screen (Ghostty's
 rows as SGR text, or pyte's cells), or a tmux teammate's, fed by the team's control-mode client
 (:mod:`backends.tmux_view`) — read under its lock, redrawn only when its ``version`` moved, at most
-``fps`` times a second (:data:`FRAME_RATE`; faster output waits for the next frame): woken by the
-screen's feeder as soon as output arrives, with a timer as the fallback for resizes and focus
-changes; a Ghostty row that only moved up in a scroll keeps its parsed segments and strip. Or the
-text of an iTerm2 pane mirrored by a worker. A screen taller than the view (a tmux pane its layout
+``fps`` times a second (:data:`FRAME_RATE`; :data:`WATCH_FRAME_RATE` while the view lacks focus;
+faster output waits for the next frame): woken by the screen's feeder as soon as output arrives
+(once per frame), with a timer as the fallback for resizes and focus changes; a Ghostty row that
+only moved up in a scroll keeps its parsed segments and strip. Or the text of an iTerm2 pane
+mirrored by a worker. A screen taller than the view (a tmux pane its layout
 keeps larger) shows its bottom rows: the newest output and the input line. When the view has
 focus, every key goes to the teammate (Esc too: agents' interrupt) in the modes the program set
 (application cursor keys, bracketed paste), and mouse events are reported when it asked for them
@@ -120,7 +121,7 @@ class TerminalView(Widget, can_focus=True):
         self.rows_parsed = 0
         """Rows turned into segments so far (a scroll re-parses only the rows it brought in)."""
         self.frames = 0
-        """Draws of a followed screen so far (at most :data:`FRAME_RATE` a second, however fast it prints)."""
+        """Draws of a followed screen so far (at most ``fps`` a second, however fast it prints)."""
         self._frame: asyncio.TimerHandle | None = None
         self._changes = 0  # bumped when what is shown changes (rows, cursor, source)
         self._geometry_key: tuple[object, int] | None = None
