@@ -183,3 +183,42 @@ async def test_output_while_a_frame_is_due_does_not_wake_the_ui_again() -> None:
         with fed.lock:
             assert _shown(view) == fed.screen.text_lines()
         assert "burst 49" in _shown(view)
+
+
+class CountingView(TerminalView):
+    """The view, counting its draw checks (the fallback timer's ticks among them)."""
+
+    checks = 0
+
+    def _paced_poll(self) -> None:
+        self.checks += 1
+        super()._paced_poll()
+
+
+class CountingApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield CountingView(fps=20.0, watch_fps=1.0, id="terminal")
+
+
+async def test_a_quiet_view_is_checked_at_the_watch_rate_and_a_focus_change_is_drawn_at_once() -> None:
+    app = CountingApp()
+    async with app.run_test(size=(COLS + 2, ROWS + 2)) as pilot:
+        view = app.query_one(CountingView)
+        fed = FedScreen()
+        view.attach(fed)
+        fed.feed(b"quiet now")
+        await _drawn(pilot, view, fed)
+        checks, began = view.checks, time.monotonic()
+        await pilot.pause(1.5)  # nothing printed: the fallback timer alone looks at the screen
+        elapsed = time.monotonic() - began
+        assert view.checks - checks <= 2 + int(elapsed * 1.0), f"{view.checks - checks} checks in {elapsed:.2f} s"
+        app.set_focus(None)
+        await pilot.pause()
+        assert view._cursor is None, "no cursor without the focus"
+        view.focus()
+        deadline = time.monotonic() + 0.6  # well before the 1 s fallback tick
+        while view._cursor is None:
+            assert time.monotonic() < deadline, "the focused view's cursor waited for the timer"
+            await asyncio.sleep(0.01)
+        with fed.lock:
+            assert view._cursor == (fed.screen.cursor.y, fed.screen.cursor.x)

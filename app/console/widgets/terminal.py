@@ -5,7 +5,7 @@ rows as SGR text, or pyte's cells), or a tmux teammate's, fed by the team's cont
 (:mod:`backends.tmux_view`) — read under its lock, redrawn only when its ``version`` moved, at most
 ``fps`` times a second (:data:`FRAME_RATE`; :data:`WATCH_FRAME_RATE` while the view lacks focus;
 faster output waits for the next frame): woken by the screen's feeder as soon as output arrives
-(once per frame), with a timer as the fallback for resizes and focus changes; a Ghostty row that
+(once per frame), a focus change at once, with a timer as the fallback for resizes; a Ghostty row that
 only moved up in a scroll keeps its parsed segments and strip. Or the text of an iTerm2 pane
 mirrored by a worker. A screen taller than the view (a tmux pane its layout
 keeps larger) shows its bottom rows: the newest output and the input line. When the view has
@@ -140,7 +140,8 @@ class TerminalView(Widget, can_focus=True):
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._timer = self.set_interval(1 / self._fps, self._paced_poll, pause=True)
+        # output wakes the view itself: the timer is a fallback (resizes), at the slower rate
+        self._timer = self.set_interval(1 / self._watch_fps, self._paced_poll, pause=True)
 
     def on_unmount(self) -> None:
         self._follow(None)
@@ -334,11 +335,13 @@ class TerminalView(Widget, can_focus=True):
 
     def on_focus(self) -> None:
         self._drawn_version = -1
+        self.call_later(self._poll)  # the cursor, drawn once the focus is set
         if self._has_mode(FOCUS_EVENTS):  # the program asked to be told (as xterm does, ?1004)
             self.post_message(self.Typed(b"\x1b[I"))
 
     def on_blur(self) -> None:
         self._drawn_version = -1
+        self.call_later(self._poll)
         if self._has_mode(FOCUS_EVENTS):
             self.post_message(self.Typed(b"\x1b[O"))
 
