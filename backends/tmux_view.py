@@ -6,7 +6,9 @@ team and one job thread that talks to it. The console shows one teammate at a ti
 in-process teammate has (:func:`backends.terminal_screen.new_screen`'s, Ghostty's or pyte's, under ``lock``, a
 ``version`` bumped on every feed, listeners woken after each feed), so the terminal view draws both
 alike. Only the shown pane's output is fed to a screen; the others' ``%output`` is dropped as it
-is read (a hidden teammate is neither emulated nor drawn). tmux is not asked to stop sending it:
+is read, not even unescaped (a hidden teammate is neither emulated nor drawn), and the client is
+read at most every :data:`READ_PACE` seconds while output streams (tmux writes each pane's output as
+it comes: eight busy panes would wake the reader hundreds of times a second). tmux is not asked to stop sending it:
 ``refresh-client -A %N:off`` crashed tmux 3.3a's server (segfault, every session lost) in about one
 run of five here when the client was behind on a busy pane. When a pane is shown or resized, its
 screen is seeded from ``capture-pane -e`` (the text, colors and cursor); the output read after that
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 _SEED_FMT = "#{pane_width}\t#{pane_height}\t#{cursor_x}\t#{cursor_y}\t#{cursor_flag}\t#{pane_dead}\t#{session_name}"
 _GONE_NOTICES = ("%layout-change", "%window-close", "%unlinked-window-close", "%window-pane-changed")
+READ_PACE = 0.05
+"""Seconds the control client's reader lets output gather while it streams (a frame of a focused
+view's, a quarter of a watched one's; commands, and the echo of keys typed, are read at once)."""
 PENDING_LIMIT = 1 << 20
 """Bytes of a shown pane's output held while its seed is on the way (more: the oldest are dropped)."""
 
@@ -162,10 +167,19 @@ class TeamFollower:
         self.session: str | None = None
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._closing = False
-        self.dropped = 0
-        """Bytes of hidden panes' output read and dropped (diagnostics)."""
+        self._shown_key: bytes | None = None  # the shown pane's id as the client sends it
         self._thread = threading.Thread(target=self._run, name=f"tmux-follow-{team}", daemon=True)
         self._thread.start()
+
+    @property
+    def dropped(self) -> int:
+        """Bytes of hidden panes' output read and dropped by the current client (diagnostics)."""
+        control = self.control
+        return control.dropped if control is not None else 0
+
+    def _keep(self, pane: bytes) -> bool:
+        """Reader thread: is this pane's output wanted (the shown one's)?"""
+        return pane == self._shown_key
 
     # -- the job thread ------------------------------------------------------------------
     def submit(self, job: Callable[[], None]) -> None:
@@ -207,8 +221,9 @@ class TeamFollower:
             if not found or not found[0]:
                 raise PaneNotFound(f"tmux has no pane {pane_id}")
             self.control = TmuxControl(
-                self.backend.server, f"={found[0]}", self._output, on_notice=self._notice, on_closed=self._closed
-            )
+                self.backend.server, f"={found[0]}", self._output, on_notice=self._notice, on_closed=self._closed,
+                keep=self._keep, pace=READ_PACE,
+            )  # fmt: skip
             self.session = found[0]
         return self.control
 
@@ -218,8 +233,6 @@ class TeamFollower:
         control = self.control
         if shown is not None and shown.pane_id == pane and control is not None:
             shown.feed(data, control.replies_done)
-        else:
-            self.dropped += len(data)  # a pane the console does not show
 
     def _notice(self, line: str) -> None:
         if line.startswith(_GONE_NOTICES):  # panes closed or resized: look at the shown one again
@@ -240,13 +253,13 @@ class TeamFollower:
         the capture arrives (on the follower's thread)."""
         old = self.shown
         if pane_id is None:
-            self.shown = None
+            self.shown, self._shown_key = None, None
             return None
         if old is not None and old.pane_id == pane_id and old.alive:
             return old
         pane = FollowedPane(self, pane_id)
         pane.expect_seed()
-        self.shown = pane
+        self.shown, self._shown_key = pane, pane_id.encode()
         self.submit(lambda: self._seed(pane))
         return pane
 

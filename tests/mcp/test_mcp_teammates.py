@@ -106,7 +106,7 @@ def test_a_spawned_teammate_claims_completes_and_reports_through_mcp(
         wait_until(
             lambda: json.loads(task.read_text()).get("status") == "completed",
             180,
-            f"task 1 completed; screen:\n{crew.screen_text('mate')}",
+            lambda: f"task 1 completed; screen:\n{crew.screen_text('mate')}",
             step=0.2,
         )
         assert json.loads(task.read_text())["owner"] == "mate"

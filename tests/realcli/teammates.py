@@ -60,14 +60,16 @@ PROFILES = {
 }
 
 
-def wait_until(cond: Callable[[], object], timeout: float, what: str, *, step: float = 0.05) -> Any:
+def wait_until(cond: Callable[[], object], timeout: float, what: str | Callable[[], str], *, step: float = 0.05) -> Any:
+    """Poll ``cond`` until truthy (returns it) or ``timeout``; ``what`` may be a callable, asked at
+    the timeout, so that a screen in the failure is the screen then, not the one at the start."""
     deadline = time.monotonic() + timeout
     while True:
         got = cond()
         if got:
             return got
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for: {what}")
+            raise AssertionError(f"timed out after {timeout:g}s waiting for: {what() if callable(what) else what}")
         time.sleep(step)
 
 
@@ -151,7 +153,9 @@ class Crew:
         return "\n".join(look(self.backend, self.handle(name)).lines)
 
     def wait_state(self, name: str, want: str, timeout: float = 30.0) -> None:
-        wait_until(lambda: self.state(name) == want, timeout, f"{name} {want}; screen:\n{self.screen_text(name)}")
+        wait_until(
+            lambda: self.state(name) == want, timeout, lambda: f"{name} {want}; screen:\n{self.screen_text(name)}"
+        )
 
     def start_deliverer(self) -> None:
         delivery = InboxDelivery(self.mailbox, lambda _name: self.backend)

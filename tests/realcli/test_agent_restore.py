@@ -60,7 +60,7 @@ def test_restored_agent_resumes_its_conversation(kind: str, real_cli: Callable[[
         before = len(server.model_calls)
         crew.mailbox.send("mate", "Say KIWI", sender="team-lead")
         wait_until(lambda: any("KIWI" in r.body.decode(errors="replace") for r in server.model_calls[before:]), 60,
-                   "turn 2")  # fmt: skip
+                   lambda: f"turn 2; deliveries {crew.events}; screen:\n{crew.screen_text('mate')}")  # fmt: skip
         req = next(r for r in server.model_calls[before:] if "KIWI" in r.body.decode(errors="replace"))
         text = req.body.decode(errors="replace")
         assert "Remember PAPAYA" in text and text.index("Remember PAPAYA") < text.index("Say KIWI")

@@ -33,13 +33,13 @@ HOOKED_PERMISSION = {"gemini", "codex"}
 """Kinds whose own hooks report a permission question (aider's is told from its screen)."""
 
 
-@pytest.fixture(scope="module", params=sorted(PROFILES))
-def crew(
-    request: pytest.FixtureRequest, real_cli: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Crew]:
+@pytest.fixture(params=sorted(PROFILES))
+def crew(request: pytest.FixtureRequest, real_cli: Callable[[str], Path], tmp_path: Path) -> Iterator[Crew]:
+    """A fresh agent for each test: the permission test leaves its agent at a question, and
+    pytest-xdist's work stealing may run it before the other test on the same worker."""
     kind = str(request.param)
     real_cli(kind)
-    with mate_crew(kind, tmp_path_factory.mktemp(f"signals-{kind}"), FIRST) as crew:
+    with mate_crew(kind, tmp_path / f"signals-{kind}", FIRST) as crew:
         yield crew
 
 
@@ -119,7 +119,9 @@ def test_a_permission_question_reaches_the_lead_once(crew: Crew, monkeypatch: py
     wait_until(
         asked,
         60,
-        f"{crew.profile.kind}'s question at the lead; events {crew.events}; screen:\n{crew.screen_text('mate')}",
+        lambda: (
+            f"{crew.profile.kind}'s question at the lead; events {crew.events}; screen:\n{crew.screen_text('mate')}"
+        ),
     )
     seen = looks[0]
     wait_until(lambda: looks[0] >= seen + 4, 20, "four more looks of the deliverer's permission watch")

@@ -43,7 +43,7 @@ def test_the_first_message_waits_for_the_agents_mcp_servers(
         msg_id = crew.mailbox.send("mate", text, sender=LEAD_NAME)
         wait_until(
             lambda: any(text in t for r in server.model_calls for t in profile.user_texts(r)), 60,
-            f"the message at the model server; screen:\n{crew.screen_text('mate')}",
+            lambda: f"the message at the model server; screen:\n{crew.screen_text('mate')}",
         )  # fmt: skip
         member = crew.teams.member(crew.team, "mate")
         assert member.crewmux is not None and member.crewmux.pid_create_time

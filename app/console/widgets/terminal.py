@@ -3,10 +3,11 @@
 Two sources feed it: a :class:`LiveScreen` — an in-process teammate's emulated screen (Ghostty's
 rows as SGR text, or pyte's cells), or a tmux teammate's, fed by the team's control-mode client
 (:mod:`backends.tmux_view`) — read under its lock, redrawn only when its ``version`` moved, at most
-``fps`` times a second (:data:`FRAME_RATE`; faster output waits for the next frame): woken by the
-screen's feeder as soon as output arrives, with a timer as the fallback for resizes and focus
-changes; a Ghostty row that only moved up in a scroll keeps its parsed segments and strip. Or the
-text of an iTerm2 pane mirrored by a worker. A screen taller than the view (a tmux pane its layout
+``fps`` times a second (:data:`FRAME_RATE`; :data:`WATCH_FRAME_RATE` while the view lacks focus;
+faster output waits for the next frame): woken by the screen's feeder as soon as output arrives
+(once per frame), a focus change at once, with a timer as the fallback for resizes; a Ghostty row that
+only moved up in a scroll keeps its parsed segments and strip. Or the text of an iTerm2 pane
+mirrored by a worker. A screen taller than the view (a tmux pane its layout
 keeps larger) shows its bottom rows: the newest output and the input line. When the view has
 focus, every key goes to the teammate (Esc too: agents' interrupt) in the modes the program set
 (application cursor keys, bracketed paste), and mouse events are reported when it asked for them
@@ -66,6 +67,11 @@ FRAME_RATE = 20.0
 the next frame. A scrolling screen changes every row, and a frame of it costs the compositor the
 same whatever the number of lines it brought, so the frame rate bounds the console's drawing."""
 
+WATCH_FRAME_RATE = 4.0
+"""Frames a second at most while the view is only watched (it does not have focus: nothing typed
+into it waits for its echo). A scrolling frame costs ~0.6 % of a core a frame a second here, and a
+stream is as unreadable at 20 frames as at 4; output after a quiet spell is still drawn at once."""
+
 
 class TerminalView(Widget, can_focus=True):
     """A teammate's screen. Set ``terminal`` (in-process) or call ``show_lines`` (mirror)."""
@@ -101,7 +107,13 @@ class TerminalView(Widget, can_focus=True):
     class Left(Message):
         """The leave key (ctrl+]) pressed: the view gives focus back."""
 
-    def __init__(self, *, fps: float = FRAME_RATE, id: str | None = None) -> None:  # noqa: A002
+    def __init__(
+        self,
+        *,
+        fps: float = FRAME_RATE,
+        watch_fps: float = WATCH_FRAME_RATE,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
         super().__init__(id=id)
         self.terminal: LiveScreen | None = None
         self._drawn_version = -1
@@ -113,12 +125,13 @@ class TerminalView(Widget, can_focus=True):
         self.rows_parsed = 0
         """Rows turned into segments so far (a scroll re-parses only the rows it brought in)."""
         self.frames = 0
-        """Draws of a followed screen so far (at most :data:`FRAME_RATE` a second, however fast it prints)."""
+        """Draws of a followed screen so far (at most ``fps`` a second, however fast it prints)."""
         self._frame: asyncio.TimerHandle | None = None
         self._changes = 0  # bumped when what is shown changes (rows, cursor, source)
         self._geometry_key: tuple[object, int] | None = None
         self._geometry_now = (0, 0)
         self._fps = fps
+        self._watch_fps = min(fps, watch_fps)
         self._timer: Timer | None = None
         self._cursor: tuple[int, int] | None = None
         self._cursor_row = 0
@@ -133,7 +146,8 @@ class TerminalView(Widget, can_focus=True):
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._timer = self.set_interval(1 / self._fps, self._paced_poll, pause=True)
+        # output wakes the view itself: the timer is a fallback (resizes), at the slower rate
+        self._timer = self.set_interval(1 / self._watch_fps, self._paced_poll, pause=True)
 
     def on_unmount(self) -> None:
         self._follow(None)
@@ -156,7 +170,7 @@ class TerminalView(Widget, can_focus=True):
     def _on_output(self) -> None:
         """The terminal's reader fed output (reader thread): wake the UI once, coalesced."""
         loop = self._loop
-        if self._wake_pending or loop is None:
+        if self._wake_pending or self._frame is not None or loop is None:  # a frame is due: it draws this too
             return
         self._wake_pending = True
         try:
@@ -171,7 +185,7 @@ class TerminalView(Widget, can_focus=True):
 
     def _paced_poll(self) -> None:
         """Draw now, or when a frame has passed since the last draw (one draw is kept pending)."""
-        wait = self._last_poll + 1 / self._fps - time.monotonic()
+        wait = self._last_poll + 1 / (self._fps if self.has_focus else self._watch_fps) - time.monotonic()
         if wait <= 0:
             self._poll()
         elif self._frame is None and self._loop is not None:
@@ -337,11 +351,13 @@ class TerminalView(Widget, can_focus=True):
 
     def on_focus(self) -> None:
         self._drawn_version = -1
+        self.call_later(self._poll)  # the cursor, drawn once the focus is set
         if self._has_mode(FOCUS_EVENTS):  # the program asked to be told (as xterm does, ?1004)
             self.post_message(self.Typed(b"\x1b[I"))
 
     def on_blur(self) -> None:
         self._drawn_version = -1
+        self.call_later(self._poll)
         if self._has_mode(FOCUS_EVENTS):
             self.post_message(self.Typed(b"\x1b[O"))
 
