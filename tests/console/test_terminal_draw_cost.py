@@ -25,7 +25,7 @@ COLS, ROWS = 40, 20
 
 
 class FedScreen:
-    """A :class:`app.console.widgets.terminal.LiveScreen` on Ghostty's screen, fed by the test
+    """A :class:`app.console.widgets.live_screen.LiveScreen` on Ghostty's screen, fed by the test
     (as the pty feeder or the tmux follower feeds one: under the lock, version bumped, listeners woken)."""
 
     def __init__(self) -> None:

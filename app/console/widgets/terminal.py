@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -34,28 +34,10 @@ from app.console.widgets.screen_rows import pyte_row, vt_row
 from app.console.widgets.term_input import DECCKM, FOCUS_EVENTS, MouseAction, key_bytes, mouse_bytes, paste_bytes
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from contextlib import AbstractContextManager
-
     from textual import events
     from textual.timer import Timer
 
-
-class LiveScreen(Protocol):
-    """A teammate's emulated screen the view draws: an in-process pty's or a followed tmux pane's."""
-
-    @property
-    def screen(self) -> Any: ...
-    @property
-    def lock(self) -> AbstractContextManager[bool]: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def alive(self) -> bool: ...
-    def add_listener(self, callback: Callable[[], None]) -> None: ...
-    def remove_listener(self, callback: Callable[[], None]) -> None: ...
-    def write(self, data: bytes) -> None: ...
-    def resize(self, cols: int, rows: int) -> None: ...
+    from app.console.widgets.live_screen import LiveScreen
 
 
 LEAVE_KEY = "ctrl+right_square_bracket"
