@@ -39,7 +39,7 @@ def _pidfd(pid: int) -> int | None:
 
 
 class ExitWatch:
-    """Processes (by key), directories and a wake-up, waited on together."""
+    """Processes (by key), directories (the watchers given, closed with it) and a wake-up, waited on together."""
 
     def __init__(self, watchers: list[DirWatcher]) -> None:
         self._selector = selectors.DefaultSelector()
@@ -120,8 +120,11 @@ class ExitWatch:
             os.write(self._write, b"x")
 
     def close(self) -> None:
+        """Close every pidfd, and the directory watchers (this watch owns them)."""
         for key in list(self._fds):
             self._close(key)
+        for watcher in self._watchers:
+            watcher.close()
         self._selector.close()
         os.close(self._read)
         os.close(self._write)

@@ -15,10 +15,12 @@ from app.core.exits import ExitWatch
 from app.core.heartbeat import beat
 from app.core.liveness import create_time
 from app.core.models import MemberRuntime
+from app.core.watch import DirWatcher
 from app.lifecycle.monitor import LivenessMonitor
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from app.core.team import TeamStore
 
@@ -117,3 +119,15 @@ def test_a_death_is_noticed_at_once_not_at_the_next_tick(teams: TeamStore, sleep
         stop.set()  # wakes the monitor: it ends at once, though its interval is an hour
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_closing_the_watch_closes_its_directory_watch(tmp_path: Path) -> None:
+    """A monitor made and ended many times (a console opened again and again) leaks no inotify descriptor."""
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        with ExitWatch([DirWatcher(tmp_path, {"config.json"})]) as watch:
+            assert watch.wait(0) is False
+    deadline = time.monotonic() + 10
+    while len(os.listdir("/proc/self/fd")) > before:  # inotify descriptors are closed on a helper thread
+        assert time.monotonic() < deadline, f"{len(os.listdir('/proc/self/fd')) - before} descriptors left open"
+        time.sleep(0.01)
