@@ -186,9 +186,23 @@ async def test_an_idle_team_is_read_less_and_less_and_posts_nothing(
         assert reads == ["read"], "after a change the next tick reads again"
 
 
+def _in_nanosleep(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            wchan = f.read().strip()
+    except OSError:
+        return True  # no wchan here (not Linux): the status alone tells
+    return wchan in ("", "0") or "nanosleep" in wchan  # "0": a kernel that hides it
+
+
 def test_the_probe_reports_an_idle_process_the_same_each_time_and_scans_the_table_rarely() -> None:
     proc = subprocess.Popen(["sleep", "300"])
     try:
+        deadline = time.monotonic() + 10
+        # asleep in nanosleep: exec'd and loaded (its size grows while the loader maps libraries)
+        while psutil.Process(proc.pid).status() != psutil.STATUS_SLEEPING or not _in_nanosleep(proc.pid):
+            assert time.monotonic() < deadline, "sleep never went to sleep"
+            time.sleep(0.01)
         probe = PsutilProbe()
         first = probe(proc.pid)
         again = [probe(proc.pid) for _ in range(10)]
