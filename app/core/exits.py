@@ -8,7 +8,8 @@ cannot be mistaken for the teammate. Directories are watched with :class:`DirWat
 :meth:`ExitWatch.wake` interrupts a wait from another thread (the console quitting).
 
 Where pidfds or inotify cannot be had (macOS, an old kernel, out of watches) :attr:`event_driven`
-is False and the caller must poll as before: :meth:`wait` then only sleeps for its timeout.
+is False and the caller must poll as before (with pidfds but a polling directory watcher, a death
+still wakes the wait at once).
 """
 
 from __future__ import annotations
@@ -51,20 +52,27 @@ class ExitWatch:
         os.set_blocking(self._write, False)
         self._selector.register(self._read, selectors.EVENT_READ, None)
         self._watchers = watchers
-        self.event_driven = hasattr(os, "pidfd_open")
+        self.pidfds = hasattr(os, "pidfd_open")
+        """Whether a watched process's end wakes :meth:`wait` (else the caller must poll for deaths)."""
+        self._dirs_evented = True
         for watcher in watchers:
             fd = watcher.fileno()
             if fd is None:
-                self.event_driven = False
+                self._dirs_evented = False  # a polling watcher: the caller polls for changes
             else:
                 self._selector.register(fd, selectors.EVENT_READ, watcher)
+
+    @property
+    def event_driven(self) -> bool:
+        """Whether every change (a death, a directory's) wakes :meth:`wait`: no poll is needed."""
+        return self.pidfds and self._dirs_evented
 
     def track(self, procs: Mapping[str, Proc]) -> None:
         """Watch exactly ``procs`` from now on: new ones opened, the ones no longer asked for (or
         now recorded with another pid) closed. A process already gone lands in :attr:`ended`."""
         for key in [k for k, (proc, _) in self._fds.items() if procs.get(k) != proc]:
             self._close(key)
-        if not self.event_driven:
+        if not self.pidfds:
             return
         for key, proc in procs.items():
             if key in self._fds or key in self.ended:
@@ -72,7 +80,7 @@ class ExitWatch:
             try:
                 fd = _pidfd(proc[0])
             except OSError:  # no pidfds here (seccomp, an old kernel): the caller polls
-                self.event_driven = False
+                self.pidfds = False
                 return
             if fd is not None and not is_alive(*proc):  # the pid was reused before we opened it
                 os.close(fd)
