@@ -42,7 +42,7 @@ class Waker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if self._watcher.wait(0.5):
+                if self._watcher.wait(None):  # asleep until a change; close() wakes it
                     self.event.set()
             except (OSError, ValueError):  # the watcher was closed under us
                 return
@@ -51,14 +51,15 @@ class Waker:
         """Wake the waiter from another thread."""
         self.event.set()
 
-    def wait(self, timeout: float) -> bool:
-        """Block up to ``timeout`` s; True when woken. Clears the event before returning."""
-        woke = self.event.wait(max(0.0, timeout))
+    def wait(self, timeout: float | None) -> bool:
+        """Block up to ``timeout`` s (None: until woken); True when woken. Clears the event before returning."""
+        woke = self.event.wait(None if timeout is None else max(0.0, timeout))
         self.event.clear()
         return woke
 
     def close(self) -> None:
         self._stop.set()
+        self._watcher.wake()
         self._thread.join(timeout=2)
         self._watcher.close()
 

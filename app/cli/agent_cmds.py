@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,15 +99,14 @@ def monitor(ctx: Context, args: argparse.Namespace) -> int:
             "\n".join(f"{d.name} dead: {d.reason}; released {d.released}" for d in dead) or "all alive",
         )
         return 0
-    stop = threading.Event()
     try:
-        while not stop.is_set():
-            for d in mon.check_once():
-                say(f"{d.name} dead: {d.reason}; released {', '.join(d.released) or 'nothing'}", flush=True)
-            stop.wait(args.interval)
+        with mon.exit_watch() as watch:  # a death is checked when the kernel reports it
+            while True:
+                for d in mon.check_once():
+                    say(f"{d.name} dead: {d.reason}; released {', '.join(d.released) or 'nothing'}", flush=True)
+                mon.wait(watch, args.interval)
     except KeyboardInterrupt:
         return 130
-    return 0
 
 
 def deliver(ctx: Context, args: argparse.Namespace) -> int:

@@ -4,7 +4,8 @@ When the console opens on a team, one thread worker first resumes it (:func:`res
 teammates whose panes live are re-attached, dead and in-process ones restarted with their
 recorded argv, cwd and tasks — in-process ones into this console's own in-process backend, so
 they show here) and says what it did; then it runs the :class:`LivenessMonitor`, so a teammate
-that dies is marked dead within seconds, its tasks released and the lead told. A second worker
+that dies is marked dead as soon as the kernel reports its exit (no polling per teammate; see
+:mod:`app.lifecycle.monitor`), its tasks released and the lead told. A second worker
 types messages into teammates that cannot read their inbox (:class:`InboxDelivery`). Both stop
 when the widget is unmounted (the console quits). Only the console that owns the team's seat
 (:mod:`app.console.seat`) runs them; another one waits for the seat and takes over when it frees.
@@ -26,6 +27,7 @@ from app.lifecycle.monitor import LivenessMonitor
 
 if TYPE_CHECKING:
     from app.console.ops import TeamContext
+    from app.core.exits import ExitWatch
     from app.lifecycle.resume import ResumeEntry
 
 
@@ -65,6 +67,8 @@ class TeamLife(Widget):
         self.resumed = threading.Event()
         self._target: Widget = self
         self._checking = threading.Lock()  # held while resuming or checking: quitting waits for it
+        self._exit_watch: ExitWatch | None = None  # what the liveness worker sleeps on (woken to quit)
+        self._delivery: InboxDelivery | None = None  # the deliverer (woken to quit)
 
     def on_mount(self) -> None:
         self._target = self.screen  # workers post here; looked up once, not from their threads
@@ -74,6 +78,12 @@ class TeamLife(Widget):
     def on_unmount(self) -> None:
         """Stop both workers; wait out a check under way, so quitting never races a release."""
         self.stop.set()
+        self.resumed.set()  # the deliverer waiting for the resume looks at ``stop`` now
+        watch, delivery = self._exit_watch, self._delivery
+        if watch is not None:
+            watch.wake()
+        if delivery is not None:
+            delivery.wake()  # its loop sleeps until a file changes
         with self._checking:
             pass
 
@@ -89,20 +99,26 @@ class TeamLife(Widget):
             self._resume()
         self.resumed.set()
         monitor = LivenessMonitor(ctx.teams, ctx.team)
-        while not self.stop.is_set():
-            found = []
-            with self._checking:
-                if self.stop.is_set():
-                    return
-                try:
-                    found = monitor.check_once()
-                except CrewmuxError as exc:
-                    self._notice(f"liveness check failed: {exc}", "warning", key="liveness")
-            for d in found:
-                self.dead.add(d.name)
-                released = f"; released task(s) {', '.join(d.released)}" if d.released else ""
-                self._notice(f"✖ {d.name} is dead ({d.reason}){released}", "error", key=f"dead:{d.name}")
-            self.stop.wait(tick_interval(self.interval, monitor.members))  # a large team: checked less often
+        with monitor.exit_watch() as watch:
+            self._exit_watch = watch
+            if self.stop.is_set():
+                return
+            while not self.stop.is_set():
+                found = []
+                with self._checking:
+                    if self.stop.is_set():
+                        return
+                    try:
+                        found = monitor.check_once()
+                    except CrewmuxError as exc:
+                        self._notice(f"liveness check failed: {exc}", "warning", key="liveness")
+                for d in found:
+                    self.dead.add(d.name)
+                    released = f"; released task(s) {', '.join(d.released)}" if d.released else ""
+                    self._notice(f"✖ {d.name} is dead ({d.reason}){released}", "error", key=f"dead:{d.name}")
+                # woken by a death, a team-file change or a due heartbeat/budget; where the system
+                # cannot tell deaths, every tick (a large team: less often)
+                monitor.wait(watch, tick_interval(self.interval, monitor.members), self.stop)
 
     def _wait_for_seat(self) -> bool:
         """Own the team's seat before doing any of its duties; a viewer says so, then retries each tick.
@@ -149,11 +165,12 @@ class TeamLife(Widget):
 
     @work(thread=True, exit_on_error=False, group="deliver", description="deliver messages to typed agents")
     def deliver_messages(self) -> None:
-        while not self.resumed.wait(0.5):  # restarted panes first, so messages go to the live ones
-            if self.stop.is_set():
-                return
-        delivery = InboxDelivery(self.ctx.mailbox, self.ctx.backend_for)
-        delivery.run(self.stop, self._delivered)
+        self.resumed.wait()  # restarted panes first, so messages go to the live ones (set to quit too)
+        if self.stop.is_set():
+            return
+        self._delivery = InboxDelivery(self.ctx.mailbox, self.ctx.backend_for)
+        if not self.stop.is_set():  # quitting meanwhile: on_unmount may have missed the new deliverer
+            self._delivery.run(self.stop, self._delivered)
 
     def _delivered(self, event: DeliveryEvent) -> None:
         if event.crash:  # the deliverer's own fault: told with its traceback's last line; it restarts

@@ -14,7 +14,10 @@ lock (``.<name>.flock`` files are written and closed on every lock).
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
+import select
 import threading
 import time
 from pathlib import Path
@@ -40,6 +43,12 @@ except (ImportError, OSError):  # pragma: no cover
 # watchfiles: return a batch once no new change came for STEP ms (at most DEBOUNCE ms after the
 # first); measured send -> wake p50 ~9 ms / p99 ~25 ms (its default 1,600 ms debounce: ~0.8 s).
 _DEBOUNCE_MS, _STEP_MS = 5, 2
+_LONGEST_MS = 3_600_000  # the longest single poll of an unbounded wait (then it polls again)
+
+
+def _ms(left: float) -> int:
+    """``left`` seconds (may be infinite) as a poll timeout in ms: at least 1, at most _LONGEST_MS."""
+    return _LONGEST_MS if left * 1000 >= _LONGEST_MS else max(1, math.ceil(left * 1000))
 
 
 def _any_name(name: str) -> bool:
@@ -77,6 +86,11 @@ class DirWatcher:
         self._resolved: list[tuple[Path, NameFilter]] = []
         self._filters: dict[int, NameFilter] = {}
         self._snapshot: dict[str, tuple[int, int, int]] = {}
+        self._woken = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()  # :meth:`wake` writes here: a wait's poll returns
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._poll = select.poll()
         chosen = _chosen()
         if _HAVE_INOTIFY and chosen in ("auto", "inotify"):
             try:
@@ -85,6 +99,8 @@ class DirWatcher:
                 for watched, accepts in self._watches:
                     self._filters[ino.add_watch(str(watched), mask)] = accepts
                 self._inotify = ino
+                self._poll.register(ino.fileno(), select.POLLIN)
+                self._poll.register(self._wake_r, select.POLLIN)
             except OSError:
                 self._inotify = None
         if self._inotify is None and chosen in ("auto", "watchfiles"):
@@ -134,23 +150,28 @@ class DirWatcher:
                     snap[entry.path] = (st.st_ino, st.st_mtime_ns, st.st_size)
         return snap
 
-    def wait(self, timeout: float) -> bool:
-        """Block up to ``timeout`` seconds; True as soon as a watched file changed."""
-        deadline = time.monotonic() + max(0.0, timeout)
+    def wait(self, timeout: float | None) -> bool:
+        """Block up to ``timeout`` seconds (None: until a change or :meth:`wake`); True as soon as
+        a watched file changed, False at the timeout or when woken."""
+        deadline = math.inf if timeout is None else time.monotonic() + max(0.0, timeout)
         if self._inotify is not None:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                events = self._inotify.read(timeout=max(1, int(left * 1000)))
-                if any(e.wd in self._filters and self._filters[e.wd](e.name) for e in events):
+                ready = dict(self._poll.poll(_ms(left)))
+                if self._wake_r in ready:
+                    self._drain_wake()
+                    return False
+                if ready and self.changed():
                     return True
         if self._rust is not None:
             while True:
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self._woken.is_set():
+                    self._woken.clear()
                     return False
-                if self._matches(self._rust.watch(_DEBOUNCE_MS, _STEP_MS, max(1, int(left * 1000)), None)):
+                if self._matches(self._rust.watch(_DEBOUNCE_MS, _STEP_MS, _ms(left), self._woken)):
                     return True
         while True:
             current = self._take_snapshot()
@@ -158,9 +179,21 @@ class DirWatcher:
                 self._snapshot = current
                 return True
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or self._woken.wait(min(self.poll_interval, left)):
+                self._woken.clear()
                 return False
-            time.sleep(min(self.poll_interval, left))
+
+    def wake(self) -> None:
+        """Make a :meth:`wait` under way (or the next one) return False now. Any thread."""
+        self._woken.set()
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+
+    def _drain_wake(self) -> None:
+        self._woken.clear()
+        with contextlib.suppress(OSError):
+            while os.read(self._wake_r, 512):
+                pass
 
     def fileno(self) -> int | None:
         """The inotify descriptor (readable when events are queued), for an event loop to wait on;
@@ -189,6 +222,10 @@ class DirWatcher:
         if self._rust is not None:
             self._rust.close()
             self._rust = None
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._wake_r = self._wake_w = -1
 
     def __enter__(self) -> DirWatcher:
         return self

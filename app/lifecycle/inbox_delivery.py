@@ -69,6 +69,10 @@ class DeliveryEvent:
     crash: bool = False
 
 
+def _json(name: str) -> bool:
+    return name.endswith(".json")
+
+
 def crash_line(exc: BaseException) -> str:
     """The traceback's last line and where it was raised: ``RuntimeError: boom (at file.py:12 in f)``."""
     last = traceback.format_exception_only(type(exc), exc)[-1].strip()
@@ -132,18 +136,28 @@ class InboxDelivery:
         self.restart = restart  # first wait before a crashed deliverer runs again; doubles up to ``backoff``
         self._failed_at: dict[str, float] = {}
         self._workers: dict[str, threading.Thread] = {}
+        self._waker: Waker | None = None
+        self.timed = False
+        """Whether the last turn saw something only time brings (a live typed-into pane, a backoff)."""
         self._mcp_ready: set[tuple[str, float]] = set()  # (name, process start) whose MCP start-up is over
         self.ledger = Ledger(mailbox.paths)
         self.states = StateSource(mailbox.paths)  # the agent's own report first, its screen as the fallback
 
     def _targets(self) -> list[str]:
-        """Names of typed-into teammates with a live pane and unread messages (and no recent failure)."""
+        """Names of typed-into teammates with a live pane and unread messages (and no recent failure).
+
+        Sets :attr:`timed`: whether the loop must look again by itself (see :meth:`run`)."""
         found = []
+        self.timed = False
         for m in self.mailbox.teams.load(self.mailbox.team).members:
-            if m.name == LEAD_NAME or time.monotonic() - self._failed_at.get(m.name, -1e9) < self.backoff:
+            if m.name == LEAD_NAME or typed_rules(m) is None:
                 continue
-            if typed_rules(m) is None or pane_handle(m) is None or (m.crewmux is not None and m.crewmux.paused):
+            if time.monotonic() - self._failed_at.get(m.name, -1e9) < self.backoff:
+                self.timed = True  # its backoff ends with no file written
+                continue
+            if pane_handle(m) is None or (m.crewmux is not None and m.crewmux.paused):
                 continue  # a paused (over-budget) teammate gets nothing typed into it
+            self.timed = True  # a live typed-into pane: its screen is watched (permission questions)
             with contextlib.suppress(CrewmuxError):
                 if self._typable(m.name):
                     found.append(m.name)
@@ -280,8 +294,17 @@ class InboxDelivery:
         worker.start()
         return True
 
+    def wake(self) -> None:
+        """Make the loop of :meth:`run` turn now (any thread): after setting its ``stop``, say."""
+        waker = self._waker
+        if waker is not None:
+            waker.poke()
+
     def run(self, stop: threading.Event, on_event: Callable[[DeliveryEvent], None], *, idle: float = 1.0) -> None:
-        """Deliver until ``stop`` is set: woken by inbox writes, and every ``idle`` s (a freed lock, a new pane).
+        """Deliver until ``stop`` is set (then call :meth:`wake`): woken by writes to the inboxes, the
+        agents' reports and the team file (a new pane); every ``idle`` s too while a typed-into pane
+        lives (its screen is watched for questions, a lock may free) or a backoff runs. A team with
+        no typed-into agent is not looked at until a file changes.
 
         Each turn also raises a typed-into teammate's permission question to the lead (once).
         """
@@ -292,7 +315,10 @@ class InboxDelivery:
         crashes = 0
         try:
             reports = self.mailbox.paths.runtime_dir / "agent-status"  # an agent's own report (a permission question)
-            with Waker([(inboxes, lambda n: n.endswith(".json")), (reports, lambda n: n.endswith(".json"))]) as waker:
+            team_file = self.mailbox.paths.team_dir
+            watches = [(inboxes, _json), (reports, _json), (team_file, lambda n: n == "config.json")]
+            with Waker(watches) as waker:
+                self._waker = waker
                 while not stop.is_set():
                     try:
                         for name in self._targets():
@@ -311,7 +337,9 @@ class InboxDelivery:
                         )
                         stop.wait(wait)  # not woken early by inbox writes: a crash loop stays slow
                         continue
-                    waker.wait(idle)
+                    if not stop.is_set():  # set before wake(): a wake-up can no longer be missed
+                        waker.wait(idle if self.timed else None)
         finally:
+            self._waker = None
             for worker in list(self._workers.values()):
                 worker.join(timeout=self.timeout + 5)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+import psutil
 import pytest
 from textual.widgets import Input
 
@@ -184,16 +186,52 @@ async def test_an_idle_team_is_read_less_and_less_and_posts_nothing(
         assert reads == ["read"], "after a change the next tick reads again"
 
 
+def _in_nanosleep(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            wchan = f.read().strip()
+    except OSError:
+        return True  # no wchan here (not Linux): the status alone tells
+    return wchan in ("", "0") or "nanosleep" in wchan  # "0": a kernel that hides it
+
+
 def test_the_probe_reports_an_idle_process_the_same_each_time_and_scans_the_table_rarely() -> None:
     proc = subprocess.Popen(["sleep", "300"])
     try:
+        deadline = time.monotonic() + 10
+        # asleep in nanosleep: exec'd and loaded (its size grows while the loader maps libraries)
+        while psutil.Process(proc.pid).status() != psutil.STATUS_SLEEPING or not _in_nanosleep(proc.pid):
+            assert time.monotonic() < deadline, "sleep never went to sleep"
+            time.sleep(0.01)
         probe = PsutilProbe()
         first = probe(proc.pid)
         again = [probe(proc.pid) for _ in range(10)]
         assert first is not None and all(u == first for u in again), "rounded as shown: nothing to redraw"
         assert first.cpu == round(first.cpu) and first.mem_mb == round(first.mem_mb)
-        assert probe.scans == 1, "one scan of the process table for eleven reads"
+        assert probe.scans == (0 if probe.child_lists else 1), "one scan of the process table for eleven reads"
     finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's child lists are Linux's")
+def test_on_linux_a_tree_is_read_from_the_kernels_child_lists_not_a_scan_of_every_process() -> None:
+    """The same tree as a scan finds (a grandchild included), with no scan: an idle console's
+    periodic pass read ~200 processes to find the trees of 16 sleeping teammates."""
+    proc = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300 & wait"])
+    try:
+        listed, scanned = PsutilProbe(), PsutilProbe(child_lists=False)
+        assert listed.child_lists
+        deadline = time.monotonic() + 10
+        while len(scanned._tree(proc.pid)) < 3:  # sh and its two sleeps (a scan may come before they start)
+            assert time.monotonic() < deadline, "the shell never started its children"
+            scanned = PsutilProbe(child_lists=False)
+        assert sorted(listed._tree(proc.pid)) == sorted(scanned._tree(proc.pid))
+        assert listed(proc.pid) is not None
+        assert listed.scans == 0 and scanned.scans == 1
+    finally:
+        for child in psutil.Process(proc.pid).children():
+            child.kill()
         proc.kill()
         proc.wait()
 

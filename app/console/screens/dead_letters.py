@@ -149,8 +149,16 @@ class DeadLetterScreen(ModalScreen[None]):
 class DeadLetterKeys(OperationsScreen):
     """The main screen's base: ctrl+l opens the dead letters; a ledger write refreshes the conversation."""
 
+    _ledger_watch: DirWatcher | None = None  # the ledger watch's waiter (woken to end it)
+    _ledger_stopped = False
+
     def on_mount(self) -> None:
         self._follow_ledger(self.query_one(TeamWatcher))
+
+    def on_unmount(self) -> None:
+        self._ledger_stopped = True
+        if self._ledger_watch is not None:
+            self._ledger_watch.wake()  # it sleeps until the ledger changes
 
     def action_dead_letters(self) -> None:
         self.app.push_screen(DeadLetterScreen(self.ctx, self))
@@ -161,6 +169,7 @@ class DeadLetterKeys(OperationsScreen):
         directory = self.ctx.paths.runtime_dir
         ensure_dir(directory)
         with DirWatcher(directory, {LEDGER_FILE}) as changes:
-            while not worker.is_cancelled:
-                if changes.wait(0.5) and not worker.is_cancelled:
+            self._ledger_watch = changes
+            while not worker.is_cancelled and not self._ledger_stopped:
+                if changes.wait(None) and not worker.is_cancelled:
                     watcher.post_message(TeamChanged("ledger"))

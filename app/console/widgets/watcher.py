@@ -148,6 +148,7 @@ class TeamWatcher(Widget):
         self._reading = False
         self._read_again = False
         self._watching = False
+        self._dir_watchers: list[DirWatcher] = []  # the watches' waiters (woken to end them)
         self._viewer_inbox = ViewerInbox()
         self._members = 0
         self._read_at = 0.0
@@ -167,13 +168,21 @@ class TeamWatcher(Widget):
             self.set_interval(self.tick, self._tick)
         self.refresh_team()
 
+    def on_unmount(self) -> None:
+        """End the directory watches: their threads sleep until a change, so wake them."""
+        self._watching = False
+        for dir_watcher in list(self._dir_watchers):
+            dir_watcher.wake()
+
     @work(thread=True, exit_on_error=False, group="watch", description="watch a team directory")
     def watch_dir(self, what: str, directory: Path) -> None:
+        """Post TeamChanged when ``directory``'s files change; asleep (no timer) until they do."""
         worker = get_current_worker()
         with DirWatcher(directory) as watcher:
+            self._dir_watchers.append(watcher)
             seen = fingerprint(directory)
-            while not worker.is_cancelled:
-                if watcher.wait(0.5) and not worker.is_cancelled:
+            while not worker.is_cancelled and self._watching:
+                if watcher.wait(None) and not worker.is_cancelled:
                     now = fingerprint(directory)
                     if now != seen:
                         seen = now
