@@ -21,7 +21,7 @@ from textual import on, work
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from app.console.messages import Refreshed, TeamChanged
+from app.console.messages import Refreshed, TeamChanged, TeamShown
 from app.console.model import snapshot
 from app.console.receipts import histories, receipt
 from app.console.screen_state import screen_states
@@ -156,6 +156,7 @@ class TeamWatcher(Widget):
         self._shown: Refreshed | None = None  # the last picture posted
         self._trimmed_at = 0.0
         self._first = True  # the first pass skips the probe and the screens: the first frame sooner
+        self._shown_once = False  # the first pass has ended (its picture is being drawn)
 
     def on_mount(self) -> None:
         self._watching = True
@@ -207,8 +208,6 @@ class TeamWatcher(Widget):
         self._read_at = time.monotonic()
         first, self._first = self._first, False
         self._refresh(self.selected, first)
-        if first:
-            self._read_again = True  # the full pass (CPU, memory, screens) right after the first frame
 
     @on(Worker.StateChanged)
     def _refresh_done(self, event: Worker.StateChanged) -> None:
@@ -219,7 +218,13 @@ class TeamWatcher(Widget):
         ):
             return
         self._reading = False
-        if self._read_again:
+        if not self._shown_once:
+            # The first (light) pass: the full one (CPU, memory, screens) waits until its picture is
+            # drawn, when the screen posts TeamShown and asks for it; without a picture, at once.
+            self._shown_once = True
+            if event.state != WorkerState.SUCCESS:
+                self.post_message(TeamShown())
+        elif self._read_again:
             self.refresh_team()
 
     @work(thread=True, exit_on_error=False, group="refresh", description="read the team")
