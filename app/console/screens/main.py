@@ -95,6 +95,7 @@ class MainScreen(DeadLetterKeys):
         self._dead: set[str] = set()
         self.leaving: set[str] = set()  # shut down on purpose: their end is not a death
         self._shown: tuple[object, ...] | None = None
+        self.started = False  # the first frame is drawn and the start-up work that waited for it began
 
     def compose(self) -> ComposeResult:
         yield Static("DELEGATE MODE — the lead only coordinates (shift+tab to leave)", id="delegate-banner")
@@ -200,6 +201,7 @@ class MainScreen(DeadLetterKeys):
     def _team_shown(self) -> None:
         """The first frame is drawn: the full status pass and the team's life start (the app, next,
         opens the shell's link and freezes the heap: the message bubbles on)."""
+        self.started = True
         self.query_one(TeamWatcher).refresh_team()
         if self.life is not None:
             self.life.start()

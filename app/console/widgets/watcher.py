@@ -224,7 +224,7 @@ class TeamWatcher(Widget):
             self._shown_once = True
             if event.state != WorkerState.SUCCESS:
                 self.post_message(TeamShown())
-        elif self._read_again:
+        if self._read_again:  # asked during the read (a change; TeamShown may come before this)
             self.refresh_team()
 
     @work(thread=True, exit_on_error=False, group="refresh", description="read the team")
