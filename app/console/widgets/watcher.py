@@ -229,12 +229,14 @@ class TeamWatcher(Widget):
 
     @work(thread=True, exit_on_error=False, group="refresh", description="read the team")
     def _refresh(self, selected: str, first: bool = False) -> None:
-        """One pass; the ``first`` one reads no process figures and no screens (a large team's first
-        psutil pass alone took ~0.3 s), so the team shows at once and the full pass follows."""
+        """One pass; the ``first`` one reads no process figures, no screens and no token usage (a large
+        team's first psutil pass alone took ~0.3 s), so the team shows at once and the full pass follows."""
         viewer, probe, screens = self._viewer_inbox, self.probe, self.screens and not first
         if first:
             probe = _no_usage
-        refreshed = read_team(self.ctx, selected, probe, dead=self.dead, screens=screens, viewer=viewer)
+        refreshed = read_team(
+            self.ctx, selected, probe, dead=self.dead, screens=screens, viewer=viewer, spend=not first
+        )
         self._members = len(refreshed.snapshot.rows)
         if time.monotonic() - self._trimmed_at >= TRIM_EVERY:
             self._trimmed_at = time.monotonic()
@@ -255,9 +257,17 @@ def _no_usage(pid: int) -> Usage | None:
 
 
 def read_team(
-    ctx: TeamContext, selected: str, probe: Probe, *, dead: Collection[str], screens: bool, viewer: ViewerInbox
+    ctx: TeamContext,
+    selected: str,
+    probe: Probe,
+    *,
+    dead: Collection[str],
+    screens: bool,
+    viewer: ViewerInbox,
+    spend: bool = True,
 ) -> Refreshed:
-    """One status pass: the team file, tasks, screens, inboxes and processes, read. Blocking."""
+    """One status pass: the team file, tasks, screens, inboxes and processes (and, with ``spend``,
+    each one's token usage), read. Blocking."""
     team_file = ctx.teams.load(ctx.team)
     tasks = ctx.tasks.list_tasks()
     blocked = ctx.tasks.blocked(tasks)
@@ -265,7 +275,14 @@ def read_team(
     history = lead_history(ctx)  # read once: idle states, the conversation and a viewer's news use it
     lead_messages = [m for m, _read_at in history]
     snap = snapshot(
-        team_file, ctx.mailbox, tasks, probe, lead_messages=lead_messages, dead=frozenset(dead), screens=states
+        team_file,
+        ctx.mailbox,
+        tasks,
+        probe,
+        lead_messages=lead_messages,
+        dead=frozenset(dead),
+        screens=states,
+        spend=spend,
     )
     # The seat's owner is the lead inbox's one consumer (waiting shutdowns still get their answer);
     # the other consoles on the team show what appears without consuming it.
