@@ -78,10 +78,6 @@ class CrewmuxApp(App[None]):
         asyncio.get_running_loop().set_default_executor(pool)
 
     def on_mount(self) -> None:
-        # What was imported and built so far lives as long as the app: out of the collector's view
-        # now (no collection needed), or the collections that drawing the first frame sets off each
-        # walk it all (measured: the first frame later than with main's collect+freeze here).
-        gc.freeze()
         self._unsubscribe = add_problem_sink(self._problem)
         self.push_screen(self._main)
 
@@ -91,8 +87,8 @@ class CrewmuxApp(App[None]):
             self._start_console_link()
         # Everything built so far lives as long as the app: move it out of the collector's view,
         # so full collections stay short while teammates stream output (measured: worst pause
-        # ~100 ms -> ~33 ms, busy p99 114 -> 77 ms, in bench/bench_console.py). No gc.collect()
-        # first: it held the interpreter ~50 ms while Textual's writer thread was sending the first frame.
+        # ~100 ms -> ~33 ms, busy p99 114 -> 77 ms, in bench/bench_console.py).
+        gc.collect()
         gc.freeze()
 
     async def on_event(self, event: events.Event) -> None:
