@@ -19,7 +19,7 @@ import threading
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.atomic import ensure_dir
 from app.core.errors import BackendError, BackendUnavailable
@@ -40,6 +40,8 @@ log = logging.getLogger("crewmux")
 class LinkRequest(BaseModel):
     """One request to the console."""
 
+    model_config = ConfigDict(defer_build=True)
+
     op: Literal["ping", "spawn", "kill"] = Field(description="What to do.")
     spec: dict[str, Any] | None = Field(default=None, description="PaneSpec fields, for spawn.")
     handle: dict[str, Any] | None = Field(default=None, description="PaneHandle fields, for kill.")
@@ -47,6 +49,8 @@ class LinkRequest(BaseModel):
 
 class LinkResponse(BaseModel):
     """The console's answer."""
+
+    model_config = ConfigDict(defer_build=True)
 
     ok: bool = Field(description="True when the request was carried out.")
     result: dict[str, Any] = Field(default_factory=dict, description="The handle (spawn) or details.")

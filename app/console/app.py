@@ -13,7 +13,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
-from app.console.messages import Notice, SeatTaken
+from app.console.messages import Notice, SeatTaken, TeamShown
 from app.console.model import PsutilProbe
 from app.console.ops import TeamContext, ensure_team
 from app.console.screens.main import MainScreen
@@ -80,7 +80,10 @@ class CrewmuxApp(App[None]):
     def on_mount(self) -> None:
         self._unsubscribe = add_problem_sink(self._problem)
         self.push_screen(self._main)
-        if self.ctx.seat.try_take():  # a viewer leaves the shell's link to the owning console
+
+    def on_team_shown(self, message: TeamShown) -> None:
+        """After the first frame (what it needs only, before it): the shell's link and a frozen heap."""
+        if self._link is None and self.ctx.seat.try_take():  # a viewer leaves the link to the owning console
             self._start_console_link()
         # Everything built so far lives as long as the app: move it out of the collector's view,
         # so full collections stay short while teammates stream output (measured: worst pause

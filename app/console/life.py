@@ -69,9 +69,17 @@ class TeamLife(Widget):
         self._checking = threading.Lock()  # held while resuming or checking: quitting waits for it
         self._exit_watch: ExitWatch | None = None  # what the liveness worker sleeps on (woken to quit)
         self._delivery: InboxDelivery | None = None  # the deliverer (woken to quit)
+        self._started = False
 
     def on_mount(self) -> None:
         self._target = self.screen  # workers post here; looked up once, not from their threads
+
+    def start(self) -> None:
+        """Start both workers (once): the screen calls it when the team's first picture is drawn,
+        so resuming a large team does not hold up the first frame."""
+        if self._started:
+            return
+        self._started = True
         self.watch_liveness()
         self.deliver_messages()
 

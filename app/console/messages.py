@@ -37,6 +37,11 @@ class Refreshed(Message):
         return isinstance(message, Refreshed) and not message.new_for_lead
 
 
+class TeamShown(Message):
+    """The team's first picture is on screen: start-up work that waited for the first frame may run
+    (the full status pass, the team's resume and liveness, the shell's link, freezing the heap)."""
+
+
 @dataclass
 class Notice(Message):
     """One line for the notification log (a refusal, a corrupt file, an operation's outcome)."""

@@ -294,12 +294,14 @@ def snapshot(
     lead_messages: Iterable[InboxMessage] = (),
     dead: Collection[str] = (),
     screens: Mapping[str, str] | None = None,
+    spend: bool = True,
 ) -> TeamSnapshot:
     """The team's rows, the lead first. Blocking (files and psutil).
 
     ``lead_messages``: the lead's history (read once per refresh by the caller), for idle notices;
     ``dead``: names the liveness monitor found dead (shown dead, not merely stopped);
-    ``screens``: name → screen state from its agent's rules (see :mod:`app.console.screen_state`).
+    ``screens``: name → screen state from its agent's rules (see :mod:`app.console.screen_state`);
+    ``spend``: read each one's token usage (the first pass leaves it to the full one).
     """
     lead_messages = list(lead_messages)
     idle = last_idle_by_sender(lead_messages)
@@ -351,7 +353,7 @@ def snapshot(
                 pane_id=m.tmux_pane_id,
                 pid=pid,
                 is_lead=is_lead,
-                spend=_spend(m),
+                spend=_spend(m) if spend else None,
             )
         )
     return TeamSnapshot(team=team_file.name, rows=rows)

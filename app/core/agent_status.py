@@ -30,7 +30,7 @@ EVENTS: dict[str, str] = hook_record.EVENTS
 
 
 class AgentStatus(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
     state: ReportedState
     event: str
     at: float

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.atomic import atomic_write, read_model
 from app.core.liveness import create_time, is_alive
@@ -32,6 +32,8 @@ DEFAULT_STALE_AFTER = 5.0
 
 class Heartbeat(BaseModel):
     """One teammate's last sign of life."""
+
+    model_config = ConfigDict(defer_build=True)
 
     name: str = Field(description="The member's name.")
     pid: int = Field(description="Process id of the teammate process that wrote it.")

@@ -39,6 +39,7 @@ class SharedModel(BaseModel):
         populate_by_name=True,
         extra="allow",
         validate_assignment=False,
+        defer_build=True,
     )
 
     def to_json(self) -> str:
@@ -152,7 +153,7 @@ class InboxMessage(SharedModel):
     msg_id: str | None = Field(default=None, alias="msg_id", description="Unique id of the message.")
 
 
-InboxAdapter: TypeAdapter[list[InboxMessage]] = TypeAdapter(list[InboxMessage])
+InboxAdapter: TypeAdapter[list[InboxMessage]] = TypeAdapter(list[InboxMessage], config=ConfigDict(defer_build=True))
 
 
 def inbox_json(messages: list[InboxMessage]) -> str:

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from app.core.models import SharedModel, now_iso
 
@@ -198,7 +198,7 @@ ProtocolMessage = Annotated[
     Field(discriminator="type"),
 ]
 
-_adapter: TypeAdapter[ProtocolMessage] = TypeAdapter(ProtocolMessage)
+_adapter: TypeAdapter[ProtocolMessage] = TypeAdapter(ProtocolMessage, config=ConfigDict(defer_build=True))
 PROTOCOL_TYPES = frozenset(
     {
         "idle_notification",

@@ -146,6 +146,7 @@ async def test_an_idle_team_is_read_less_and_less_and_posts_nothing(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = main_screen(pilot)
         await until(pilot, lambda: screen.snapshot is not None and len(screen.snapshot.rows) == MEMBERS + 1)
+        await until(pilot, lambda: screen.started)  # the full pass that follows the first frame has begun
         team_watcher = screen.query_one(TeamWatcher)
         for worker in [w for w in app.workers if w.group == "watch"]:
             worker.cancel()  # the directory watches: only the tick reads (the console's own writes settle)

@@ -92,3 +92,18 @@ async def test_a_new_selection_redraws_two_lines(monkeypatch: pytest.MonkeyPatch
         assert any(layouts)
         await pilot.pause()
         assert team.size.height == 1 + 7
+
+
+async def test_a_long_list_draws_only_the_lines_it_shows() -> None:
+    """100 teammates in a list ~half the screen high: only the shown lines are drawn (the first
+    frame of a large team drew every one), and they are the lines a whole draw gives."""
+    app = ListApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        team = app.query_one(TeammateList)
+        team.rows = _rows(count=100)
+        await pilot.pause()
+        shown = team.size.height
+        assert shown < 40
+        assert team.lines_drawn <= shown + 1, f"{team.lines_drawn} lines drawn for {shown} shown (101 in the list)"
+        last = team.render_line(101)  # the header, the lead, 100 teammates: the last is drawn when asked for
+        assert "worker-99" in "".join(seg.text for seg in last)

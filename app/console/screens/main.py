@@ -15,7 +15,7 @@ from app.console import ops
 from app.console.approvals import ApprovalQueue
 from app.console.approvals import answer as answer_request
 from app.console.life import TeamLife
-from app.console.messages import Notice, Refreshed
+from app.console.messages import Notice, Refreshed, TeamShown
 from app.console.notices import describe
 from app.console.screens import task_flow
 from app.console.screens.confirm import confirm_shutdown, confirm_stop_team
@@ -95,6 +95,7 @@ class MainScreen(DeadLetterKeys):
         self._dead: set[str] = set()
         self.leaving: set[str] = set()  # shut down on purpose: their end is not a death
         self._shown: tuple[object, ...] | None = None
+        self.started = False  # the first frame is drawn and the start-up work that waited for it began
 
     def compose(self) -> ComposeResult:
         yield Static("DELEGATE MODE — the lead only coordinates (shift+tab to leave)", id="delegate-banner")
@@ -158,6 +159,8 @@ class MainScreen(DeadLetterKeys):
     @on(Refreshed)
     def _refreshed(self, event: Refreshed) -> None:
         event.stop()
+        if self.snapshot is None:  # the first picture: what waited for it starts once it is drawn
+            self.call_after_refresh(self.post_message, TeamShown())
         self.snapshot = event.snapshot
         names = event.snapshot.names()
         if self.selected not in names:
@@ -193,6 +196,15 @@ class MainScreen(DeadLetterKeys):
         shown = (current.name, current.backend, current.pane_id, current.pid, current.state) if current else None
         if shown != self._shown:
             self._show_selected()
+
+    @on(TeamShown)
+    def _team_shown(self) -> None:
+        """The first frame is drawn: the full status pass and the team's life start (the app, next,
+        opens the shell's link and freezes the heap: the message bubbles on)."""
+        self.started = True
+        self.query_one(TeamWatcher).refresh_team()
+        if self.life is not None:
+            self.life.start()
 
     @on(Notice)
     def _notice(self, event: Notice) -> None:

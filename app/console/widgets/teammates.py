@@ -5,6 +5,7 @@ the team's total (so it shows even when the table is too narrow for the column).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
@@ -18,6 +19,7 @@ from app.core.sanitize import for_display
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from rich.style import Style
     from textual.geometry import Size
 
     from app.console.model import TeammateRow
@@ -98,7 +100,7 @@ class TeammateList(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self._lines: list[Strip] = []
+        self._plan: _Plan | list[Strip] | None = None  # the lines at the last size, selection and rows
         self._lines_key: tuple[object, ...] = ()
         self._rows_set = 0  # bumped each time rows are given
         self._by_cells: dict[tuple[object, ...], Strip] = {}  # the lines last drawn, by their cells and style
@@ -158,14 +160,18 @@ class TeammateList(Widget):
         width = self.size.width
         key = (self._rows_set, self.selected, width)
         if key != self._lines_key:
-            self._lines = self._draw(width)
+            self._plan = self._draw(width)
             self._lines_key = key
-        return self._lines[y] if y < len(self._lines) else Strip.blank(width)
+        plan = self._plan
+        if isinstance(plan, list):  # too narrow for the task column: drawn whole by Rich
+            return plan[y] if y < len(plan) else Strip.blank(width)
+        return self._line(plan, y) if plan is not None and y < len(plan.rows) else Strip.blank(width)
 
-    def _draw(self, width: int) -> list[Strip]:
-        """Every line at ``width``: each row's cells padded or cut (with an ellipsis) to its column's
-        width, the task column taking what is left, as Rich's grid draws :meth:`render`; a line
-        drawn before with the same cells and style is reused. Too narrow for that: Rich draws it."""
+    def _draw(self, width: int) -> _Plan | list[Strip]:
+        """The plan of every line at ``width``: each row's cells padded or cut (with an ellipsis) to
+        its column's width, the task column taking what is left, as Rich's grid draws :meth:`render`.
+        A line is drawn when it is first shown (a list of 100 shows ~20): a line drawn before with the
+        same cells and style is reused. Too narrow for that: Rich draws every line now."""
         cells, styles, shown, widths = self._cells()
         base, console = self.visual_style.rich_style, self.app.console  # under every cell, as Textual's render
         task = width - sum(widths[c] for c in shown if c != "task") - (len(shown) - 1)
@@ -174,24 +180,38 @@ class TeammateList(Widget):
             return [Strip(Segment.apply_style(line, base)) for line in rich]
         sizes = [task if c == "task" else widths[c] for c in shown]
         header = {c: Text(c, style="dim") for c in shown}
-        drawn: dict[tuple[object, ...], Strip] = {}
-        lines: list[Strip] = []
-        for cell, style in [(header, ""), *zip(cells, styles, strict=True)]:
-            texts = [cell[c] for c in shown]
-            key = (style, *sizes, *((t.plain, tuple(t.spans), str(t.style)) for t in texts))
-            strip = self._by_cells.get(key) or drawn.get(key)
-            if strip is None:
-                line = Text(style=style, no_wrap=True, end="")
-                for n, (text, size) in enumerate(zip(texts, sizes, strict=True)):
-                    piece = text.copy()
-                    piece.truncate(size, overflow="ellipsis", pad=True)
-                    line.append_text(piece if n == 0 else Text(" ").append_text(piece))
-                strip = Strip(Segment.apply_style(line.render(console), base)).adjust_cell_length(width)
-                self.lines_drawn += 1
-            drawn[key] = strip
-            lines.append(strip)
-        self._by_cells = drawn
-        return lines
+        if self._plan is not None and not isinstance(self._plan, list):
+            self._by_cells = self._plan.drawn  # the lines the last plan drew, for reuse
+        return _Plan(width, sizes, shown, [(header, ""), *zip(cells, styles, strict=True)], base, {})
+
+    def _line(self, plan: _Plan, y: int) -> Strip:
+        cell, style = plan.rows[y]
+        texts = [cell[c] for c in plan.shown]
+        key = (style, *plan.sizes, *((t.plain, tuple(t.spans), str(t.style)) for t in texts))
+        strip = plan.drawn.get(key) or self._by_cells.get(key)
+        if strip is None:
+            line = Text(style=style, no_wrap=True, end="")
+            for n, (text, size) in enumerate(zip(texts, plan.sizes, strict=True)):
+                piece = text.copy()
+                piece.truncate(size, overflow="ellipsis", pad=True)
+                line.append_text(piece if n == 0 else Text(" ").append_text(piece))
+            rendered = line.render(self.app.console)
+            strip = Strip(Segment.apply_style(rendered, plan.base)).adjust_cell_length(plan.width)
+            self.lines_drawn += 1
+        plan.drawn[key] = strip
+        return strip
+
+
+@dataclass
+class _Plan:
+    """What :meth:`TeammateList._line` draws a line from: the cells of every row and the column sizes."""
+
+    width: int
+    sizes: list[int]
+    shown: list[str]
+    rows: list[tuple[dict[str, Text], str]]
+    base: Style
+    drawn: dict[tuple[object, ...], Strip]
 
 
 def line_count(rows: list[TeammateRow]) -> int:

@@ -21,7 +21,7 @@ from textual import on, work
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from app.console.messages import Refreshed, TeamChanged
+from app.console.messages import Refreshed, TeamChanged, TeamShown
 from app.console.model import snapshot
 from app.console.receipts import histories, receipt
 from app.console.screen_state import screen_states
@@ -157,6 +157,7 @@ class TeamWatcher(Widget):
         self._shown: Refreshed | None = None  # the last picture posted
         self._trimmed_at = 0.0
         self._first = True  # the first pass skips the probe and the screens: the first frame sooner
+        self._shown_once = False  # the first pass has ended (its picture is being drawn)
 
     def on_mount(self) -> None:
         self._watching = True
@@ -216,8 +217,6 @@ class TeamWatcher(Widget):
         self._read_at = time.monotonic()
         first, self._first = self._first, False
         self._refresh(self.selected, first)
-        if first:
-            self._read_again = True  # the full pass (CPU, memory, screens) right after the first frame
 
     @on(Worker.StateChanged)
     def _refresh_done(self, event: Worker.StateChanged) -> None:
@@ -228,17 +227,25 @@ class TeamWatcher(Widget):
         ):
             return
         self._reading = False
-        if self._read_again:
+        if not self._shown_once:
+            # The first (light) pass: the full one (CPU, memory, screens) waits until its picture is
+            # drawn, when the screen posts TeamShown and asks for it; without a picture, at once.
+            self._shown_once = True
+            if event.state != WorkerState.SUCCESS:
+                self.post_message(TeamShown())
+        if self._read_again:  # asked during the read (a change; TeamShown may come before this)
             self.refresh_team()
 
     @work(thread=True, exit_on_error=False, group="refresh", description="read the team")
     def _refresh(self, selected: str, first: bool = False) -> None:
-        """One pass; the ``first`` one reads no process figures and no screens (a large team's first
-        psutil pass alone took ~0.3 s), so the team shows at once and the full pass follows."""
+        """One pass; the ``first`` one reads no process figures, no screens and no token usage (a large
+        team's first psutil pass alone took ~0.3 s), so the team shows at once and the full pass follows."""
         viewer, probe, screens = self._viewer_inbox, self.probe, self.screens and not first
         if first:
             probe = _no_usage
-        refreshed = read_team(self.ctx, selected, probe, dead=self.dead, screens=screens, viewer=viewer)
+        refreshed = read_team(
+            self.ctx, selected, probe, dead=self.dead, screens=screens, viewer=viewer, spend=not first
+        )
         self._members = len(refreshed.snapshot.rows)
         if time.monotonic() - self._trimmed_at >= TRIM_EVERY:
             self._trimmed_at = time.monotonic()
@@ -259,9 +266,17 @@ def _no_usage(pid: int) -> Usage | None:
 
 
 def read_team(
-    ctx: TeamContext, selected: str, probe: Probe, *, dead: Collection[str], screens: bool, viewer: ViewerInbox
+    ctx: TeamContext,
+    selected: str,
+    probe: Probe,
+    *,
+    dead: Collection[str],
+    screens: bool,
+    viewer: ViewerInbox,
+    spend: bool = True,
 ) -> Refreshed:
-    """One status pass: the team file, tasks, screens, inboxes and processes, read. Blocking."""
+    """One status pass: the team file, tasks, screens, inboxes and processes (and, with ``spend``,
+    each one's token usage), read. Blocking."""
     team_file = ctx.teams.load(ctx.team)
     tasks = ctx.tasks.list_tasks()
     blocked = ctx.tasks.blocked(tasks)
@@ -269,7 +284,14 @@ def read_team(
     history = lead_history(ctx)  # read once: idle states, the conversation and a viewer's news use it
     lead_messages = [m for m, _read_at in history]
     snap = snapshot(
-        team_file, ctx.mailbox, tasks, probe, lead_messages=lead_messages, dead=frozenset(dead), screens=states
+        team_file,
+        ctx.mailbox,
+        tasks,
+        probe,
+        lead_messages=lead_messages,
+        dead=frozenset(dead),
+        screens=states,
+        spend=spend,
     )
     # The seat's owner is the lead inbox's one consumer (waiting shutdowns still get their answer);
     # the other consoles on the team show what appears without consuming it.
