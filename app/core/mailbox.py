@@ -33,7 +33,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from app.core import atomic
 from app.core.atomic import append_lines, atomic_write, ensure_dir, maybe_sweep_temps, open_regular, read_bytes
@@ -62,19 +62,15 @@ COMPACT_READ_AFTER = 50
 ARCHIVE_MAX_BYTES = 4 * 1024 * 1024
 
 
-class ArchivedMessage(BaseModel):
+class ArchivedMessage(BaseModel, defer_build=True):
     """One line of an inbox archive: the message and when it was found read."""
-
-    model_config = ConfigDict(defer_build=True)
 
     message: InboxMessage = Field(description="The message as it stood in the inbox.")
     read_at: str = Field(description="ISO time it was compacted out as read.")
 
 
-class SentNote(BaseModel):
+class SentNote(BaseModel, defer_build=True):
     """One line of ``claude-sent.jsonl``: a message put in an inbox Claude Code consumes."""
-
-    model_config = ConfigDict(defer_build=True)
 
     msg_id: str = Field(description="The message's id.")
     to: str = Field(description="The recipient.")
