@@ -80,11 +80,11 @@ class CrewmuxApp(App[None]):
     def on_mount(self) -> None:
         self._unsubscribe = add_problem_sink(self._problem)
         self.push_screen(self._main)
+        if self.ctx.seat.try_take():  # a viewer leaves the shell's link to the owning console
+            self._start_console_link()
 
     def on_team_shown(self, message: TeamShown) -> None:
-        """After the first frame (what it needs only, before it): the shell's link and a frozen heap."""
-        if self._link is None and self.ctx.seat.try_take():  # a viewer leaves the link to the owning console
-            self._start_console_link()
+        """After the first frame (what it needs only, before it): a frozen heap."""
         # Everything built so far lives as long as the app: move it out of the collector's view,
         # so full collections stay short while teammates stream output (measured: worst pause
         # ~100 ms -> ~33 ms, busy p99 114 -> 77 ms, in bench/bench_console.py).
