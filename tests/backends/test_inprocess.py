@@ -68,6 +68,7 @@ def test_full_screen_program_shows_correctly(tmp_path: Path, screen_kind: str) -
             assert term.screen.display[0].startswith("before-app")
     finally:
         backend.kill(handle, grace=0.5)
+    term.join(timeout=30.0)  # the last output drained and the status recorded (kill waits 5 s; CI runs loaded)
     assert term.exit_status is not None
 
 
