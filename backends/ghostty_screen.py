@@ -213,6 +213,13 @@ def _zero_runs(raw: list[int]) -> Runs:
     return tuple(runs)
 
 
+# Looked up once, here: cffi resolves a library attribute on first use under a lock it also holds
+# while parsing a type, so a first lookup inside a finalizer that the collector runs during such a
+# parse (pyghostty's own calls parse types lazily) deadlocked the thread (seen: the cursor read hung).
+_FREE_ROWS = lib.ghostty_render_state_row_iterator_free
+_FREE_STATE = lib.ghostty_render_state_free
+
+
 def _free_render(state: Any, rows: Any) -> None:
-    lib.ghostty_render_state_row_iterator_free(rows)
-    lib.ghostty_render_state_free(state)
+    _FREE_ROWS(rows)
+    _FREE_STATE(state)
