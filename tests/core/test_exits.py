@@ -35,6 +35,20 @@ def sleeper() -> Iterator[subprocess.Popen[bytes]]:
     proc.wait()
 
 
+def _timeouts_asked(monitor: LivenessMonitor) -> list[float | None]:
+    """The timeouts ``monitor.wait`` (a 2 s check interval) asks of its watch, waiting on none of them."""
+    timeouts: list[float | None] = []
+
+    class Recording(ExitWatch):
+        def wait(self, timeout: float | None) -> bool:
+            timeouts.append(timeout)
+            return False
+
+    with Recording([]) as watch:
+        monitor.wait(watch, interval=2.0)
+    return timeouts
+
+
 def test_the_watch_wakes_when_a_process_ends_and_not_before(sleeper: subprocess.Popen[bytes]) -> None:
     with ExitWatch([]) as watch:
         watch.track({"m": (sleeper.pid, create_time(sleeper.pid))})
@@ -68,15 +82,7 @@ def test_an_idle_team_is_waited_on_with_no_timer(teams: TeamStore, sleeper: subp
     _join(teams, "w", "m0", sleeper.pid)
     monitor = LivenessMonitor(teams, "w")
     assert monitor.check_once() == []
-    timeouts: list[float | None] = []
-
-    class Recording(ExitWatch):
-        def wait(self, timeout: float | None) -> bool:
-            timeouts.append(timeout)
-            return False
-
-    with Recording([]) as watch:
-        monitor.wait(watch, interval=2.0)
+    timeouts = _timeouts_asked(monitor)
     assert timeouts == [None], "a team of live, budget-less teammates needs no timed check"
 
 
@@ -86,15 +92,7 @@ def test_a_heartbeat_is_checked_again_when_it_would_go_stale(teams: TeamStore) -
     beat(teams.paths("h"), "w0")
     monitor = LivenessMonitor(teams, "h", stale_after=5.0)
     assert monitor.check_once() == []
-    timeouts: list[float | None] = []
-
-    class Recording(ExitWatch):
-        def wait(self, timeout: float | None) -> bool:
-            timeouts.append(timeout)
-            return False
-
-    with Recording([]) as watch:
-        monitor.wait(watch, interval=2.0)
+    timeouts = _timeouts_asked(monitor)
     assert timeouts[0] is not None and 4.0 < timeouts[0] <= 5.1
 
 
