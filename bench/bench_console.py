@@ -39,6 +39,7 @@ import psutil
 
 from bench import Row, percentile, print_table, quick, ratio_text, verdict
 
+ROOT = Path(__file__).resolve().parent.parent
 TEAMMATES = 8
 IDLE_TEAM = 16
 SCALE_TEAM = 100
@@ -72,12 +73,23 @@ def _status_pass(home: Path, team: str, runs: int) -> float:
     return percentile(took, 50)
 
 
+def warm() -> None:
+    """Write the .pyc files and warm the disk cache: whichever console started first paid for it (the
+    empty team's first frame read ~1 s slower than the 100-teammate one's). compileall writes them even
+    under ``PYTHONDONTWRITEBYTECODE`` (an import does not: every start compiled crewmux's ~130 modules
+    again, ~0.1 s of CPU; an installed crewmux has its .pyc files)."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "backends", "bench"], cwd=ROOT, check=False)
+    subprocess.run([sys.executable, "-c", "import app.cli, app.console.app, bench.bare_app"], cwd=ROOT, check=False)
+
+
 def _wall_ms(runs: int, *args: str) -> float:
     """Median milliseconds of ``python ARGS`` (a fresh interpreter each run), output dropped."""
     took = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            [sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+        )
         took.append(time.perf_counter() - start)
     return percentile(took, 50) * 1000
 
@@ -85,7 +97,7 @@ def _wall_ms(runs: int, *args: str) -> float:
 def startup_figures(short: bool) -> list[Row]:
     """What starting costs before any team is read: imports, and one command's parser."""
     runs = 5 if short else 15
-    _wall_ms(1, "-c", "import app.cli, app.console.app")  # warm the .pyc files and the disk cache
+    warm()
     console = _wall_ms(runs, "-c", "import app.cli, app.console.app")
     bare = _wall_ms(runs, "-c", "import textual.app")
     one, every = _wall_ms(runs, "-m", "app", "console", "--help"), _wall_ms(runs, "-m", "app", "--help")
@@ -103,9 +115,7 @@ def live_figures(short: bool) -> list[Row]:
 
     window = 3.0 if short else 20.0
     rows: list[Row] = []
-    # Warm the disk cache and the .pyc files first: whichever console started first paid for it
-    # (the empty team's first frame read ~1 s slower than the 100-teammate one's).
-    subprocess.run([sys.executable, "-c", "import app.cli, app.console.app, bench.bare_app"], check=False)
+    warm()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         results: dict[int, tuple[float, float, float, float]] = {}
