@@ -40,9 +40,8 @@ def _file_parsers() -> dict[str, object]:
         for attr, value in vars(module).items():
             if "[" in attr:
                 continue  # a generic pydantic parametrized (RootModel[...]): its subclass is checked
-            if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == name:
-                found[f"{name}.{attr}"] = value
-            elif isinstance(value, TypeAdapter):
+            model = isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == name
+            if model or isinstance(value, TypeAdapter):
                 found[f"{name}.{attr}"] = value
     return found
 
@@ -72,8 +71,10 @@ _PARSE_MANY = textwrap.dedent(
     def one(n):
         m = InboxMessage(sender=f"m{n % 8}", text=f"message {n}: " + "x" * 80, read=False, msg_id=new_msg_id())
         InboxAdapter.validate_json(inbox_json([m]))
-        ArchivedMessage.model_validate_json(ArchivedMessage(message=m, read_at=now_iso()).model_dump_json(by_alias=True))
-        LedgerEvent.model_validate_json(LedgerEvent(id=new_msg_id(), to="m1", state="delivered", at=n).model_dump_json())
+        archived = ArchivedMessage(message=m, read_at=now_iso())
+        ArchivedMessage.model_validate_json(archived.model_dump_json(by_alias=True))
+        event = LedgerEvent(id=new_msg_id(), to="m1", state="delivered", at=n)
+        LedgerEvent.model_validate_json(event.model_dump_json())
         TeamFile.model_validate_json(f'{{"name": "t{n}", "createdAt": {n}, "leadAgentId": "lead@t{n}", "members": []}}')
 
     one(0)  # the validators are built
