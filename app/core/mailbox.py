@@ -85,8 +85,7 @@ def _trim(log: Path) -> None:
     except OSError:
         return
     if size > ARCHIVE_MAX_BYTES:
-        raw = read_bytes(log) or b""
-        keep = raw[len(raw) // 2 :]
+        keep = read_bytes(log, start=size // 2) or b""  # the newer half only: never the whole log in memory
         atomic_write(log, keep[keep.find(b"\n") + 1 :])
 
 
