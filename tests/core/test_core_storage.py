@@ -13,7 +13,7 @@ import pytest
 
 from app.core import journal
 from app.core import mailbox as mailbox_mod
-from app.core.atomic import Problem, add_problem_sink, atomic_write, ensure_dir
+from app.core.atomic import Problem, add_problem_sink, atomic_write, ensure_dir, read_bytes
 from app.core.errors import CorruptFile, LockTimeout, StorageError
 from app.core.locks import file_lock, lock_path_for
 from app.core.mailbox import Mailbox
@@ -153,7 +153,7 @@ def test_trimming_the_archive_reads_its_newer_half_only(
     """The whole archive (up to 4 MiB) was read into memory, then copied twice, to keep half of it."""
     monkeypatch.setattr(mailbox_mod, "ARCHIVE_MAX_BYTES", 4000)
     read: list[tuple[int, int, int]] = []  # (start, bytes read, file size)
-    original = mailbox_mod.read_bytes
+    original = read_bytes
 
     def recording(path: Path, *, start: int = 0) -> bytes | None:
         found = original(path, start=start)
