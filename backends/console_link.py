@@ -5,7 +5,8 @@ The console starts :class:`ConsoleLinkServer` on ``<team dir>/.crewmux/console.s
 is one JSON line (:class:`LinkRequest`), the answer one JSON line (:class:`LinkResponse`).
 A bad request gets an error answer; a connection idle for :data:`IDLE_TIMEOUT` is closed; no
 failure ever prints a traceback over the console. The socket is 0600 in a 0700 folder: only
-the user can ask the console to start a program.
+the user can ask the console to start a program. A socket path longer than the kernel's limit
+(108 bytes, a deep ``$CREWMUX_HOME``) is reached through ``/proc/self/fd/<folder fd>`` on Linux.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from app.core.errors import BackendError, BackendUnavailable
 from backends.base import PaneHandle, PaneSpec
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from app.core.paths import TeamPaths
@@ -35,6 +36,7 @@ MAX_LINE = 1 << 20
 # A connection that sends no complete request within this many seconds is closed.
 IDLE_TIMEOUT = 10.0
 log = logging.getLogger("crewmux")
+SUN_PATH_MAX = 107  # sockaddr_un.sun_path is 108 bytes with its NUL (Linux; 104 on macOS)
 
 
 class LinkRequest(BaseModel):
@@ -60,6 +62,24 @@ class LinkResponse(BaseModel):
 def socket_path(paths: TeamPaths) -> Path:
     """Where the team's console listens."""
     return paths.runtime_dir / "console.sock"
+
+
+@contextlib.contextmanager
+def _address(path: Path) -> Iterator[str]:
+    """``path`` as an AF_UNIX address: itself when short enough, else (Linux) the same file named
+    through an ``O_PATH`` descriptor of its folder, ``/proc/self/fd/<n>/<name>``, for as long as
+    the block runs (binding and connecting resolve it like any path: same inode, same 0600).
+    Raises BackendError where neither works."""
+    if len(os.fsencode(path)) <= SUN_PATH_MAX:
+        yield str(path)
+        return
+    if not hasattr(os, "O_PATH") or not os.path.isdir("/proc/self/fd"):
+        raise BackendError(f"the console link's socket path is too long for this system: {path}")
+    fd = os.open(path.parent, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        yield f"/proc/self/fd/{fd}/{path.name}"
+    finally:
+        os.close(fd)
 
 
 def handle_doc(handle: PaneHandle) -> dict[str, Any]:
@@ -120,7 +140,8 @@ class ConsoleLinkServer:
             if _ping(self.path):
                 raise BackendError(f"a crewmux console is already running for team {paths.team!r}")
             self.path.unlink()
-        self._server = _Server(str(self.path), _Conn)
+        with _address(self.path) as address:
+            self._server = _Server(address, _Conn)
         self._server.link_handler = handler
         os.chmod(self.path, 0o600)
         self._thread = threading.Thread(target=self._server.serve_forever, name="console-link", daemon=True)
@@ -135,9 +156,9 @@ class ConsoleLinkServer:
 
 
 def _exchange(path: Path, request: LinkRequest, timeout: float = 30.0) -> LinkResponse:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock, _address(path) as address:
         sock.settimeout(timeout)
-        sock.connect(str(path))
+        sock.connect(address)
         sock.sendall(request.model_dump_json().encode() + b"\n")
         with sock.makefile("rb") as reader:
             return LinkResponse.model_validate_json(reader.readline(MAX_LINE))

@@ -1,6 +1,6 @@
 """The emulated screen of an in-process teammate on libghostty-vt (Ghostty's terminal core, via pyghostty).
 
-Same interface as :class:`backends.terminal_screen.TerminalScreen` (the pyte one, kept as the
+Same interface as :class:`backends.pyte_screen.TerminalScreen` (the pyte one, kept as the
 fallback where pyghostty has no wheel): ``feed``, ``take_replies``, ``has_mode``, ``columns``,
 ``lines``, ``cursor``, ``display``, ``text_lines``, ``scrollback_lines``, ``in_alternate``,
 ``resize``, ``dirty``; plus :meth:`GhosttyScreen.vt_rows`, the visible rows as SGR-styled text

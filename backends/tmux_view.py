@@ -48,10 +48,12 @@ PENDING_LIMIT = 1 << 20
 
 @dataclass(frozen=True)
 class FollowEvent:
-    """Something the console should say: ``pane`` (a pane id, or None for the whole team) ended."""
+    """Something the console should say: ``pane`` (a pane id, or None for the whole team) ended.
+    ``screen``: that pane's screen as last seen (its last output), when it was shown."""
 
     pane: str | None
     text: str
+    screen: FollowedPane | None = None
 
 
 class FollowedPane:
@@ -134,10 +136,14 @@ class FollowedPane:
         self._notify()
 
     def end(self, reason: str) -> None:
-        """The pane (or its server) is gone: the screen stays as last seen."""
+        """The pane (or its server) is gone: the screen stays as last seen, with the output held
+        for a capture that will not come now fed on top (it follows what the screen shows)."""
         with self.lock:
             if self.exit_status is not None:
                 return
+            for _, data in self._pending:
+                self._feed(self.screen, data)
+            self._pending, self._pending_size, self._seed_after = [], 0, None
             self.exit_status = -1
             self.gone_reason = reason
             self.version += 1
@@ -208,7 +214,7 @@ class TeamFollower:
     def _gone(self, pane: FollowedPane, reason: str) -> None:
         if pane.alive:
             pane.end(reason)
-            self.on_event(FollowEvent(pane.pane_id, reason))
+            self.on_event(FollowEvent(pane.pane_id, reason, pane))
 
     def _connect(self, pane_id: str) -> TmuxControl:
         """The control client, attached (when there is none) to the session that holds ``pane_id``
@@ -278,14 +284,13 @@ class TeamFollower:
             self._gone(pane, f"the pane is gone (tmux answered {head[:1]!r})")
             return
         cols, rows, x, y, shown, dead = (int(f) for f in fields[:6])
-        if dead:
-            self._gone(pane, "its program has exited")
-            return
-        if fields[6] != self.session:  # the pane lives in another session: follow that one
+        if fields[6] != self.session and not dead:  # the pane lives in another session: follow that one
             control.command("switch-client", "-t", f"={fields[6]}")
             self.session = fields[6]
         lines = control.command("capture-pane", "-p", "-e", "-t", pane.pane_id)
         pane.seed(cols, rows, lines, (x, y, bool(shown)), control.replies_done)
+        if dead:  # kept by remain-on-exit (a teammate watched at start): its last screen, then the end
+            self._gone(pane, "its program has exited")
 
     def _check_shown(self) -> None:
         pane = self.shown

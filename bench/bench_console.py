@@ -6,9 +6,13 @@ Figures (CPU is psutil's process CPU time over a window, as % of one core):
   teammates (``sleep``), beside the same console with none. Target <= 1 %. The console with none
   is itself read against a bare Textual app (:mod:`bench.bare_app`: CPU, first frame, memory).
 * scale: 100 idle tmux teammates: the console's idle CPU (target <= 2 %), its first frame
-  (<= 1 s) and one status pass — the team read the console does on every change
+  (<= 1 s; the first paint), the team shown (the first teammate's row on screen), and one
+  status pass — the team read the console does on every change
   (:func:`app.console.widgets.watcher.read_team`: team file, tasks, screens, inboxes, psutil),
   target <= 100 ms — beside the 16-teammate team.
+* start-up: wall time of a fresh interpreter importing what the console imports before its first
+  frame (``app.cli`` and ``app.console.app``) beside one importing ``textual.app`` alone, and of
+  ``crewmux console --help`` (one command group's parser) beside ``crewmux --help`` (every group's).
 * memory: the real console with 8 tmux teammates while 10,000 messages reach the lead: RSS at
   the start and after each 5,000 (target <= 60 MiB, flat), beside the console with none.
 * busy: the console app (headless, this process) hosting 8 in-process teammates that each print
@@ -35,6 +39,7 @@ import psutil
 
 from bench import Row, percentile, print_table, quick, ratio_text, verdict
 
+ROOT = Path(__file__).resolve().parent.parent
 TEAMMATES = 8
 IDLE_TEAM = 16
 SCALE_TEAM = 100
@@ -68,23 +73,59 @@ def _status_pass(home: Path, team: str, runs: int) -> float:
     return percentile(took, 50)
 
 
+def warm() -> None:
+    """Write the .pyc files and warm the disk cache: whichever console started first paid for it (the
+    empty team's first frame read ~1 s slower than the 100-teammate one's). compileall writes them even
+    under ``PYTHONDONTWRITEBYTECODE`` (an import does not: every start compiled crewmux's ~130 modules
+    again, ~0.1 s of CPU; an installed crewmux has its .pyc files)."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "backends", "bench"], cwd=ROOT, check=False)
+    subprocess.run([sys.executable, "-c", "import app.cli, app.console.app, bench.bare_app"], cwd=ROOT, check=False)
+
+
+def _wall_ms(runs: int, *args: str) -> float:
+    """Median milliseconds of ``python ARGS`` (a fresh interpreter each run), output dropped."""
+    took = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+        )
+        took.append(time.perf_counter() - start)
+    return percentile(took, 50) * 1000
+
+
+def startup_figures(short: bool) -> list[Row]:
+    """What starting costs before any team is read: imports, and one command's parser."""
+    runs = 5 if short else 15
+    warm()
+    console = _wall_ms(runs, "-c", "import app.cli, app.console.app")
+    bare = _wall_ms(runs, "-c", "import textual.app")
+    one, every = _wall_ms(runs, "-m", "app", "console", "--help"), _wall_ms(runs, "-m", "app", "--help")
+    return [
+        Row("start-up: import the console (ms, median)", f"{console:.0f}", f"{bare:.0f} (textual.app)",
+            ratio_text(console, bare)),
+        Row("start-up: crewmux console --help (ms, median)", f"{one:.0f}", f"{every:.0f} (crewmux --help)",
+            ratio_text(one, every)),
+    ]  # fmt: skip
+
+
 def live_figures(short: bool) -> list[Row]:
     """Idle, scale and memory figures of the real console in tmux (empty without tmux)."""
     from bench.console_live import SLEEPER, LiveConsole, PrivateTmux, tmux_team
 
     window = 3.0 if short else 20.0
     rows: list[Row] = []
-    # Warm the disk cache and the .pyc files first: whichever console started first paid for it
-    # (the empty team's first frame read ~1 s slower than the 100-teammate one's).
-    subprocess.run([sys.executable, "-c", "import app.cli, app.console.app, bench.bare_app"], check=False)
+    warm()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         results: dict[int, tuple[float, float, float, float]] = {}
+        team_shown = 0.0  # from tmux new-session to the first teammate's row on screen (100 teammates)
         for count in (0, IDLE_TEAM, SCALE_TEAM):
             with PrivateTmux() as tmux:
                 tmux_team(home, f"t{count}", count, SLEEPER, tmp)
                 console = LiveConsole(tmux, home, f"t{count}")
-                if count:
+                if count:  # " m0 " is its row (the resume's notice, later, lists "m0, m1, ...")
+                    team_shown = console.wait_for(" m0 ", 60) - console.started
                     console.wait_for(f"m{min(count, 20) - 1}", 60)
                 time.sleep(2.0)  # start-up work (resume, first reads) done before the window opens
                 cpu, rss = console.cpu_percent(window), console.rss_mib()
@@ -112,6 +153,9 @@ def live_figures(short: bool) -> list[Row]:
                 f"{s16 * 1000:.0f} ({IDLE_TEAM})", ratio_text(s100, s16), "<= 100", verdict(s100 <= 0.1)),
             Row(f"first frame, {SCALE_TEAM} teammates (ms)", f"{f100 * 1000:.0f}", f"{f0 * 1000:.0f} (none)",
                 ratio_text(f100, f0), "<= 1000", verdict(f100 <= 1.0)),
+            Row(f"team shown, {SCALE_TEAM} teammates: the row of m0 (ms)", f"{team_shown * 1000:.0f}",
+                f"{f100 * 1000:.0f} (first frame)", ratio_text(team_shown, f100), "<= 1000",
+                verdict(team_shown <= 1.0)),
         ]  # fmt: skip
         rows += _memory(home, tmp, m0, short)
     return rows
@@ -289,7 +333,7 @@ async def _select_key(app: Any, renders: list[Any], key: str) -> float:
 def main() -> None:
     short = quick()
     busy_s = 3.0 if short else 15.0
-    live = live_figures(short) if shutil.which("tmux") else []
+    live = startup_figures(short) + (live_figures(short) if shutil.which("tmux") else [])
     ours, ours_cpu, keys = asyncio.run(_busy(busy_s, baseline=False))
     base, base_cpu, base_keys = asyncio.run(_busy(busy_s, baseline=True))
     p50, p99 = percentile(ours, 50), percentile(ours, 99)
@@ -308,7 +352,7 @@ def main() -> None:
         Row("busy: lines seen on screen", str(len(ours)), str(len(base)), ratio_text(len(ours), len(base))),
     ]  # fmt: skip
     print_table("Lead console as shipped (busy baseline: Static + Rich redraw of the selected screen)", rows)
-    if not live:
+    if not shutil.which("tmux"):
         print("  (idle, scale and memory figures skipped: tmux is not installed)")
 
 

@@ -216,7 +216,7 @@ def pyte_feed_rates(size: int) -> dict[str, float]:
     """MB/s that pyte's Screen, HistoryScreen and crewmux's TerminalScreen parse of colored output."""
     import pyte
 
-    from backends.terminal_screen import TerminalScreen
+    from backends.pyte_screen import TerminalScreen
 
     line = "".join(f"\x1b[3{i % 8}m word{i} \x1b[1;4{(i + 3) % 8}m" for i in range(8)) + "\x1b[0m\r\n"
     data = (line * (size // len(line) + 1)).encode()[:size]

@@ -14,7 +14,7 @@ from bench.screen_corpus import COLS, ROWS, compare, corpus, shot_screen, shot_t
 
 def feed_rate(kind: str, data: bytes) -> float:
     """MB/s ``kind``'s screen parses ``data`` at (64 KiB feeds, as the pty host hands them)."""
-    from backends.terminal_screen import TerminalScreen
+    from backends.pyte_screen import TerminalScreen
 
     if kind == "pyte":
         screen = TerminalScreen(120, 36)

@@ -84,9 +84,9 @@ class LiveConsole:
         env = f"env -u COLUMNS -u LINES CREWMUX_HOME={home} CREWMUX_TMUX_SOCKET={tmux.name} TERM=xterm-256color"
         program = f"-m {module}" if module else f"-m app console --team {team}"
         cmd = f"{env} {sys.executable} {program}"
-        started = time.monotonic()
+        self.started = time.monotonic()
         tmux.run("new-session", "-d", "-s", "console", "-x", str(size[0]), "-y", str(size[1]), cmd)
-        self.first_frame = self.wait_for("team-lead", 60) - started  # the team table is drawn
+        self.first_frame = self.wait_for("team-lead", 60) - self.started  # the composer's placeholder: the first paint
         self.proc = psutil.Process(int(tmux.run("display", "-p", "-t", "console", "#{pane_pid}").strip()))
 
     def shown(self) -> str:

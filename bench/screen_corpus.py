@@ -210,7 +210,7 @@ def shot_tmux(data: bytes, workdir: Path) -> Shot:
 def shot_screen(data: bytes, kind: str) -> Shot:
     """The corpus bytes fed to crewmux's screen (``ghostty`` or ``pyte``), as the console draws it."""
     from app.console.widgets.screen_rows import screen_row
-    from backends.terminal_screen import TerminalScreen
+    from backends.pyte_screen import TerminalScreen
 
     if kind == "pyte":
         screen: Any = TerminalScreen(COLS, ROWS)

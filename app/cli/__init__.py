@@ -10,26 +10,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import logging
 import os
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli import (
-    agent_cmds,
-    cohost_cmds,
-    console_cmds,
-    doctor_cmds,
-    hook_cmds,
-    iterate_cmds,
-    mcp_cmds,
-    msg_cmds,
-    pane_cmds,
-    task_cmds,
-    team_cmds,
-    web_cmds,
-)
 from app.cli.context import Context, common_parser, say
 from app.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ClaimRefused, CrewmuxError
 from app.core.interop import export_interop
@@ -37,24 +24,44 @@ from app.core.interop import export_interop
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-GROUPS = [
-    team_cmds,
-    task_cmds,
-    msg_cmds,
-    pane_cmds,
-    agent_cmds,
-    console_cmds,
-    cohost_cmds,
-    iterate_cmds,
-    doctor_cmds,
-    hook_cmds,
-    mcp_cmds,
-    web_cmds,
-]
+# Each command group's module and the commands it registers, in the order ``crewmux --help``
+# lists them. A command's group is imported when that command runs (or help lists them all):
+# ``crewmux console`` does not import what ``crewmux mcp`` or ``crewmux web`` need.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "team_cmds": ("team",),
+    "task_cmds": ("task",),
+    "msg_cmds": ("msg",),
+    "pane_cmds": ("spawn", "panes", "kill"),
+    "agent_cmds": ("worker", "shutdown", "resume", "usage", "budget", "monitor", "deliver", "worktree"),
+    "console_cmds": ("attach", "console"),
+    "cohost_cmds": ("claude",),
+    "iterate_cmds": ("iterate",),
+    "doctor_cmds": ("doctor",),
+    "hook_cmds": ("hook-event",),
+    "mcp_cmds": ("mcp",),
+    "web_cmds": ("web",),
+}
 EXIT_BROKEN_PIPE = 141
 
 
-def build_parser() -> argparse.ArgumentParser:
+def group_of(argv: Sequence[str]) -> str | None:
+    """The group of the command ``argv`` names, when only ``--home DIR`` and ``--claude`` come
+    before it; else None (no command, help, or anything argparse must judge with every command)."""
+    rest = iter(argv)
+    for arg in rest:
+        if arg == "--home":
+            next(rest, None)
+        elif arg == "--claude" or arg.startswith("--home="):
+            continue
+        elif arg.startswith("-"):
+            return None
+        else:
+            return next((group for group, names in GROUPS.items() if arg in names), None)
+    return None
+
+
+def build_parser(group: str | None = None) -> argparse.ArgumentParser:
+    """The ``crewmux`` parser: every command, or only ``group``'s (the same parser for its commands)."""
     parser = argparse.ArgumentParser(
         prog="crewmux",
         description="Run a crew of terminal agents as a team.",
@@ -68,8 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         "under Claude Code's locks (also $CREWMUX_CLAUDE=1)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in GROUPS:
-        group.register(sub)
+    for name in GROUPS if group is None else (group,):
+        importlib.import_module(f"app.cli.{name}").register(sub)
     return parser
 
 
@@ -117,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
-    parser = build_parser()
+    group = group_of(argv)
+    parser = build_parser() if group is None else build_parser(group)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="crewmux: warning: %(message)s", stream=sys.stderr)
     ctx = Context.from_args(args)
@@ -129,7 +137,9 @@ def _run(argv: list[str]) -> int:
 
         handler = overview
         if sys.stdin.isatty() and sys.stdout.isatty():  # a bare `crewmux` on a terminal opens the console
-            handler = console_cmds.console
+            from app.cli.console_cmds import console
+
+            handler = console
     try:
         result = handler(ctx, args)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit

@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.errors import BadInput
 from app.core.interop import interop_from_env, interop_root
-from app.core.mailbox import Mailbox
 from app.core.paths import resolve_home
 from app.core.sanitize import for_display
-from app.core.tasks import TaskStore
 from app.core.team import TeamStore
 
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import TextIO
+
+    from app.core.mailbox import Mailbox
+    from app.core.tasks import TaskStore
 
 # C1 controls and DEL: JSON leaves them raw (with ensure_ascii=False); a terminal may obey them.
 _JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
@@ -109,9 +110,13 @@ class Context:
         return str(agent)
 
     def tasks(self, team: str) -> TaskStore:
+        from app.core.tasks import TaskStore  # imported by the commands that use it only
+
         return TaskStore(self.teams.paths(team))
 
     def mailbox(self, team: str) -> Mailbox:
+        from app.core.mailbox import Mailbox
+
         return Mailbox(self.teams, team)
 
     def emit(self, doc: Any, text: str | None = None) -> None:

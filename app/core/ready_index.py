@@ -6,7 +6,8 @@ makes it true is written and removes it after, and checks each candidate against
 before using it. ``ready`` answers "the lowest available task" and ``owned`` answers
 ``claim --check-busy`` ("does this agent own unfinished work?") without reading every task
 file. Deleting the index costs one rebuild, from the rows the store's ``build`` callback
-names. Its files are made 0600.
+names. Its files are made 0600. sqlite3 is imported on first use: a process that only reads
+tasks (the console drawing the task list) never opens the index.
 
 In interop mode (Claude Code's root) no index is kept (Claude Code does not keep one): an index
 made with ``kept=False`` ignores marks and is never written.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -25,6 +25,7 @@ from app.core.atomic import Problem, open_regular, report_problem
 from app.core.errors import UnsafeFile
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Callable, Iterable, Iterator
 
 T = TypeVar("T")
@@ -49,6 +50,8 @@ class ReadyIndex:
         self._db: sqlite3.Connection | None = None
 
     def _open(self) -> sqlite3.Connection:
+        import sqlite3
+
         if self._db is None:
             fresh = not self.path.exists()
             try:  # made 0600 before SQLite opens it: SQLite gives its -wal/-shm files the same mode
@@ -93,6 +96,8 @@ class ReadyIndex:
 
     def _use(self, op: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``op`` on the index; a damaged index is discarded, rebuilt, and ``op`` run again."""
+        import sqlite3
+
         try:
             return op(self._open())
         except sqlite3.DatabaseError as exc:

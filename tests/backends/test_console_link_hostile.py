@@ -4,12 +4,16 @@ answer, and nothing ever prints a traceback over the console."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import stat
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.core.errors import BackendError
 from app.core.team import TeamStore
 from backends import console_link
 from backends.inprocess import InProcessBackend
@@ -47,3 +51,23 @@ def test_idle_and_bad_clients(
         server.close()
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Exception" not in err
+
+
+def test_link_works_under_a_root_too_deep_for_a_socket_path(tmp_path: Path) -> None:
+    """A ``$CREWMUX_HOME`` whose socket path passes the kernel's 108-byte limit still gets a link
+    (before: bind failed with "AF_UNIX path too long" and the console ran without one)."""
+    deep = tmp_path.joinpath(*(["d" * 40] * 4))
+    teams = TeamStore(deep)
+    teams.create("t")
+    path = console_link.socket_path(teams.paths("t"))
+    assert len(os.fsencode(path)) > 108
+    server = console_link.ConsoleLinkServer(teams.paths("t"), console_link.inprocess_handler(InProcessBackend()))
+    try:
+        assert path.exists() and stat.S_ISSOCK(path.stat().st_mode)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert console_link.request(teams.paths("t"), console_link.LinkRequest(op="ping")) == {"pong": True}
+        with pytest.raises(BackendError, match="already running"):  # the stale-socket check reaches it too
+            console_link.ConsoleLinkServer(teams.paths("t"), console_link.inprocess_handler(InProcessBackend()))
+    finally:
+        server.close()
+    assert not path.exists()

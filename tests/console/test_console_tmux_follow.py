@@ -6,6 +6,7 @@ Each test runs the console (Pilot) against a real tmux server on a private socke
 from __future__ import annotations
 
 import asyncio
+import shlex
 import shutil
 from typing import TYPE_CHECKING, Any
 
@@ -166,7 +167,7 @@ async def test_a_followed_pane_that_dies_or_a_server_that_exits_is_reported(
         assert follower is not None
         tmux_backend.server.run("kill-pane", "-t", teams.member("t", "doomed").tmux_pane_id)
         await until(pilot, noticed(pilot, "doomed: the pane is gone"))
-        await until(pilot, lambda: "the pane is gone" in _view_text(pilot))
+        assert "DOOMED" in _view_text(pilot), "the view keeps the pane's screen as it ended"
         assert follower._thread.is_alive()
         await _select(pilot, "other")
         await until(pilot, lambda: "OTHER" in _view_text(pilot))
@@ -174,3 +175,33 @@ async def test_a_followed_pane_that_dies_or_a_server_that_exits_is_reported(
         await until(pilot, noticed(pilot, "other: the tmux server exited"))
         assert follower._thread.is_alive(), "the follower outlives its server"
         assert not [w for w in app.workers if w.state.name == "ERROR"]
+
+
+async def test_a_teammate_that_dies_keeps_its_last_output_on_screen(
+    console_factory: Callable[..., CrewmuxApp], tmux_backend: Any, teams: TeamStore, tmp_path: Path
+) -> None:
+    """What a teammate printed as it died stays in the view, and shows again when it is selected
+    again while dead (before: one line "the pane is gone", then "is dead; it has no live pane")."""
+    app = console_factory("t", backend=tmux_backend, life=True)  # liveness: the row turns dead
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: main_screen(pilot).snapshot is not None)
+        script = "echo READY; read x; echo 'fatal: the model server refused the key'; exit 3"
+        await _spawn(app, "fragile", f"sh -c {shlex.quote(script)}", tmp_path)
+        await _spawn(app, "other", "sh -c 'echo OTHER; exec cat'", tmp_path)
+        await _select(pilot, "fragile")
+        await until(pilot, lambda: "READY" in _view_text(pilot))
+        tmux_backend.server.run("send-keys", "-t", teams.member("t", "fragile").tmux_pane_id, "go", "Enter")
+        await until(pilot, noticed(pilot, "fragile: the pane is gone"))
+        await until(pilot, lambda: "fatal: the model server refused the key" in _view_text(pilot))
+        screen = main_screen(pilot)
+
+        def dead() -> bool:
+            rows = screen.snapshot.rows if screen.snapshot is not None else []
+            return any(r.name == "fragile" and r.state == "dead" for r in rows)
+
+        await until(pilot, dead)
+        await _select(pilot, "other")
+        await until(pilot, lambda: "OTHER" in _view_text(pilot))
+        await _select(pilot, "fragile")
+        await until(pilot, lambda: "fatal: the model server refused the key" in _view_text(pilot))
+        assert "no live pane" not in _view_text(pilot)

@@ -53,7 +53,7 @@ def sandbox() -> Iterator[tuple[Path, Path]]:
         real_build = app.cli.build_parser
         if not _PARSER:  # built once (its defaults read the environment, the same in every sandbox)
             _PARSER.append(real_build())
-        app.cli.build_parser = lambda: _PARSER[0]
+        app.cli.build_parser = lambda group=None: _PARSER[0]  # every command's parser serves any one
         try:
             run("team", "create", "t")
             run("team", "join", "alice", "--team", "t")

@@ -9,7 +9,7 @@ from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from app.console import ops
 from app.console.approvals import ApprovalQueue
@@ -22,6 +22,7 @@ from app.console.screens.confirm import confirm_shutdown, confirm_stop_team
 from app.console.screens.dead_letters import DeadLetterKeys
 from app.console.screens.help import HelpScreen, console_help
 from app.console.widgets.feed import Conversation, NotificationLog
+from app.console.widgets.footer import Footer
 from app.console.widgets.mirror import PaneMirror
 from app.console.widgets.tasks import TaskPanel
 from app.console.widgets.teammates import TeammateList

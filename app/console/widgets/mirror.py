@@ -6,7 +6,8 @@ client (:class:`backends.tmux_view.TeamFollower`, started on first use: tmux str
 pane's output, and nothing is polled); an iTerm2 teammate's text, read by one exclusive thread
 worker every :data:`MIRROR_INTERVAL_S` (iTerm2 has no output stream here) and posted as
 :class:`ScreenUpdated` when it changed. A followed pane that dies, or a tmux server that exits, is
-reported as a notice and said in the view.
+reported as a notice; the view keeps its screen as last seen (the last output: why it ended), and
+showing that teammate again, while it stays dead, shows that screen.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
+from textual.message import Message
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
@@ -27,9 +29,18 @@ if TYPE_CHECKING:
     from app.console.model import TeammateRow
     from app.console.ops import TeamContext
     from app.console.widgets.terminal import TerminalView
-    from backends.tmux_view import FollowEvent, TeamFollower
+    from backends.tmux_view import FollowedPane, FollowEvent, TeamFollower
 
 MIRROR_INTERVAL_S = 0.1
+
+
+class _PaneEnded(Message):
+    """A followed pane ended (posted from the follower's thread): ``screen`` is its last screen."""
+
+    def __init__(self, name: str, screen: FollowedPane) -> None:
+        super().__init__()
+        self.name = name
+        self.screen = screen
 
 
 class PaneMirror(Widget):
@@ -46,6 +57,9 @@ class PaneMirror(Widget):
         """The follower of the server whose pane is shown (or was last)."""
         self._followers: dict[tuple[str | None, str | None], TeamFollower] = {}  # one per tmux server
         self._followed: dict[str, str] = {}  # tmux pane id -> teammate name, for the reports
+        self._ended: dict[str, FollowedPane] = {}  # teammate -> its pane's last screen (one each)
+        self.shown_name: str | None = None
+        """The teammate whose row :meth:`show` was last given."""
 
     def on_unmount(self) -> None:
         for follower in self._followers.values():
@@ -54,6 +68,7 @@ class PaneMirror(Widget):
     def show(self, row: TeammateRow | None, view: TerminalView) -> None:
         """Put ``row``'s screen (or why there is none) in ``view``."""
         self.view = view
+        self.shown_name = row.name if row is not None else None
         self.follow(None)
         if row is None or row.backend != "tmux":
             for follower in self._followers.values():
@@ -73,6 +88,10 @@ class PaneMirror(Widget):
             return
         if not row.pane_id:
             view.show_lines([f"{row.name} has no pane recorded (it joined the team without one)"])
+            return
+        last = self._ended.get(row.name)
+        if last is not None and last.pane_id == row.pane_id:  # a pane id is never reused by its server
+            view.attach(last)  # its screen as it ended: the last output says why
             return
         if row.state in ("dead", "stopped"):
             view.show_lines([f"{row.name} is {row.state}; it has no live pane to show"])
@@ -114,8 +133,14 @@ class PaneMirror(Widget):
         name = self._followed.get(event.pane or "", None)
         text = f"{name}: {event.text}" if name else f"following the team's tmux panes stopped: {event.text}"
         self.post_message(Notice(text, "warning", key=f"follow:{name or ''}"))
-        if name is not None:
-            self.post_message(ScreenUpdated(name, [f"{name}: the pane is gone ({event.text})"]))
+        if name is not None and event.screen is not None:
+            self.post_message(_PaneEnded(name, event.screen))  # the view keeps drawing it as it ended
+
+    @on(_PaneEnded)
+    def _pane_ended(self, event: _PaneEnded) -> None:
+        self._ended[event.name] = event.screen
+        if self.view is not None and self.shown_name == event.name:
+            self.view.attach(event.screen)  # shown already, or told "dead" before this event came
 
     @on(ScreenUpdated)
     def _screen(self, event: ScreenUpdated) -> None:
