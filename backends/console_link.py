@@ -42,7 +42,7 @@ SUN_PATH_MAX = 107  # sockaddr_un.sun_path is 108 bytes with its NUL (Linux; 104
 class LinkRequest(BaseModel):
     """One request to the console."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, cache_strings="keys")
 
     op: Literal["ping", "spawn", "kill"] = Field(description="What to do.")
     spec: dict[str, Any] | None = Field(default=None, description="PaneSpec fields, for spawn.")
@@ -52,7 +52,7 @@ class LinkRequest(BaseModel):
 class LinkResponse(BaseModel):
     """The console's answer."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, cache_strings="keys")
 
     ok: bool = Field(description="True when the request was carried out.")
     result: dict[str, Any] = Field(default_factory=dict, description="The handle (spawn) or details.")

@@ -33,7 +33,7 @@ ScreenState = Literal["busy", "permission", "waiting", "unknown"]
 class ScreenRules(BaseModel):
     """How the agent's screen looks in each state (regular expressions, matched per line)."""
 
-    model_config = ConfigDict(defer_build=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="forbid")
     busy: list[str] = Field(default_factory=list, description="Any match on screen: it is working.")
     permission: list[str] = Field(default_factory=list, description="Any match: it asks a permission question.")
     input_line: str = Field(description="Matches its input line; group 'text' is what is typed there.")
@@ -54,7 +54,7 @@ class ScreenRules(BaseModel):
 class AgentRules(BaseModel):
     """One agent kind: command line, first-prompt convention, screen rules."""
 
-    model_config = ConfigDict(defer_build=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="forbid")
     kind: str
     description: str = ""
     command: list[str] = Field(description="Base argv; {name} {team} {color} {session} {shell} are filled in.")

@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pydantic import RootModel, ValidationError
+from pydantic import ConfigDict, RootModel, ValidationError
 
 from app.core.atomic import atomic_write, ensure_dir, read_bytes
 from app.core.errors import BadInput
@@ -42,6 +42,8 @@ PERMISSION_MODES = ("default", "acceptEdits", "auto", "bypassPermissions", "plan
 
 class _AnyJson(RootModel[dict[str, Any]]):
     """A JSON object whose fields belong to Claude Code (kept as they are)."""
+
+    model_config = ConfigDict(cache_strings="keys")
 
 
 def user_global_config() -> Path:

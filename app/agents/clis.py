@@ -31,7 +31,7 @@ _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 class VersionRange(BaseModel):
     """Versions crewmux was verified with: ``min`` <= version < ``below``."""
 
-    model_config = ConfigDict(defer_build=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="forbid")
     min: str
     below: str
 
@@ -39,7 +39,7 @@ class VersionRange(BaseModel):
 class PinnedCli(BaseModel):
     """One agent CLI: what to install and how to recognise it."""
 
-    model_config = ConfigDict(defer_build=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="forbid")
     kind: str
     registry: Literal["npm", "pypi"]
     package: str
@@ -54,7 +54,7 @@ class PinnedCli(BaseModel):
 
 
 class PinnedClis(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="forbid")
     folder_note: str = ""
     clis: list[PinnedCli]
 

@@ -140,7 +140,9 @@ def cohost(ctx: Context, args: argparse.Namespace) -> int:
         ctx.emit(doc, f"claude leads team {team!r} in tmux pane {pane}; open the console: crewmux attach {team}")
         return 0
     from app.console.app import make_app
+    from app.console.heap import tune_malloc
 
+    tune_malloc()
     make_app(home, team, interop=True, life=False).run()
     return 0
 

@@ -33,6 +33,9 @@ def default_team(explicit: str | None = None, cwd: Path | None = None) -> str:
 def console(ctx: Context, args: argparse.Namespace) -> int:
     """Open the console on the team; returns 0 when the user quits."""
     from app.console.app import make_app
+    from app.console.heap import tune_malloc
+
+    tune_malloc()  # before the console's threads start (see app.console.heap)
 
     team = default_team(getattr(args, "team", None))
     app = make_app(ctx.home, team, layout=getattr(args, "layout", "main-vertical"))
@@ -47,7 +50,10 @@ def attach(ctx: Context, args: argparse.Namespace) -> int:
     into Claude Code's teammates (Claude Code manages their lives), so ``life`` stays off.
     """
     from app.console.app import make_app
+    from app.console.heap import tune_malloc
     from app.core.interop import claude_home, export_interop
+
+    tune_malloc()
 
     home = ctx.home if ctx.interop or getattr(args, "home", None) else claude_home()
     export_interop(home)  # what the console starts works on the same root, in the same mode

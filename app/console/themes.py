@@ -36,7 +36,7 @@ def _check_color(value: str | None) -> str | None:
 class ThemeFile(BaseModel):
     """One theme file. Colors are anything Textual's ``Color.parse`` accepts."""
 
-    model_config = ConfigDict(defer_build=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="forbid")
 
     name: str = Field(min_length=1, max_length=64, description="The theme's name in the palette.")
     dark: bool = Field(default=True, description="True for a dark theme.")
@@ -83,7 +83,7 @@ def load_themes(directories: Iterable[Path] = (THEMES_DIR,)) -> list[Theme]:
 class ConsoleSettings(BaseModel):
     """``<root>/console.json``: what the console remembers between runs."""
 
-    model_config = ConfigDict(defer_build=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="allow")
 
     theme: str = Field(default=DEFAULT_THEME, description="The chosen theme's name.")
 

@@ -30,7 +30,7 @@ MAX_REPORT_TEXT = 2000
 class AgentReport(BaseModel):
     """One member's last word on its own state."""
 
-    model_config = ConfigDict(defer_build=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="ignore", populate_by_name=True)
 
     agent: str = Field(description="The member who filed it.")
     state: ReportState = Field(description="working, blocked, idle or done.")

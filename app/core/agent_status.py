@@ -30,7 +30,7 @@ EVENTS: dict[str, str] = hook_record.EVENTS
 
 
 class AgentStatus(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="ignore")
     state: ReportedState
     event: str
     at: float

@@ -258,8 +258,8 @@ def why_invalid(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, or None when it does not exist.
+def read_bytes(path: Path, *, start: int = 0) -> bytes | None:
+    """The file's bytes (from offset ``start`` on), or None when it does not exist.
 
     Raises :class:`UnsafeFile` (at once, never hanging) for a symlink, FIFO or other
     non-regular file, and StorageError when it cannot be read.
@@ -272,6 +272,8 @@ def read_bytes(path: Path) -> bytes | None:
         raise StorageError(f"cannot read {path}: {exc}") from exc
     try:
         with os.fdopen(fd, "rb") as f:
+            if start:
+                f.seek(start)
             return f.read()
     except OSError as exc:
         raise StorageError(f"cannot read {path}: {exc}") from exc

@@ -33,7 +33,7 @@ DEFAULT_STALE_AFTER = 5.0
 class Heartbeat(BaseModel):
     """One teammate's last sign of life."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, cache_strings="keys")
 
     name: str = Field(description="The member's name.")
     pid: int = Field(description="Process id of the teammate process that wrote it.")

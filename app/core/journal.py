@@ -17,7 +17,7 @@ import re
 import stat
 from pathlib import Path
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from app.core.atomic import atomic_write, quarantine, read_bytes
 from app.core.models import Task
@@ -45,7 +45,7 @@ def commit(journal: Path, writes: Writes) -> None:
     journal.unlink()
 
 
-_SHAPE: TypeAdapter[dict[str, str | None]] = TypeAdapter(dict[str, str | None])
+_SHAPE: TypeAdapter[dict[str, str | None]] = TypeAdapter(dict[str, str | None], config=ConfigDict(cache_strings="keys"))
 _TASK_FILE = re.compile(r"^[0-9]{1,18}\.json$")
 
 

@@ -44,14 +44,14 @@ GATED_TOOLS = ("Edit", "MultiEdit", "Write", "NotebookEdit", "Bash")
 class PreToolUse(BaseModel):
     """The part of Claude Code's ``PreToolUse`` hook input the gate reads."""
 
-    model_config = ConfigDict(defer_build=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="ignore")
     session_id: str = Field(min_length=8)
     tool_name: str
     agent_id: str | None = None
 
 
 class _Decision(BaseModel):
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, cache_strings="keys")
 
     hook_event_name: Literal["PreToolUse"] = Field(default="PreToolUse", serialization_alias="hookEventName")
     permission_decision: Literal["deny"] = Field(default="deny", serialization_alias="permissionDecision")
@@ -61,7 +61,7 @@ class _Decision(BaseModel):
 class HookOutput(BaseModel):
     """Claude Code's hook output: ``{"hookSpecificOutput": {"hookEventName": "PreToolUse", ...}}``."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(defer_build=True, cache_strings="keys")
 
     decision: _Decision = Field(serialization_alias="hookSpecificOutput")
 

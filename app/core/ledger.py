@@ -39,7 +39,7 @@ TYPABLE: frozenset[str | None] = frozenset({None, "requeued"})
 class LedgerEvent(BaseModel):
     """One line of the ledger."""
 
-    model_config = ConfigDict(defer_build=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="ignore")
     id: str
     to: str
     state: LedgerState

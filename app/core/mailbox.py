@@ -62,14 +62,14 @@ COMPACT_READ_AFTER = 50
 ARCHIVE_MAX_BYTES = 4 * 1024 * 1024
 
 
-class ArchivedMessage(BaseModel, defer_build=True):
+class ArchivedMessage(BaseModel, defer_build=True, cache_strings="keys"):
     """One line of an inbox archive: the message and when it was found read."""
 
     message: InboxMessage = Field(description="The message as it stood in the inbox.")
     read_at: str = Field(description="ISO time it was compacted out as read.")
 
 
-class SentNote(BaseModel, defer_build=True):
+class SentNote(BaseModel, defer_build=True, cache_strings="keys"):
     """One line of ``claude-sent.jsonl``: a message put in an inbox Claude Code consumes."""
 
     msg_id: str = Field(description="The message's id.")
@@ -85,8 +85,7 @@ def _trim(log: Path) -> None:
     except OSError:
         return
     if size > ARCHIVE_MAX_BYTES:
-        raw = read_bytes(log) or b""
-        keep = raw[len(raw) // 2 :]
+        keep = read_bytes(log, start=size // 2) or b""  # the newer half only: never the whole log in memory
         atomic_write(log, keep[keep.find(b"\n") + 1 :])
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 class ToolsListed(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="ignore")
     at: float
     pid: int
 

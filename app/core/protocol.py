@@ -198,7 +198,9 @@ ProtocolMessage = Annotated[
     Field(discriminator="type"),
 ]
 
-_adapter: TypeAdapter[ProtocolMessage] = TypeAdapter(ProtocolMessage, config=ConfigDict(defer_build=True))
+_adapter: TypeAdapter[ProtocolMessage] = TypeAdapter(
+    ProtocolMessage, config=ConfigDict(defer_build=True, cache_strings="keys")
+)
 PROTOCOL_TYPES = frozenset(
     {
         "idle_notification",

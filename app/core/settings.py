@@ -32,7 +32,7 @@ DEFAULT_HOOK_TIMEOUT = 60.0
 class HookCommand(BaseModel):
     """One command to run for a hook event."""
 
-    model_config = ConfigDict(defer_build=True, extra="allow")
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="allow")
     command: str = Field(description="Shell command, run with sh -c in the teammate's cwd.")
     timeout: float = Field(default=DEFAULT_HOOK_TIMEOUT, gt=0, description="Seconds before it is killed.")
 
@@ -40,7 +40,7 @@ class HookCommand(BaseModel):
 class Budget(BaseModel):
     """A teammate's budget (``crewmux spawn --max-*``, or the team's ``budget`` in crewmux.json)."""
 
-    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="forbid", populate_by_name=True)
 
     max_tokens: int | None = Field(default=None, alias="maxTokens", gt=0, description="Tokens in + out.")
     max_usd: float | None = Field(default=None, alias="maxUsd", gt=0, description="Cost in USD.")
@@ -50,7 +50,7 @@ class Budget(BaseModel):
 class TeamSettings(BaseModel):
     """The whole of ``crewmux.json``."""
 
-    model_config = ConfigDict(defer_build=True, extra="allow", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="allow", populate_by_name=True)
 
     delegate_mode: bool = Field(
         default=False, alias="delegateMode", description="True while the lead may only coordinate."

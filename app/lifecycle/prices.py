@@ -22,7 +22,9 @@ _DATED = re.compile(r"^(?P<name>.+?)-\d{8}$")
 
 
 class ModelPrice(BaseModel):
-    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        defer_build=True, cache_strings="keys", alias_generator=to_camel, populate_by_name=True, extra="forbid"
+    )
 
     names: list[str] = Field(min_length=1, description="Model ids it applies to (exact, or with a date suffix).")
     in_usd: float = Field(ge=0, description="USD per million input tokens.")
@@ -32,7 +34,9 @@ class ModelPrice(BaseModel):
 
 
 class PriceTable(BaseModel):
-    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        defer_build=True, cache_strings="keys", alias_generator=to_camel, populate_by_name=True, extra="forbid"
+    )
 
     unit: str
     checked: str = Field(description="When the prices were last checked against their sources.")

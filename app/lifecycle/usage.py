@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 class MemberUsage(BaseModel):
     """One teammate's usage (the ``crewmux usage --json`` row)."""
 
-    model_config = ConfigDict(defer_build=True, alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", alias_generator=to_camel, populate_by_name=True)
 
     name: str
     kind: str | None = None

@@ -39,7 +39,7 @@ BOOKKEEPING = frozenset({"version", "iteration", "launched", "learnings", "itera
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="allow", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, cache_strings="keys", extra="allow", populate_by_name=True)
 
 
 class TaskSpec(_Model):

@@ -13,7 +13,7 @@ import pytest
 
 from app.core import journal
 from app.core import mailbox as mailbox_mod
-from app.core.atomic import Problem, add_problem_sink, atomic_write, ensure_dir
+from app.core.atomic import Problem, add_problem_sink, atomic_write, ensure_dir, read_bytes
 from app.core.errors import CorruptFile, LockTimeout, StorageError
 from app.core.locks import file_lock, lock_path_for
 from app.core.mailbox import Mailbox
@@ -145,3 +145,29 @@ def test_archive_is_trimmed_to_its_newer_half(teams: TeamStore, team: str, monke
     kept = [entry["message"]["msg_id"] for entry in lines]
     assert kept == ids[-len(kept) :] and 0 < len(kept) < 40
     assert box.status(ids[-1]).state == "read"
+
+
+def test_trimming_the_archive_reads_its_newer_half_only(
+    teams: TeamStore, team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole archive (up to 4 MiB) was read into memory, then copied twice, to keep half of it."""
+    monkeypatch.setattr(mailbox_mod, "ARCHIVE_MAX_BYTES", 4000)
+    read: list[tuple[int, int, int]] = []  # (start, bytes read, file size)
+    original = read_bytes
+
+    def recording(path: Path, *, start: int = 0) -> bytes | None:
+        found = original(path, start=start)
+        if path.name.endswith(".archive.jsonl"):
+            read.append((start, len(found or b""), path.stat().st_size))
+        return found
+
+    monkeypatch.setattr(mailbox_mod, "read_bytes", recording)
+    box = Mailbox(teams, team)
+    for i in range(40):
+        box.send("bob", f"message {i}", sender="alice")
+        box.mark_read("bob")
+    assert read  # it was trimmed
+    for start, length, size in read:
+        assert start > 0 and length <= size - start
+    lines = [json.loads(line) for line in teams.paths(team).archive("bob").read_text().splitlines()]
+    assert [entry["message"]["text"] for entry in lines][-1] == "message 39"
