@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import pkgutil
 import subprocess
 import sys
@@ -12,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import app.core
+from tests.fresh_interpreter import REPO, loaded_after
 
-REPO = Path(__file__).resolve().parent.parent
 FORBIDDEN = ("textual", "rich", "libtmux", "pyte")
 
 
@@ -26,17 +25,8 @@ def test_core_modules_found() -> None:
 
 
 def test_importing_every_core_module_loads_no_ui_or_tmux() -> None:
-    script = (
-        "import importlib, json, sys\n"
-        f"for name in {core_modules()!r}:\n"
-        "    importlib.import_module(name)\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=60, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
-    loaded = json.loads(proc.stdout)
+    script = f"import importlib\nfor name in {core_modules()!r}:\n    importlib.import_module(name)\n"
+    loaded = loaded_after(script, timeout=60)
     bad = [m for m in loaded if m.split(".")[0] in FORBIDDEN or m.startswith(("app.console", "app.cli", "backends"))]
     assert bad == []
 

@@ -5,28 +5,15 @@ interpreter, by ``sys.modules``; the parser built for one group is checked again
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from app.cli import GROUPS, build_parser, group_of
+from tests.fresh_interpreter import loaded_after
 
-REPO = Path(__file__).resolve().parent.parent
 RARE = ("sqlite3", "pyte", "wcwidth", "app.mcp", "app.web", "app.orchestrate")
 """Modules the console's start has no use for (their commands or paths import them)."""
-
-
-def loaded_after(script: str, *args: str) -> list[str]:
-    """``sys.modules`` of a fresh interpreter after ``script`` (which may read ``sys.argv[1:]``)."""
-    code = f"{script}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
-    proc = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO, timeout=120, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
-    return list(json.loads(proc.stdout.splitlines()[-1]))
 
 
 def rare(modules: list[str]) -> list[str]:
