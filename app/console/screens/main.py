@@ -216,6 +216,7 @@ class MainScreen(DeadLetterKeys):
 
     # -- selection -------------------------------------------------------------------------
     def watch_selected(self, name: str) -> None:
+        self.paint_now()  # the newly selected teammate shows when ready, not at the next frame tick
         self.query_one(TeammateList).selected = name
         self.query_one(TeamWatcher).selected = name
         self._update_placeholder()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
-from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from app.console import ops
 from app.console.messages import Notice
+from app.console.screens.paint_now import PaintNowScreen
 from app.console.widgets.terminal import TerminalView
 from app.core.errors import CrewmuxError
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from app.console.ops import TeamContext
 
 
-class OperationsScreen(Screen[None]):
+class OperationsScreen(PaintNowScreen):
     """``run_op(what, fn, *args)``: ``fn`` runs off the UI thread; a refusal comes back as a notice."""
 
     ctx: TeamContext
