@@ -35,8 +35,9 @@ agent-clis: $(STAMP)
 
 # Tests run in TEST_WORKERS processes (pytest-xdist; much of a test's time is waiting on real
 # processes, tmux and ptys): on 2 cores, 2 workers left a third of the CPU idle (426 s) and 3 keep
-# it ~86 % busy (348 s); work-stealing keeps all busy to the end. TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 3
+# it ~86 % busy (348 s); later, with more real-CLI tests, 4 workers took 351 s against 409 s for 3
+# (back to back, same machine); work-stealing keeps all busy to the end. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
 XDIST := $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist worksteal)
 
 test: lint agent-clis
