@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from app.console.widgets.terminal import TerminalView
+from app.console.widgets.terminal import WATCH_FRAME_RATE, TerminalView
 from app.core.heartbeat import read_heartbeat
 from app.core.liveness import is_alive
 from tests.agents.teammate_helpers import REPO
@@ -60,6 +60,7 @@ async def test_spawn_show_type_interrupt_jump_and_shut_down(
         while screen.selected != "echo1":
             await pilot.press("shift+down")
         await until(pilot, lambda: "READY-echo1" in _screen_text(pilot))
+        assert screen.query_one(TerminalView)._watch_fps == WATCH_FRAME_RATE, "its one live view: the watch rate"
         await pilot.press("enter")  # empty composer: open the view
         view = screen.query_one(TerminalView)
         assert view.has_focus

@@ -14,7 +14,7 @@ import pytest
 
 from app.console import ops
 from app.console.widgets.mirror import PaneMirror
-from app.console.widgets.terminal import TerminalView
+from app.console.widgets.terminal import PANE_WATCH_FRAME_RATE, TerminalView
 from backends.tmux_view import FollowedPane
 from tests.console.console_helpers import main_screen, noticed, until
 
@@ -74,6 +74,7 @@ async def test_tmux_teammates_are_followed_by_one_control_client_and_drawn_as_a_
         await until(pilot, lambda: "RED-tm1" in _view_text(pilot))
         view = _view(pilot)
         assert isinstance(view.terminal, FollowedPane), "a tmux teammate's screen is an emulated screen"
+        assert view._watch_fps == PANE_WATCH_FRAME_RATE, "watched at the pane copy's rate: tmux shows it live"
         assert not any(w.group == "mirror" and w.is_running for w in app.workers), "no capture-pane polling"
         red = [seg for y in range(view.size.height) for seg in view.render_line(y) if "RED-tm1" in seg.text]
         assert red and red[0].style is not None and red[0].style.color is not None, "colors come through"

@@ -222,3 +222,24 @@ async def test_a_quiet_view_is_checked_at_the_watch_rate_and_a_focus_change_is_d
             await asyncio.sleep(0.01)
         with fed.lock:
             assert view._cursor == (fed.screen.cursor.y, fed.screen.cursor.x)
+
+
+async def test_a_source_can_be_watched_at_its_own_rate() -> None:
+    """A tmux pane's copy is watched at a slower rate than an in-process screen (tmux shows the pane
+    itself live): ``attach(..., watch_fps=)`` bounds that source's frames, and the next source
+    attached without it gets the view's own rate back."""
+    fps, pane_rate = 20.0, 2.0
+    app = ViewApp(fps=fps, watch_fps=fps)
+    async with app.run_test(size=(COLS + 2, ROWS + 2)) as pilot:
+        view = app.query_one(TerminalView)
+        app.set_focus(None)
+        copy = FedScreen()
+        view.attach(copy, watch_fps=pane_rate)
+        await _drawn(pilot, view, copy)
+        frames, elapsed = await _stream(view, copy, 1.5)
+        assert frames <= 2 + int(elapsed * pane_rate), f"{frames} frames in {elapsed:.2f} s at {pane_rate} a second"
+        own = FedScreen()
+        view.attach(own)
+        await _drawn(pilot, view, own)
+        frames, elapsed = await _stream(view, own, 1.5)
+        assert frames > 2 + int(elapsed * pane_rate), f"only {frames} frames in {elapsed:.2f} s at the view's rate"

@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 
 from app.console import ops
 from app.console.messages import Notice, ScreenUpdated
+from app.console.widgets.terminal import PANE_WATCH_FRAME_RATE
 from app.core.errors import BackendUnavailable, CrewmuxError
 from backends.base import FitsView, TerminalHost
 
@@ -126,7 +127,7 @@ class PaneMirror(Widget):
         self._followed[pane_id] = name
         pane = follower.show(pane_id)
         if pane is not None:
-            view.attach(pane)
+            view.attach(pane, watch_fps=PANE_WATCH_FRAME_RATE)  # tmux shows the pane itself live
 
     def _follow_event(self, event: FollowEvent) -> None:
         """From the follower's threads: a pane ended, or the tmux server exited."""

@@ -3,7 +3,8 @@
 Two sources feed it: a :class:`LiveScreen` — an in-process teammate's emulated screen (Ghostty's
 rows as SGR text, or pyte's cells), or a tmux teammate's, fed by the team's control-mode client
 (:mod:`backends.tmux_view`) — read under its lock, redrawn only when its ``version`` moved, at most
-``fps`` times a second (:data:`FRAME_RATE`; :data:`WATCH_FRAME_RATE` while the view lacks focus;
+``fps`` times a second (:data:`FRAME_RATE`; :data:`WATCH_FRAME_RATE` while the view lacks focus,
+:data:`PANE_WATCH_FRAME_RATE` for a copy of a tmux pane;
 faster output waits for the next frame): woken by the screen's feeder as soon as output arrives
 (once per frame), a focus change at once, with a timer as the fallback for resizes; a Ghostty row that
 only moved up in a scroll keeps its parsed segments and strip. Or the text of an iTerm2 pane
@@ -49,10 +50,16 @@ FRAME_RATE = 20.0
 the next frame. A scrolling screen changes every row, and a frame of it costs the compositor the
 same whatever the number of lines it brought, so the frame rate bounds the console's drawing."""
 
-WATCH_FRAME_RATE = 4.0
+WATCH_FRAME_RATE = 12.0
 """Frames a second at most while the view is only watched (it does not have focus: nothing typed
-into it waits for its echo). A scrolling frame costs ~0.6 % of a core a frame a second here, and a
-stream is as unreadable at 20 frames as at 4; output after a quiet spell is still drawn at once."""
+into it waits for its echo): a stream is drawn at most ~1/12 s late (printed -> drawn p99 86 ms
+with 8 busy in-process teammates, 15.6 % of a core; 252 ms and 12.0 % at 4 frames). Output after a
+quiet spell is drawn at once."""
+
+PANE_WATCH_FRAME_RATE = 4.0
+"""The same for a tmux teammate's screen (a copy of a pane that tmux itself shows live): following
+8 busy tmux panes cost 7.9-8.7 % of a core at 12 frames, over its 5 % goal, and 4.3-4.9 % at 4.
+Also the rate of the view's fallback timer (resizes)."""
 
 
 class TerminalView(Widget, can_focus=True):
@@ -113,7 +120,7 @@ class TerminalView(Widget, can_focus=True):
         self._geometry_key: tuple[object, int] | None = None
         self._geometry_now = (0, 0)
         self._fps = fps
-        self._watch_fps = min(fps, watch_fps)
+        self._watch_fps = self._default_watch_fps = min(fps, watch_fps)
         self._timer: Timer | None = None
         self._cursor: tuple[int, int] | None = None
         self._cursor_row = 0
@@ -128,8 +135,8 @@ class TerminalView(Widget, can_focus=True):
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
-        # output wakes the view itself: the timer is a fallback (resizes), at the slower rate
-        self._timer = self.set_interval(1 / self._watch_fps, self._paced_poll, pause=True)
+        # output wakes the view itself: the timer is a fallback (resizes), at the slowest rate
+        self._timer = self.set_interval(1 / min(self._watch_fps, PANE_WATCH_FRAME_RATE), self._paced_poll, pause=True)
 
     def on_unmount(self) -> None:
         self._follow(None)
@@ -178,8 +185,10 @@ class TerminalView(Widget, can_focus=True):
         if self._loop is not None:
             self._poll()
 
-    def attach(self, terminal: LiveScreen) -> None:
-        """Follow a teammate's screen (in-process, or a followed tmux pane), resized to the view."""
+    def attach(self, terminal: LiveScreen, *, watch_fps: float | None = None) -> None:
+        """Follow a teammate's screen (in-process, or a followed tmux pane), resized to the view;
+        drawn at most ``watch_fps`` frames a second while watched (default: the view's own)."""
+        self._watch_fps = min(self._fps, self._default_watch_fps if watch_fps is None else watch_fps)
         self._follow(terminal)
         self._fit_terminal()
         self._drawn_version = -1
