@@ -323,7 +323,8 @@ class TeamFollower:
             status = f" (status {fields[9]})" if fields[9].isdigit() else ""
             self._gone(pane, f"its program exited{status}")
             if pane.kept:  # kept by crewmux only for its last screen: it closes, as it would have
-                control.command("kill-pane", "-t", pane.pane_id)
+                with contextlib.suppress(CrewmuxError):  # closed by someone else meanwhile
+                    control.command("kill-pane", "-t", pane.pane_id)
 
     def _keep_on_exit(self, control: TmuxControl, pane: FollowedPane, keep: bool) -> None:
         """Keep the shown pane when its program exits (``keep``: not kept by its own setting), and be
