@@ -19,13 +19,11 @@ A pane that dies, or the tmux server exiting, is reported through ``on_event`` (
 reader thread) and marks the pane's screen ended (``exit_status``); the threads end quietly.
 
 A program's last words are kept. tmux 3.3a drops the ``%output`` a pane had not yet sent to a
-control client when its program exits (a teammate that prints an error and exits at once: lost in
-4 of 20 runs on a quiet machine, 15 of 20 under load). So the shown pane is kept on exit
-(``remain-on-exit``, marked ``@crewmux-kept``) while it is shown: when its program exits (a
-subscription to ``#{pane_dead}`` says so within a second), its final screen is captured and the
-pane is closed, as it would have closed by itself. A pane no longer shown gets its own setting
-back (closed if it died in between), and a pane left kept by a console that was killed is closed
-the next time it is shown, once its screen is read.
+control client when its program exits (lost in 4 of 20 runs on a quiet machine, 15 of 20 under
+load), so the shown pane is kept on exit (``remain-on-exit``, marked ``@crewmux-kept``): told of
+the exit by a subscription to ``#{pane_dead}``, the follower reads the final screen and closes the
+pane as it would have closed itself. A pane no longer shown gets its own setting back (closed if
+it died meanwhile); one a killed console left kept is closed when next shown, once read.
 """
 
 from __future__ import annotations
@@ -250,6 +248,7 @@ class TeamFollower:
                 keep=self._keep, pace=READ_PACE,
             )  # fmt: skip
             self.session = found[0]
+            self.control.command("refresh-client", "-B", f"{_DEAD_SUB}:%*:#{{pane_dead}}")  # per client: once
         return self.control
 
     # -- reader thread callbacks --------------------------------------------------------------
@@ -281,15 +280,12 @@ class TeamFollower:
         """Show ``pane_id`` from now on (None: nothing). Returns its screen at once; it fills when
         the capture arrives (on the follower's thread)."""
         old = self.shown
-        if pane_id is None:
-            if old is not None and old.kept and old.alive:
-                self.submit(lambda: self._release(old))
-            self.shown, self._shown_key = None, None
-            return None
         if old is not None and old.pane_id == pane_id and old.alive:
             return old
-        if old is not None and old.kept and old.alive:
-            self.submit(lambda: self._release(old))
+        self._let_go(old)
+        if pane_id is None:
+            self.shown, self._shown_key = None, None
+            return None
         pane = FollowedPane(self, pane_id)
         pane.expect_seed()
         self.shown, self._shown_key = pane, pane_id.encode()
@@ -315,8 +311,8 @@ class TeamFollower:
         if fields[6] != self.session and not dead:  # the pane lives in another session: follow that one
             control.command("switch-client", "-t", f"={fields[6]}")
             self.session = fields[6]
-        if not dead:
-            self._keep_on_exit(control, pane, fields[7] != "on")
+        if not dead and fields[7] != "on":
+            self._keep_on_exit(control, pane)
         lines = control.command("capture-pane", "-p", "-e", "-t", pane.pane_id)
         pane.seed(cols, rows, lines, (x, y, bool(shown)), control.replies_done)
         if dead:  # kept on exit (by this follower, or a teammate watched at start): its last screen, then the end
@@ -326,25 +322,23 @@ class TeamFollower:
                 with contextlib.suppress(CrewmuxError):  # closed by someone else meanwhile
                     control.command("kill-pane", "-t", pane.pane_id)
 
-    def _keep_on_exit(self, control: TmuxControl, pane: FollowedPane, keep: bool) -> None:
-        """Keep the shown pane when its program exits (``keep``: not kept by its own setting), and be
-        told when it does."""
-        if keep:
-            self._set_kept(control, pane)
-        control.command("refresh-client", "-B", f"{_DEAD_SUB}:%*:#{{pane_dead}}")
-
     @staticmethod
-    def _set_kept(control: TmuxControl, pane: FollowedPane) -> None:
+    def _keep_on_exit(control: TmuxControl, pane: FollowedPane) -> None:
+        """Keep the shown pane when its program exits (the client's subscription says when)."""
         control.command("set-option", "-p", "-t", pane.pane_id, _KEPT, "1")
         with contextlib.suppress(CrewmuxError):  # no "Pane is dead" line under the last output (tmux >= 3.3)
             control.command("set-option", "-p", "-t", pane.pane_id, "remain-on-exit-format", "")
         control.command("set-option", "-p", "-t", pane.pane_id, "remain-on-exit", "on")
         pane.kept = True
 
+    def _let_go(self, pane: FollowedPane | None) -> None:
+        """``pane`` is no longer shown: if this follower keeps it on exit, give it back (job thread)."""
+        if pane is not None and pane.kept and pane.alive:
+            self.submit(lambda: self._release(pane))
+
     def _release(self, pane: FollowedPane) -> None:
-        """``pane`` is no longer shown: its own ``remain-on-exit`` again, then closed if it died before
-        that (dying after, it closes by itself). Not ``if-shell``: the commands it runs are answered
-        in blocks of their own, which would put the connection's replies out of step."""
+        """Unset ``remain-on-exit``, then close ``pane`` if it died before that (after, it closes by
+        itself). Not ``if-shell``: its commands' own reply blocks would put the replies out of step."""
         control = self.control
         if control is None or control.closed:
             return
@@ -392,9 +386,7 @@ class TeamFollower:
 
     def close(self) -> None:
         """End the control client and the job thread (the shown pane gets its own setting back)."""
-        shown = self.shown
-        if shown is not None and shown.kept and shown.alive:
-            self.submit(lambda: self._release(shown))
+        self._let_go(self.shown)
         self._closing = True
         self._jobs.put(None)
         self._thread.join(timeout=5)

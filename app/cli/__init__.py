@@ -124,9 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
-    group = group_of(argv)
-    parser = build_parser() if group is None else build_parser(group)
-    args = parser.parse_args(argv)
+    args = build_parser(group_of(argv)).parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="crewmux: warning: %(message)s", stream=sys.stderr)
     ctx = Context.from_args(args)
     if ctx.interop:  # processes crewmux starts (workers, panes) work on the same root
