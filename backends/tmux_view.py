@@ -191,6 +191,7 @@ class TeamFollower:
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._closing = False
         self._shown_key: bytes | None = None  # the shown pane's id as the client sends it
+        self._told_of_exits = False  # the client's subscription reports the panes' exits
         self._thread = threading.Thread(target=self._run, name=f"tmux-follow-{team}", daemon=True)
         self._thread.start()
 
@@ -248,7 +249,11 @@ class TeamFollower:
                 keep=self._keep, pace=READ_PACE,
             )  # fmt: skip
             self.session = found[0]
-            self.control.command("refresh-client", "-B", f"{_DEAD_SUB}:%*:#{{pane_dead}}")  # per client: once
+            try:  # per client, once; tmux < 3.2 has no subscriptions: the shown pane is then not kept on exit
+                self.control.command("refresh-client", "-B", f"{_DEAD_SUB}:%*:#{{pane_dead}}")
+                self._told_of_exits = True
+            except CrewmuxError:
+                self._told_of_exits = False
         return self.control
 
     # -- reader thread callbacks --------------------------------------------------------------
@@ -311,7 +316,7 @@ class TeamFollower:
         if fields[6] != self.session and not dead:  # the pane lives in another session: follow that one
             control.command("switch-client", "-t", f"={fields[6]}")
             self.session = fields[6]
-        if not dead and fields[7] != "on":
+        if not dead and fields[7] != "on" and self._told_of_exits:
             self._keep_on_exit(control, pane)
         lines = control.command("capture-pane", "-p", "-e", "-t", pane.pane_id)
         pane.seed(cols, rows, lines, (x, y, bool(shown)), control.replies_done)
